@@ -1,0 +1,129 @@
+//! Plumbing every stage shares, kept here so that each stage's `main.rs` shows
+//! only its lesson: the command-line arguments, the logger, and binding the
+//! listener with a clear error. The accept loop, `tokio::spawn` and the read
+//! deadline never live here: they are what the stages teach.
+
+use std::io;
+use std::net::SocketAddr;
+use std::process;
+
+use clap::error::ErrorKind;
+use tokio::net::TcpListener;
+
+/// The arguments every stage takes; a stage flattens them into its own parser,
+/// whose doc comment is the stage's `--help` text.
+#[derive(clap::Args, Debug)]
+pub struct ServerArgs {
+    /// Where to listen: a host name or an IP address ([::1] for IPv6), and a port; port 0 picks a free one
+    #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9000")]
+    pub addr: String,
+}
+
+/// Parses the command line. `--help` and `--version` print and exit 0; bad
+/// input exits 1 like every other bad input, with one line for a bad value
+/// (`--timeout soon`) and clap's whole message, usage included, otherwise.
+pub fn parse_args<P: clap::Parser>() -> P {
+    P::try_parse().unwrap_or_else(|err| {
+        if !err.use_stderr() {
+            err.exit();
+        }
+        match err.kind() {
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+                let message = err.to_string();
+                eprintln!("{}", message.lines().next().unwrap_or_default());
+            }
+            _ => {
+                let _ = err.print();
+            }
+        }
+        process::exit(1)
+    })
+}
+
+/// Logs to stderr at `info` unless `RUST_LOG` says otherwise (`RUST_LOG=off`
+/// leaves stderr to the clients' bytes alone). Milliseconds in the timestamps
+/// let you watch a read deadline expire.
+pub fn init_logging() {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .format_timestamp_millis()
+        .init();
+}
+
+/// Binds a listener to `addr` (`HOST:PORT`) and logs `listening on ADDR` with
+/// the address it really got, so port 0 shows the port the system picked.
+/// On failure it prints one line naming the address and the reason, and exits
+/// with status 1: Go's `if err != nil { log.Fatal(err) }`.
+pub async fn listen_or_exit(addr: &str) -> TcpListener {
+    match listen(addr).await {
+        Ok(listener) => listener,
+        Err(reason) => {
+            eprintln!("error: cannot listen on {addr}: {reason}");
+            process::exit(1)
+        }
+    }
+}
+
+async fn listen(addr: &str) -> Result<TcpListener, String> {
+    let (host, port) = split_host_port(addr)?;
+    let mut candidates: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|err| err.to_string())?
+        .collect();
+    // `localhost` may resolve to ::1 before 127.0.0.1. Like Go's net.Listen we
+    // prefer IPv4, so `nc 127.0.0.1 9000` and `telnet localhost 9000` both work.
+    candidates.sort_by_key(|candidate| !candidate.is_ipv4());
+    let mut last_error = io::Error::other("the host name resolved to no address");
+    for candidate in candidates {
+        match TcpListener::bind(candidate).await {
+            Ok(listener) => {
+                let bound = listener.local_addr().map_err(|err| err.to_string())?;
+                log::info!("listening on {bound}");
+                return Ok(listener);
+            }
+            Err(err) => last_error = err,
+        }
+    }
+    Err(last_error.to_string())
+}
+
+/// Splits `HOST:PORT`, `[IPv6]:PORT` included, with a message a learner can act on.
+fn split_host_port(addr: &str) -> Result<(&str, u16), String> {
+    let usage = "expected HOST:PORT, such as localhost:9000, 127.0.0.1:0 or [::1]:9000";
+    let (host, port) = addr.rsplit_once(':').ok_or(usage)?;
+    let port = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number (0 to 65535)"))?;
+    let host = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.strip_suffix(']').ok_or(usage)?,
+        None if host.contains(':') => return Err(format!("{usage} (IPv6 needs brackets)")),
+        None => host,
+    };
+    if host.is_empty() {
+        return Err(usage.to_string());
+    }
+    Ok((host, port))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_host_port;
+
+    #[test]
+    fn host_and_port_are_split_at_the_last_colon() {
+        assert_eq!(split_host_port("localhost:9000"), Ok(("localhost", 9000)));
+        assert_eq!(split_host_port("127.0.0.1:0"), Ok(("127.0.0.1", 0)));
+        assert_eq!(split_host_port("[::1]:9000"), Ok(("::1", 9000)));
+    }
+
+    #[test]
+    fn malformed_addresses_are_refused_with_a_reason() {
+        for bad in ["localhost", ":9000", "[::1:9000", "::1:9000", "[]:9000"] {
+            let reason = split_host_port(bad).expect_err(bad);
+            assert!(reason.starts_with("expected HOST:PORT"), "{bad}: {reason}");
+        }
+        assert_eq!(
+            split_host_port("localhost:99999"),
+            Err("'99999' is not a port number (0 to 65535)".to_string())
+        );
+    }
+}

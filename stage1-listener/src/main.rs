@@ -1,0 +1,52 @@
+//! # Stage 1: a listener and its accept loop
+//!
+//! What this stage teaches: a server binds a listener to an address, then
+//! loops on `accept`, which waits until a client connects and hands back a
+//! socket for that one connection.
+//!
+//! Run it: `cargo run -p stage1-listener`
+//!
+//! Try this, from a second terminal: `nc localhost 9000`. The server logs the
+//! connection, and `nc` exits at once: this stage drops every socket it
+//! accepts, and dropping a socket closes the connection.
+//!
+//! What changed: this is where the course starts, at the seed's first program.
+
+use clap::Parser;
+
+/// Stage 1: bind a listener, then accept connections in a loop (and close each one).
+///
+/// Try: `nc localhost 9000` from another terminal; the server logs the connection and closes it.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(flatten)]
+    server: common::ServerArgs,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli: Cli = common::parse_args();
+    common::init_logging();
+
+    // Go: l, err := net.Listen("tcp", "localhost:9000")
+    let listener = common::listen_or_exit(&cli.server.addr).await;
+
+    // The accept loop. Go: for { conn, err := l.Accept() ... }
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // The error could be temporary (stage 5 tells which); like the
+                // seed's log.Fatal, this stage logs it and exits.
+                log::error!("accept failed: {err}");
+                std::process::exit(1);
+            }
+        };
+        log::info!("{peer} connected; dropping the socket closes the connection");
+        // Go's loop never closes `conn`: each one leaks a file descriptor until
+        // the process runs out. In Rust the socket is dropped here, at the end of
+        // the iteration that owns it, and dropping it closes the connection.
+        drop(socket);
+    }
+}

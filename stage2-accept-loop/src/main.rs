@@ -1,0 +1,68 @@
+//! # Stage 2: serve each connection inside the accept loop
+//!
+//! What this stage teaches: `.await` waits. The accept loop copies a client's
+//! bytes to stderr until that client disconnects, and only then goes back to
+//! `accept`. Clients are served one at a time.
+//!
+//! Run it: `cargo run -p stage2-accept-loop`
+//!
+//! Try this, from two more terminals: `nc localhost 9000` in each, and type in
+//! both. The first client's lines appear on the server's stderr. The second
+//! connects (the kernel completes its handshake and keeps its bytes), but
+//! nothing it types appears until you quit the first client with Ctrl-C or
+//! Ctrl-D.
+//!
+//! What changed since stage 1: the accepted socket is served instead of dropped.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use tokio::net::TcpStream;
+
+/// Stage 2: serve each client inside the accept loop, so clients are served one at a time.
+///
+/// Try: `nc localhost 9000` from two terminals; the second is printed only after the first quits.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(flatten)]
+    server: common::ServerArgs,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli: Cli = common::parse_args();
+    common::init_logging();
+
+    // Go: l, err := net.Listen("tcp", "localhost:9000")
+    let listener = common::listen_or_exit(&cli.server.addr).await;
+
+    // The accept loop. Go: for { conn, err := l.Accept() ... }
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // The error could be temporary (stage 5 tells which); like the
+                // seed's log.Fatal, this stage logs it and exits.
+                log::error!("accept failed: {err}");
+                std::process::exit(1);
+            }
+        };
+        log::info!("{peer} connected");
+        // The loop waits here until this client disconnects: meanwhile nobody
+        // calls accept, and the next client waits in the listen queue.
+        serve_connection(socket, peer).await;
+    }
+}
+
+/// Copies everything the client sends to stderr, then logs how it ended.
+async fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
+    // Go: n, err := io.Copy(os.Stderr, conn)
+    match tokio::io::copy(&mut socket, &mut tokio::io::stderr()).await {
+        // Go: log.Printf("Received %d bytes", n)
+        Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
+        // Go: log.Printf("Connection finished. Error %v", err)
+        Err(err) => log::warn!("{peer} finished with an error: {err}"),
+    }
+    // Unlike the seed, which never closes `conn`, the socket is dropped here.
+}

@@ -1,0 +1,69 @@
+//! # Stage 3: one task per connection
+//!
+//! What this stage teaches: `tokio::spawn` starts a task, the async
+//! counterpart of Go's `go serviceConn(conn)`. The accept loop hands each
+//! connection to a task of its own and goes straight back to `accept`, so
+//! clients are served together. A task costs a few hundred bytes, not a
+//! thread's megabytes of stack: the runtime runs thousands on a few threads,
+//! switching whenever one waits.
+//!
+//! Run it: `cargo run -p stage3-concurrent`
+//!
+//! Try this, from two more terminals: `nc localhost 9000` in each, and type in
+//! both. Both clients' lines appear on the server's stderr as you type them.
+//!
+//! What changed since stage 2: one line, `serve_connection(socket, peer).await`
+//! became `tokio::spawn(serve_connection(socket, peer))`.
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use tokio::net::TcpStream;
+
+/// Stage 3: serve each client in a task of its own, so clients are served together.
+///
+/// Try: `nc localhost 9000` from two terminals; both are printed as you type.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(flatten)]
+    server: common::ServerArgs,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli: Cli = common::parse_args();
+    common::init_logging();
+
+    // Go: l, err := net.Listen("tcp", "localhost:9000")
+    let listener = common::listen_or_exit(&cli.server.addr).await;
+
+    // The accept loop. Go: for { conn, err := l.Accept() ... }
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // The error could be temporary (stage 5 tells which); like the
+                // seed's log.Fatal, this stage logs it and exits.
+                log::error!("accept failed: {err}");
+                std::process::exit(1);
+            }
+        };
+        log::info!("{peer} connected");
+        // Go: go serviceConn(conn). The task owns the socket and runs on its
+        // own; the loop does not wait for it and accepts the next client.
+        tokio::spawn(serve_connection(socket, peer));
+    }
+}
+
+/// Copies everything the client sends to stderr, then logs how it ended.
+async fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
+    // Go: n, err := io.Copy(os.Stderr, conn)
+    match tokio::io::copy(&mut socket, &mut tokio::io::stderr()).await {
+        // Go: log.Printf("Received %d bytes", n)
+        Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
+        // Go: log.Printf("Connection finished. Error %v", err)
+        Err(err) => log::warn!("{peer} finished with an error: {err}"),
+    }
+    // Unlike the seed, which never closes `conn`, the socket is dropped here.
+}

@@ -1,0 +1,100 @@
+//! # Stage 4: a read deadline closes idle clients
+//!
+//! What this stage teaches: a client that connects and then says nothing holds
+//! a socket (a file descriptor) for as long as it likes, and enough of them
+//! exhaust the server ("No file descriptors available"). So every read gets a
+//! deadline: `tokio::time::timeout` around each `read`, the port of Go's
+//! `SetReadDeadline`. A client that stays silent longer than `--timeout` is
+//! disconnected; one that keeps talking is never closed, because the deadline
+//! starts again with every read.
+//!
+//! Run it: `cargo run -p stage4-timeouts -- --timeout 10s`
+//!
+//! Try this, from two more terminals: `nc localhost 9000` in each. Type a line
+//! now and then in the first; leave the second alone. Ten seconds after its
+//! last line the silent client is disconnected and the server logs why.
+//!
+//! What changed since stage 3: `serve_connection` reads into the seed's
+//! 128-byte buffer in a loop, with a deadline on each read, instead of one
+//! `io::copy`; and the socket is closed on purpose, where Go says
+//! `defer conn.Close()`.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+/// Stage 4: give every read a deadline, so a client that stays silent is disconnected.
+///
+/// Try: `nc localhost 9000` from two terminals, type in one only; the silent one is closed after --timeout.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(flatten)]
+    server: common::ServerArgs,
+
+    /// How long a client may stay silent before it is disconnected, such as 250ms, 5s or 1m
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+}
+
+#[tokio::main]
+async fn main() {
+    let cli: Cli = common::parse_args();
+    common::init_logging();
+
+    // Go: l, err := net.Listen("tcp", "localhost:9000")
+    let listener = common::listen_or_exit(&cli.server.addr).await;
+
+    // The accept loop. Go: for { conn, err := l.Accept() ... }
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                // The error could be temporary (stage 5 tells which); like the
+                // seed's log.Fatal, this stage logs it and exits.
+                log::error!("accept failed: {err}");
+                std::process::exit(1);
+            }
+        };
+        log::info!("{peer} connected");
+        // Go: go serviceConn(conn). The task owns the socket and runs on its
+        // own; the loop does not wait for it and accepts the next client.
+        tokio::spawn(serve_connection(socket, peer, cli.timeout));
+    }
+}
+
+/// Copies what the client sends to stderr, 128 bytes at a time, and hangs up
+/// on a client that stays silent for `idle_timeout`.
+async fn serve_connection(mut socket: TcpStream, peer: SocketAddr, idle_timeout: Duration) {
+    let mut stderr = tokio::io::stderr();
+    let mut buf = [0u8; 128]; // Go: var buf [128]byte
+    let mut received = 0;
+    let reason = loop {
+        // Go: conn.SetReadDeadline(time.Now().Add(5 * time.Second)); n, err := conn.Read(buf[:])
+        // The deadline is set anew for each read. When it passes, `timeout`
+        // drops the unfinished read, which loses no data (`read` is cancel-safe).
+        let n = match timeout(idle_timeout, socket.read(&mut buf)).await {
+            Err(_deadline_passed) => {
+                break format!("silent for {}", humantime::format_duration(idle_timeout));
+            }
+            Ok(Err(err)) => break format!("error: {err}"),
+            Ok(Ok(0)) => break "the client closed the connection".to_string(),
+            Ok(Ok(n)) => n,
+        };
+        received += n;
+        // Go: os.Stderr.Write(buf[:n])
+        if let Err(err) = stderr.write_all(&buf[..n]).await {
+            break format!("cannot write to stderr: {err}");
+        }
+    };
+    // tokio's stderr may still be writing the last bytes: wait for them, so
+    // they come before the line that says the connection finished.
+    let _ = stderr.flush().await;
+    // Go: log.Printf("Connection finished. Error %v", err)
+    log::info!("{peer} finished after {received} bytes: {reason}");
+    // Go: defer conn.Close(). Here `socket` goes out of scope, which closes it.
+}
