@@ -1,0 +1,166 @@
+//! The command line every stage shares, checked the same way for each:
+//! [`interface_tests!`](crate::interface_tests) adds these checks to a
+//! stage's tests as test functions named after what they show.
+
+use std::net::{TcpListener, ToSocketAddrs};
+
+use crate::{PATIENCE, Server};
+
+/// Runs `bin` with `args` until it exits (for at most [`PATIENCE`]), asserts
+/// that it exited with status 1 and printed exactly one line on stderr, and
+/// returns that line.
+pub fn exits_1_with_one_line(bin: &str, args: &[&str]) -> String {
+    let output = assert_cmd::Command::new(bin)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .timeout(PATIENCE)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "expected one line, got:\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr.trim_end().to_string()
+}
+
+pub fn help_says_what_the_stage_teaches_and_what_to_try(bin: &str) {
+    let output = assert_cmd::Command::new(bin)
+        .arg("--help")
+        .timeout(PATIENCE)
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let help = String::from_utf8(output.stdout).unwrap();
+    let mut lines = help.lines();
+    let teaches = lines.next().unwrap_or_default();
+    assert!(teaches.starts_with("Stage "), "first line: {teaches:?}");
+    assert!(
+        help.contains("Try: `nc localhost 9000`"),
+        "no `Try:` line:\n{help}"
+    );
+    assert!(help.contains("--addr <HOST:PORT>"), "{help}");
+    assert!(help.contains("[default: localhost:9000]"), "{help}");
+}
+
+pub fn port_in_use_exits_1_with_one_line_naming_the_address(bin: &str) {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let line = exits_1_with_one_line(bin, &["--addr", &addr]);
+    assert!(
+        line.starts_with(&format!("error: cannot listen on {addr}: ")),
+        "{line}"
+    );
+    assert!(line.to_lowercase().contains("in use"), "{line}");
+}
+
+pub fn unparsable_address_exits_1_with_one_line_saying_why(bin: &str) {
+    let line = exits_1_with_one_line(bin, &["--addr", "localhost"]);
+    assert_eq!(
+        line,
+        "error: cannot listen on localhost: expected HOST:PORT, such as localhost:9000, 127.0.0.1:0 or [::1]:9000"
+    );
+    let line = exits_1_with_one_line(bin, &["--addr", "localhost:99999"]);
+    assert_eq!(
+        line,
+        "error: cannot listen on localhost:99999: '99999' is not a port number (0 to 65535)"
+    );
+}
+
+pub fn unknown_flag_exits_1_with_clap_message(bin: &str) {
+    let output = assert_cmd::Command::new(bin)
+        .arg("--frobnicate")
+        .timeout(PATIENCE)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: unexpected argument '--frobnicate' found"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("Usage:"), "{stderr}");
+}
+
+pub fn port_zero_listens_on_a_free_port_and_logs_it(bin: &str) {
+    let first = Server::start(bin);
+    let second = Server::start(bin);
+    // `Server` already checked each logged a real port, not 0.
+    assert_ne!(first.addr(), second.addr());
+    assert!(
+        first
+            .stderr_text()
+            .contains(&format!("listening on {}\n", first.addr()))
+    );
+}
+
+pub fn localhost_listens_on_ipv4_like_go(bin: &str) {
+    let localhost_has_ipv4 = ("localhost", 0)
+        .to_socket_addrs()
+        .is_ok_and(|mut addrs| addrs.any(|addr| addr.is_ipv4()));
+    if !localhost_has_ipv4 {
+        eprintln!("skipped: localhost has no IPv4 address on this machine");
+        return;
+    }
+    let server = Server::builder(bin).addr("localhost:0").start();
+    assert!(server.addr().is_ipv4(), "listening on {}", server.addr());
+    drop(server.connect());
+}
+
+pub fn ipv6_address_in_brackets_is_accepted(bin: &str) {
+    if TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback address");
+        return;
+    }
+    let server = Server::builder(bin).addr("[::1]:0").start();
+    assert!(server.addr().is_ipv6(), "listening on {}", server.addr());
+    drop(server.connect());
+}
+
+/// Adds the command-line tests every stage passes, as test functions named
+/// after what they show; `$bin` is the stage's `env!("CARGO_BIN_EXE_...")`.
+#[macro_export]
+macro_rules! interface_tests {
+    ($bin:expr) => {
+        #[test]
+        fn help_says_what_the_stage_teaches_and_what_to_try() {
+            $crate::interface::help_says_what_the_stage_teaches_and_what_to_try($bin);
+        }
+
+        #[test]
+        fn port_zero_listens_on_a_free_port_and_logs_it() {
+            $crate::interface::port_zero_listens_on_a_free_port_and_logs_it($bin);
+        }
+
+        #[test]
+        fn localhost_listens_on_ipv4_like_go() {
+            $crate::interface::localhost_listens_on_ipv4_like_go($bin);
+        }
+
+        #[test]
+        fn ipv6_address_in_brackets_is_accepted() {
+            $crate::interface::ipv6_address_in_brackets_is_accepted($bin);
+        }
+
+        #[test]
+        fn port_in_use_exits_1_with_one_line_naming_the_address() {
+            $crate::interface::port_in_use_exits_1_with_one_line_naming_the_address($bin);
+        }
+
+        #[test]
+        fn unparsable_address_exits_1_with_one_line_saying_why() {
+            $crate::interface::unparsable_address_exits_1_with_one_line_saying_why($bin);
+        }
+
+        #[test]
+        fn unknown_flag_exits_1_with_clap_message() {
+            $crate::interface::unknown_flag_exits_1_with_clap_message($bin);
+        }
+    };
+}

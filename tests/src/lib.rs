@@ -1,0 +1,25 @@
+//! The test harness every stage's tests use: each stage runs as a real process,
+//! on a free loopback port, with real TCP clients, and the tests wait on what
+//! the server prints rather than on the clock.
+//!
+//! - [`Server`] starts a stage binary, waits for its `listening on ADDR` line,
+//!   collects its stderr, and kills it when dropped, also when a test panics.
+//! - [`client`] has what a test does as a client: connect, wait until the
+//!   server hangs up, reset a connection.
+//! - [`scenarios`] are behaviours several stages share, so each stage's test
+//!   states the behaviour in its name and runs the one shared scenario.
+//! - [`interface_tests!`] adds the command-line tests every stage must pass.
+
+pub mod client;
+pub mod interface;
+pub mod scenarios;
+mod server;
+
+pub use server::{Server, ServerBuilder};
+
+use std::time::Duration;
+
+/// How long any wait in a test lasts at most before it fails and says what it
+/// saw. Generous, because a loaded 2-core machine can stall a process for a
+/// while; a passing test never waits this long.
+pub const PATIENCE: Duration = Duration::from_secs(10);

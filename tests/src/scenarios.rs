@@ -1,0 +1,68 @@
+//! Behaviours that stages 2 to 4 share. Each stage's test names the behaviour
+//! and runs it here against its own binary, with its own extra arguments.
+
+use std::io::Write;
+
+use crate::{Server, client};
+
+/// With every log line but `listening on` turned off, stderr holds exactly the
+/// bytes the client sent: a mebibyte of random binary data, unchanged, as Go's
+/// `io.Copy(os.Stderr, conn)` would copy it.
+pub fn a_mebibyte_of_random_bytes_reaches_stderr_unchanged(bin: &str, args: &[&str]) {
+    // `RUST_LOG=off` would hide the line that tells the test the port, so
+    // this keeps `common`'s log, which prints nothing but that one line.
+    let server = Server::builder(bin)
+        .args(args)
+        .env("RUST_LOG", "common=info")
+        .start();
+    let listening_line = server.stderr();
+    let sent = client::random_bytes(1024 * 1024);
+    let mut client = server.connect();
+    client.write_all(&sent).unwrap();
+    drop(client);
+
+    let expected_len = listening_line.len() + sent.len();
+    let stderr = server.wait_until("a mebibyte more on stderr", |stderr| {
+        (stderr.len() >= expected_len).then(|| stderr.to_vec())
+    });
+    assert_eq!(&stderr[..listening_line.len()], listening_line.as_slice());
+    let copied = &stderr[listening_line.len()..];
+    assert_eq!(
+        copied.len(),
+        sent.len(),
+        "stderr holds more than the client sent"
+    );
+    if let Some(at) = copied.iter().zip(&sent).position(|(a, b)| a != b) {
+        panic!("stderr differs from what the client sent, first at byte {at}");
+    }
+}
+
+/// When a connection ends, the server logs who it was, how many bytes it sent
+/// and why it ended; a client that hangs up normally ends it with a FIN.
+pub fn logs_how_many_bytes_a_client_sent_and_why_it_ended(bin: &str, args: &[&str]) {
+    let server = Server::start_with_args(bin, args);
+    let mut client = server.connect();
+    let peer = client.local_addr().unwrap();
+    client.write_all(b"hello, server\n").unwrap();
+    drop(client);
+    server.wait_for(format!(
+        "{peer} finished after 14 bytes: the client closed the connection"
+    ));
+}
+
+/// A client that resets its connection (a crash, a flaky network) ends only
+/// its own connection: the server logs it and serves the next client.
+pub fn a_client_that_resets_does_not_take_the_server_down(bin: &str, args: &[&str]) {
+    let mut server = Server::start_with_args(bin, args);
+    let mut crashing = server.connect();
+    let crashing_peer = crashing.local_addr().unwrap();
+    crashing.write_all(b"about to crash\n").unwrap();
+    server.wait_for("about to crash\n");
+    client::reset(crashing);
+    server.wait_for(format!("{crashing_peer} finished"));
+
+    let mut next = server.connect();
+    next.write_all(b"next client\n").unwrap();
+    server.wait_for("next client\n");
+    assert!(server.is_running());
+}

@@ -1,0 +1,225 @@
+use std::ffi::OsStr;
+use std::io::Read;
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread;
+use std::time::Instant;
+
+use crate::PATIENCE;
+
+/// A stage binary running as a child process, listening on a loopback port.
+///
+/// Everything it writes to stderr is collected as it comes, and tests wait for
+/// what they expect to see there, with [`PATIENCE`] as the bound. Dropping the
+/// `Server` kills the process, so no test leaves one behind, even when it fails.
+pub struct Server {
+    child: Child,
+    addr: SocketAddr,
+    stderr: Arc<Stderr>,
+}
+
+/// How to start a [`Server`]: the binary, its arguments and its environment.
+pub struct ServerBuilder {
+    command: Command,
+    addr: String,
+}
+
+impl Server {
+    /// Starts `bin` on a free port of 127.0.0.1 and waits until it listens.
+    pub fn start(bin: &str) -> Server {
+        Server::builder(bin).start()
+    }
+
+    /// Starts `bin` with extra arguments (`--timeout 300ms`).
+    pub fn start_with_args(bin: &str, args: &[&str]) -> Server {
+        Server::builder(bin).args(args).start()
+    }
+
+    pub fn builder(bin: &str) -> ServerBuilder {
+        let mut command = Command::new(bin);
+        // Logging as a learner sees it (`info`, no colours), whatever the
+        // environment running the tests says.
+        command
+            .env_remove("RUST_LOG")
+            .env("RUST_LOG_STYLE", "never")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        ServerBuilder {
+            command,
+            addr: "127.0.0.1:0".to_string(),
+        }
+    }
+
+    /// The address the server reported in its `listening on ADDR` line.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Connects a new client. Its reads and writes give up after [`PATIENCE`].
+    pub fn connect(&self) -> TcpStream {
+        let stream = TcpStream::connect(self.addr)
+            .unwrap_or_else(|err| panic!("cannot connect to {}: {err}", self.addr));
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        stream.set_write_timeout(Some(PATIENCE)).unwrap();
+        stream
+    }
+
+    /// Waits until stderr contains `needle`; returns where it starts.
+    pub fn wait_for(&self, needle: impl AsRef<[u8]>) -> usize {
+        let needle = needle.as_ref();
+        let what = format!("{:?} on stderr", String::from_utf8_lossy(needle));
+        self.wait_until(&what, |stderr| find(stderr, needle))
+    }
+
+    /// Waits until stderr contains `needle` `count` times.
+    pub fn wait_for_count(&self, needle: &str, count: usize) {
+        let what = format!("{count} times {needle:?} on stderr");
+        self.wait_until(&what, |stderr| {
+            (String::from_utf8_lossy(stderr).matches(needle).count() >= count).then_some(())
+        })
+    }
+
+    /// Waits until `check` finds what it looks for in all of stderr so far.
+    /// Fails after [`PATIENCE`], or as soon as the server exits without it,
+    /// and says what it waited for and what stderr held.
+    pub fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&[u8]) -> Option<T>) -> T {
+        let deadline = Instant::now() + PATIENCE;
+        let mut seen = self.stderr.bytes.lock().unwrap();
+        loop {
+            if let Some(found) = check(&seen.bytes) {
+                return found;
+            }
+            let now = Instant::now();
+            if seen.closed || now >= deadline {
+                let why = if seen.closed {
+                    "the server exited"
+                } else {
+                    "gave up"
+                };
+                panic!(
+                    "waited for {what}, {why} after {:?}; stderr so far:\n{}",
+                    PATIENCE - deadline.saturating_duration_since(now),
+                    String::from_utf8_lossy(&seen.bytes)
+                );
+            }
+            seen = self
+                .stderr
+                .grew
+                .wait_timeout(seen, deadline - now)
+                .unwrap()
+                .0;
+        }
+    }
+
+    /// Everything the server has written to stderr so far.
+    pub fn stderr(&self) -> Vec<u8> {
+        self.stderr.bytes.lock().unwrap().bytes.clone()
+    }
+
+    /// Stderr so far as text, with any binary data shown lossily.
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr()).into_owned()
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerBuilder {
+    pub fn args<S: AsRef<OsStr>>(mut self, args: impl IntoIterator<Item = S>) -> Self {
+        self.command.args(args);
+        self
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.command.env(key, value);
+        self
+    }
+
+    /// Listens on `addr` instead of 127.0.0.1:0.
+    pub fn addr(mut self, addr: &str) -> Self {
+        self.addr = addr.to_string();
+        self
+    }
+
+    /// Spawns the server and waits for its `listening on ADDR` line.
+    pub fn start(mut self) -> Server {
+        let mut child = self
+            .command
+            .args(["--addr", &self.addr])
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start {:?}: {err}", self.command));
+        let stderr = Arc::new(Stderr::default());
+        let pipe = child.stderr.take().unwrap();
+        let collector = Arc::clone(&stderr);
+        thread::spawn(move || collector.collect(pipe));
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+            stderr,
+        };
+        server.addr = server.wait_until("the `listening on ADDR` line", listening_addr);
+        assert_ne!(server.addr.port(), 0, "the log must show the port it got");
+        server
+    }
+}
+
+/// The server's stderr as collected so far, and a signal for each new chunk.
+#[derive(Default)]
+struct Stderr {
+    bytes: Mutex<Collected>,
+    grew: Condvar,
+}
+
+#[derive(Default)]
+struct Collected {
+    bytes: Vec<u8>,
+    closed: bool,
+}
+
+impl Stderr {
+    /// Reads the pipe until the process exits, so it never fills up and
+    /// blocks the server.
+    fn collect(&self, mut pipe: impl Read) {
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            let n = pipe.read(&mut buf).unwrap_or(0);
+            let mut collected = self.bytes.lock().unwrap();
+            collected.bytes.extend_from_slice(&buf[..n]);
+            collected.closed = n == 0;
+            self.grew.notify_all();
+            if n == 0 {
+                return;
+            }
+        }
+    }
+}
+
+/// The address in the first complete `listening on ADDR` line, if any yet.
+fn listening_addr(stderr: &[u8]) -> Option<SocketAddr> {
+    let marker = b"listening on ";
+    let start = find(stderr, marker)? + marker.len();
+    let len = stderr[start..].iter().position(|&b| b == b'\n')?;
+    let addr = String::from_utf8_lossy(&stderr[start..start + len]);
+    Some(addr.trim().parse().unwrap_or_else(|err| {
+        panic!("the server said it listens on {addr:?}, which is no address: {err}")
+    }))
+}
+
+/// Where `needle` first occurs in `haystack`.
+pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len().max(1))
+        .position(|window| window == needle)
+}
