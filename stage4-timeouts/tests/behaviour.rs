@@ -1,0 +1,88 @@
+//! What stage 4 shows: a read deadline, started anew with every read, closes
+//! a client that stays silent and never one that keeps talking.
+
+use std::io::Write;
+use std::thread;
+use std::time::Duration;
+
+use harness::{Server, client, scenarios};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stage4-timeouts");
+
+/// A short deadline, so the tests see it pass several times in a second.
+const DEADLINE: &[&str] = &["--timeout", "300ms"];
+
+/// A client that connects and says nothing is disconnected once the deadline
+/// passes, not before, and the server logs why.
+#[test]
+fn closes_an_idle_client_after_a_300ms_deadline() {
+    let server = Server::start_with_args(BIN, DEADLINE);
+    let mut idle = server.connect();
+    let peer = idle.local_addr().unwrap();
+    let open_for = client::wait_until_closed_by_server(&mut idle);
+    assert!(
+        open_for >= Duration::from_millis(300),
+        "closed after {open_for:?}, before the deadline"
+    );
+    server.wait_for(format!("{peer} finished after 0 bytes: silent for 300ms"));
+}
+
+/// A client that says something every 100 ms outlives many 300 ms deadlines:
+/// each read starts a new one. A silent client connected at the same time is
+/// closed meanwhile.
+#[test]
+fn keeps_a_client_that_talks_every_100ms_for_several_deadlines() {
+    let server = Server::start_with_args(BIN, DEADLINE);
+    let mut talker = server.connect();
+    let talker_peer = talker.local_addr().unwrap();
+    let silent = server.connect();
+    let silent_peer = silent.local_addr().unwrap();
+
+    // Fifteen lines, 100 ms apart: 1.5 s, five deadlines' worth. The sleep
+    // paces the client as a person typing would; it synchronises nothing.
+    for i in 0..15 {
+        let line = format!("tick {i:02}\n");
+        talker.write_all(line.as_bytes()).unwrap();
+        server.wait_for(&line);
+        thread::sleep(Duration::from_millis(100));
+    }
+    server.wait_for(format!(
+        "{silent_peer} finished after 0 bytes: silent for 300ms"
+    ));
+    assert!(client::is_open(&talker), "the talking client was closed");
+    assert!(
+        !server
+            .stderr_text()
+            .contains(&format!("{talker_peer} finished"))
+    );
+
+    drop(talker);
+    server.wait_for(format!(
+        "{talker_peer} finished after 120 bytes: the client closed the connection"
+    ));
+}
+
+#[test]
+fn a_mebibyte_of_random_bytes_reaches_stderr_unchanged() {
+    scenarios::a_mebibyte_of_random_bytes_reaches_stderr_unchanged(BIN, &[]);
+}
+
+#[test]
+fn logs_how_many_bytes_a_client_sent_and_why_it_ended() {
+    scenarios::logs_how_many_bytes_a_client_sent_and_why_it_ended(BIN, &[]);
+}
+
+#[test]
+fn a_client_that_resets_does_not_take_the_server_down() {
+    scenarios::a_client_that_resets_does_not_take_the_server_down(BIN, &[]);
+}
+
+/// A duration that does not parse is refused with one line naming the flag.
+#[test]
+fn unparsable_timeout_exits_1_with_one_line() {
+    let line = harness::interface::exits_1_with_one_line(BIN, &["--timeout", "soon"]);
+    assert!(
+        line.starts_with("error: invalid value 'soon' for '--timeout <DURATION>'"),
+        "{line}"
+    );
+}
