@@ -37,16 +37,17 @@ async fn main() {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
-                // The error could be temporary (stage 5 tells which); like the
+                // The error could be temporary (a later stage tells which); like the
                 // seed's log.Fatal, this stage logs it and exits.
                 log::error!("accept failed: {err}");
                 std::process::exit(1);
             }
         };
         log::info!("{peer} connected; dropping the socket closes the connection");
-        // Go's loop never closes `conn`: each one leaks a file descriptor until
-        // the process runs out. In Rust the socket is dropped here, at the end of
-        // the iteration that owns it, and dropping it closes the connection.
+        // Go's loop never closes `conn`: the connection stays open, holding a
+        // file descriptor, until the garbage collector happens to finalize it.
+        // In Rust the socket is dropped at the end of the iteration that owns
+        // it, and dropping a socket closes the connection, at once.
         drop(socket);
     }
 }

@@ -54,7 +54,7 @@ async fn main() {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
-                // The error could be temporary (stage 5 tells which); like the
+                // The error could be temporary (a later stage tells which); like the
                 // seed's log.Fatal, this stage logs it and exits.
                 log::error!("accept failed: {err}");
                 std::process::exit(1);
