@@ -3,7 +3,6 @@
 //! listener with a clear error. The accept loop, `tokio::spawn` and the read
 //! deadline never live here: they are what the stages teach.
 
-use std::io;
 use std::net::SocketAddr;
 use std::process;
 
@@ -65,25 +64,24 @@ pub async fn listen_or_exit(addr: &str) -> TcpListener {
 
 async fn listen(addr: &str) -> Result<TcpListener, String> {
     let (host, port) = split_host_port(addr)?;
-    let mut candidates: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|err| err.to_string())?
         .collect();
     // `localhost` may resolve to ::1 before 127.0.0.1. Like Go's net.Listen we
-    // prefer IPv4, so `nc 127.0.0.1 9000` and `telnet localhost 9000` both work.
-    candidates.sort_by_key(|candidate| !candidate.is_ipv4());
-    let mut last_error = io::Error::other("the host name resolved to no address");
-    for candidate in candidates {
-        match TcpListener::bind(candidate).await {
-            Ok(listener) => {
-                let bound = listener.local_addr().map_err(|err| err.to_string())?;
-                log::info!("listening on {bound}");
-                return Ok(listener);
-            }
-            Err(err) => last_error = err,
-        }
-    }
-    Err(last_error.to_string())
+    // listen on the first IPv4 address if there is one, and on that one only:
+    // a port in use on 127.0.0.1 is an error, not a reason to try ::1.
+    let addr = resolved
+        .iter()
+        .find(|addr| addr.is_ipv4())
+        .or(resolved.first())
+        .ok_or("the host name resolved to no address")?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|err| err.to_string())?;
+    let bound = listener.local_addr().map_err(|err| err.to_string())?;
+    log::info!("listening on {bound}");
+    Ok(listener)
 }
 
 /// Splits `HOST:PORT`, `[IPv6]:PORT` included, with a message a learner can act on.

@@ -6,17 +6,18 @@
 //!
 //! Run it: `cargo run -p stage1-listener`
 //!
-//! Try this, from a second terminal: `nc localhost 9000`. The server logs the
-//! connection, and `nc` exits at once: this stage drops every socket it
-//! accepts, and dropping a socket closes the connection.
+//! Try this, from a second terminal: `nc localhost 9000 </dev/null`. The
+//! server logs the connection, and `nc` exits at once: this stage drops every
+//! socket it accepts, and dropping a socket closes the connection.
 //!
-//! What changed: this is where the course starts, at the seed's first program.
+//! What changed: this is where the course starts, at the Go tutorial's first
+//! program.
 
 use clap::Parser;
 
 /// Stage 1: bind a listener, then accept connections in a loop (and close each one).
 ///
-/// Try: `nc localhost 9000` from another terminal; the server logs the connection and closes it.
+/// Try: `nc localhost 9000 </dev/null` from another terminal; the server logs the connection and closes it.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
@@ -37,8 +38,8 @@ async fn main() {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
-                // The error could be temporary (a later stage tells which); like the
-                // seed's log.Fatal, this stage logs it and exits.
+                // Go: log.Fatal(err). The error could be temporary (out of file
+                // descriptors, say); like the Go tutorial, this stage gives up.
                 log::error!("accept failed: {err}");
                 std::process::exit(1);
             }

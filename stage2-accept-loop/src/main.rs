@@ -9,8 +9,7 @@
 //! Try this, from two more terminals: `nc localhost 9000` in each, and type in
 //! both. The first client's lines appear on the server's stderr. The second
 //! connects (the kernel completes its handshake and keeps its bytes), but
-//! nothing it types appears until you quit the first client with Ctrl-C or
-//! Ctrl-D.
+//! nothing it types appears until you quit the first client with Ctrl-C.
 //!
 //! What changed since stage 1: the accepted socket is served instead of dropped.
 
@@ -42,8 +41,8 @@ async fn main() {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
-                // The error could be temporary (a later stage tells which); like the
-                // seed's log.Fatal, this stage logs it and exits.
+                // Go: log.Fatal(err). The error could be temporary (out of file
+                // descriptors, say); like the Go tutorial, this stage gives up.
                 log::error!("accept failed: {err}");
                 std::process::exit(1);
             }
@@ -61,8 +60,9 @@ async fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
     match tokio::io::copy(&mut socket, &mut tokio::io::stderr()).await {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
-        // Go: log.Printf("Connection finished. Error %v", err)
+        // Go: log.Printf("Connection finished. Error %v", err). Go's io.Copy
+        // returns the count and the error; tokio's returns one or the other.
         Err(err) => log::warn!("{peer} finished with an error: {err}"),
     }
-    // Unlike the seed, which never closes `conn`, the socket is dropped here.
+    // The Go tutorial never closes `conn` here; Rust drops the socket, which closes it.
 }

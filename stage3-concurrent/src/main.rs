@@ -3,9 +3,10 @@
 //! What this stage teaches: `tokio::spawn` starts a task, the async
 //! counterpart of Go's `go serviceConn(conn)`. The accept loop hands each
 //! connection to a task of its own and goes straight back to `accept`, so
-//! clients are served together. A task costs a few hundred bytes, not a
-//! thread's megabytes of stack: the runtime runs thousands on a few threads,
-//! switching whenever one waits.
+//! clients are served together. A task costs what it holds across an
+//! `.await` (here the socket and `io::copy`'s 8 KiB buffer), not a thread's
+//! megabytes of stack: the runtime runs thousands on a few threads, switching
+//! whenever one waits.
 //!
 //! Run it: `cargo run -p stage3-concurrent`
 //!
@@ -43,8 +44,8 @@ async fn main() {
         let (socket, peer) = match listener.accept().await {
             Ok(accepted) => accepted,
             Err(err) => {
-                // The error could be temporary (a later stage tells which); like the
-                // seed's log.Fatal, this stage logs it and exits.
+                // Go: log.Fatal(err). The error could be temporary (out of file
+                // descriptors, say); like the Go tutorial, this stage gives up.
                 log::error!("accept failed: {err}");
                 std::process::exit(1);
             }
@@ -62,8 +63,9 @@ async fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
     match tokio::io::copy(&mut socket, &mut tokio::io::stderr()).await {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
-        // Go: log.Printf("Connection finished. Error %v", err)
+        // Go: log.Printf("Connection finished. Error %v", err). Go's io.Copy
+        // returns the count and the error; tokio's returns one or the other.
         Err(err) => log::warn!("{peer} finished with an error: {err}"),
     }
-    // Unlike the seed, which never closes `conn`, the socket is dropped here.
+    // The Go tutorial never closes `conn` here; Rust drops the socket, which closes it.
 }
