@@ -2,7 +2,7 @@ use std::ffi::OsStr;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
@@ -81,11 +81,28 @@ impl Server {
         })
     }
 
+    /// Waits until stderr holds at least `len` bytes. A large transfer may
+    /// take a while on a loaded machine, so this fails only when stderr stops
+    /// growing for [`PATIENCE`] (or the server exits) before reaching `len`.
+    pub fn wait_for_len(&self, len: usize) -> Vec<u8> {
+        loop {
+            let so_far = self.stderr.bytes.lock().unwrap().bytes.len();
+            let what = format!("{len} bytes on stderr (or more than {so_far})");
+            let grown = self.wait_until(&what, |stderr| {
+                (stderr.len() > so_far).then(|| stderr.to_vec())
+            });
+            if grown.len() >= len {
+                return grown;
+            }
+        }
+    }
+
     /// Waits until `check` finds what it looks for in all of stderr so far.
     /// Fails after [`PATIENCE`], or as soon as the server exits without it,
-    /// and says what it waited for and what stderr held.
+    /// and says what it waited for and how stderr ends.
     pub fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&[u8]) -> Option<T>) -> T {
-        let deadline = Instant::now() + PATIENCE;
+        let started = Instant::now();
+        let deadline = started + PATIENCE;
         let mut seen = self.stderr.bytes.lock().unwrap();
         loop {
             if let Some(found) = check(&seen.bytes) {
@@ -98,11 +115,14 @@ impl Server {
                 } else {
                     "gave up"
                 };
-                panic!(
-                    "waited for {what}, {why} after {:?}; stderr so far:\n{}",
-                    PATIENCE - deadline.saturating_duration_since(now),
-                    String::from_utf8_lossy(&seen.bytes)
+                let message = format!(
+                    "waited for {what}, {why} after {:?}; {}",
+                    started.elapsed(),
+                    tail(&seen.bytes)
                 );
+                // Unlock first, so the thread collecting stderr is not poisoned.
+                drop(seen);
+                panic!("{message}");
             }
             seen = self
                 .stderr
@@ -133,6 +153,11 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Shown with `cargo test -- --nocapture`; a failing test has already
+        // shown it in its panic message.
+        if !thread::panicking() {
+            eprintln!("{}", tail(&self.stderr()));
+        }
     }
 }
 
@@ -195,7 +220,7 @@ impl Stderr {
         let mut buf = [0u8; 64 * 1024];
         loop {
             let n = pipe.read(&mut buf).unwrap_or(0);
-            let mut collected = self.bytes.lock().unwrap();
+            let mut collected = self.bytes.lock().unwrap_or_else(PoisonError::into_inner);
             collected.bytes.extend_from_slice(&buf[..n]);
             collected.closed = n == 0;
             self.grew.notify_all();
@@ -204,6 +229,19 @@ impl Stderr {
             }
         }
     }
+}
+
+/// How stderr ends, for a message: its size and its last 2 KiB, with any
+/// binary data shown lossily.
+fn tail(stderr: &[u8]) -> String {
+    const SHOWN: usize = 2048;
+    let start = stderr.len().saturating_sub(SHOWN);
+    let cut = if start > 0 { "...\n" } else { "" };
+    format!(
+        "the server's stderr ({} bytes) ends:\n{cut}{}",
+        stderr.len(),
+        String::from_utf8_lossy(&stderr[start..])
+    )
 }
 
 /// The address in the first complete `listening on ADDR` line, if any yet.
