@@ -41,7 +41,7 @@ pub fn help_says_what_the_stage_teaches_and_what_to_try(bin: &str) {
     let teaches = lines.next().unwrap_or_default();
     assert!(teaches.starts_with("Stage "), "first line: {teaches:?}");
     assert!(
-        help.contains("Try: `nc localhost 9000`"),
+        help.contains("Try: `nc localhost 9000"),
         "no `Try:` line:\n{help}"
     );
     assert!(help.contains("--addr <HOST:PORT>"), "{help}");
