@@ -87,13 +87,11 @@ impl Server {
     pub fn wait_for_len(&self, len: usize) -> Vec<u8> {
         loop {
             let so_far = self.stderr.bytes.lock().unwrap().bytes.len();
-            let what = format!("{len} bytes on stderr (or more than {so_far})");
-            let grown = self.wait_until(&what, |stderr| {
-                (stderr.len() > so_far).then(|| stderr.to_vec())
-            });
-            if grown.len() >= len {
-                return grown;
+            if so_far >= len {
+                return self.stderr();
             }
+            let what = format!("{len} bytes on stderr, or at least more than {so_far}");
+            self.wait_until(&what, |stderr| (stderr.len() > so_far).then_some(()));
         }
     }
 
