@@ -5,7 +5,7 @@ use std::io::Write;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use harness::{Server, client, scenarios};
+use harness::{Server, client};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stage4-timeouts");
 
@@ -68,20 +68,10 @@ fn keeps_a_client_that_talks_every_100ms_for_several_deadlines() {
     ));
 }
 
-#[test]
-fn a_mebibyte_of_random_bytes_reaches_stderr_unchanged() {
-    scenarios::a_mebibyte_of_random_bytes_reaches_stderr_unchanged(BIN, &[]);
-}
-
-#[test]
-fn logs_how_many_bytes_a_client_sent_and_why_it_ended() {
-    scenarios::logs_how_many_bytes_a_client_sent_and_why_it_ended(BIN, &[]);
-}
-
-#[test]
-fn a_client_that_resets_does_not_take_the_server_down() {
-    scenarios::a_client_that_resets_does_not_take_the_server_down(BIN, &[]);
-}
+// What stages 2 to 4 share: a mebibyte of random bytes reaches stderr
+// unchanged, the end of each connection is logged with its byte count and
+// reason, and a client that resets does not take the server down.
+harness::copy_to_stderr_tests!(BIN, &[]);
 
 /// A duration that does not parse is refused with one line naming the flag.
 #[test]

@@ -6,8 +6,8 @@
 //!   collects its stderr, and kills it when dropped, also when a test panics.
 //! - [`client`] has what a test does as a client: connect, wait until the
 //!   server hangs up, reset a connection.
-//! - [`scenarios`] are behaviours several stages share, so each stage's test
-//!   states the behaviour in its name and runs the one shared scenario.
+//! - [`scenarios`] are the behaviours stages 2 to 4 share, which
+//!   [`copy_to_stderr_tests!`] adds to a stage's tests.
 //! - [`interface_tests!`] adds the command-line tests every stage must pass.
 
 pub mod client;

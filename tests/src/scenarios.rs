@@ -1,5 +1,6 @@
-//! Behaviours that stages 2 to 4 share. Each stage's test names the behaviour
-//! and runs it here against its own binary, with its own extra arguments.
+//! Behaviours that stages 2 to 4 share: they copy what clients send to
+//! stderr. [`copy_to_stderr_tests!`](crate::copy_to_stderr_tests) adds them
+//! to a stage's tests as test functions named after what they show.
 
 use std::io::Write;
 
@@ -65,4 +66,27 @@ pub fn a_client_that_resets_does_not_take_the_server_down(bin: &str, args: &[&st
     next.write_all(b"next client\n").unwrap();
     server.wait_for("next client\n");
     assert!(server.is_running());
+}
+
+/// Adds the tests every stage that copies clients' bytes to stderr passes
+/// (stages 2 to 4), as test functions named after what they show; `$bin` is
+/// the stage's `env!("CARGO_BIN_EXE_...")` and `$args` its extra arguments.
+#[macro_export]
+macro_rules! copy_to_stderr_tests {
+    ($bin:expr, $args:expr) => {
+        #[test]
+        fn a_mebibyte_of_random_bytes_reaches_stderr_unchanged() {
+            $crate::scenarios::a_mebibyte_of_random_bytes_reaches_stderr_unchanged($bin, $args);
+        }
+
+        #[test]
+        fn logs_how_many_bytes_a_client_sent_and_why_it_ended() {
+            $crate::scenarios::logs_how_many_bytes_a_client_sent_and_why_it_ended($bin, $args);
+        }
+
+        #[test]
+        fn a_client_that_resets_does_not_take_the_server_down() {
+            $crate::scenarios::a_client_that_resets_does_not_take_the_server_down($bin, $args);
+        }
+    };
 }
