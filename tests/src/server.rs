@@ -57,6 +57,11 @@ impl Server {
         self.addr
     }
 
+    /// The process id, for tools that watch the server's memory.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Connects a new client. Its reads and writes give up after [`PATIENCE`].
     pub fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr)

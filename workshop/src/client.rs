@@ -1,0 +1,142 @@
+//! `workshop client`: a line client for learners without `nc`, and scripted
+//! clients for demos. It always says when the server closed the connection
+//! and after how long, so a learner sees stage 4's deadline happen.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
+
+use crate::seconds;
+
+#[derive(clap::Args, Debug)]
+pub struct ClientArgs {
+    /// The server to connect to
+    #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9000")]
+    pub addr: String,
+
+    /// Put `NAME: ` before each line, to tell clients apart on the server
+    #[arg(long)]
+    pub name: Option<String>,
+
+    /// Send this text as a line, `--count` times, one every `--every`, then close
+    #[arg(long, value_name = "TEXT")]
+    pub send: Option<String>,
+
+    /// With --send: the pause between lines, such as 100ms or 1s
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration, requires = "send")]
+    pub every: Duration,
+
+    /// With --send: how many lines to send
+    #[arg(long, value_name = "N", default_value_t = 5, requires = "send")]
+    pub count: u32,
+
+    /// Connect and say nothing for this long, such as 10s (or until the server hangs up)
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "send")]
+    pub idle: Option<Duration>,
+}
+
+pub async fn run(args: ClientArgs) -> Result<(), String> {
+    let stream = TcpStream::connect(&args.addr)
+        .await
+        .map_err(|err| format!("cannot connect to {}: {err}", args.addr))?;
+    let local = stream.local_addr().map_err(|err| err.to_string())?;
+    let peer = stream.peer_addr().map_err(|err| err.to_string())?;
+    println!("connected to {peer} from {local}");
+    let connected = Instant::now();
+    let (reader, mut writer) = stream.into_split();
+    let mut closed_by_server = Box::pin(closed_by_server(reader));
+    let prefix = args
+        .name
+        .as_ref()
+        .map(|name| format!("{name}: "))
+        .unwrap_or_default();
+    let mut last_sent = None;
+
+    let ending = if let Some(text) = &args.send {
+        // Scripted: `--count` lines, `--every` apart.
+        let mut sent = 0;
+        loop {
+            if sent == args.count {
+                break Ending::WeClosed(format!("sent {sent} lines"));
+            }
+            sent += 1;
+            let line = format!("{prefix}{text} ({sent}/{})\n", args.count);
+            if let Err(err) = writer.write_all(line.as_bytes()).await {
+                break Ending::Failed(format!("cannot send line {sent}: {err}"));
+            }
+            last_sent = Some(Instant::now());
+            println!("sent: {}", line.trim_end());
+            if sent < args.count {
+                tokio::select! {
+                    () = tokio::time::sleep(args.every) => {}
+                    why = &mut closed_by_server => break Ending::ServerClosed(why),
+                }
+            }
+        }
+    } else if let Some(idle) = args.idle {
+        println!("saying nothing for {}", humantime::format_duration(idle));
+        tokio::select! {
+            () = tokio::time::sleep(idle) => Ending::WeClosed(format!("silent for {}, the connection still open", humantime::format_duration(idle))),
+            why = &mut closed_by_server => Ending::ServerClosed(why),
+        }
+    } else {
+        // Interactive: each line typed goes to the server; Ctrl-D ends.
+        println!("type lines to send them; Ctrl-D closes the connection");
+        let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+        loop {
+            tokio::select! {
+                line = stdin.next_line() => match line {
+                    Ok(Some(line)) => {
+                        if let Err(err) = writer.write_all(format!("{prefix}{line}\n").as_bytes()).await {
+                            break Ending::Failed(format!("cannot send: {err}"));
+                        }
+                        last_sent = Some(Instant::now());
+                    }
+                    Ok(None) => break Ending::WeClosed("end of input".to_string()),
+                    Err(err) => break Ending::Failed(format!("cannot read standard input: {err}")),
+                },
+                why = &mut closed_by_server => break Ending::ServerClosed(why),
+            }
+        }
+    };
+
+    let open_for = seconds(connected.elapsed());
+    match ending {
+        Ending::ServerClosed(why) => {
+            let silence = match last_sent {
+                Some(at) => format!("{} after the last line sent", seconds(at.elapsed())),
+                None => "having sent nothing".to_string(),
+            };
+            println!("the server closed the connection ({why}) after {open_for}, {silence}");
+        }
+        Ending::WeClosed(why) => {
+            let _ = writer.shutdown().await;
+            println!("{why}; closed the connection after {open_for}");
+        }
+        Ending::Failed(why) => return Err(why),
+    }
+    Ok(())
+}
+
+enum Ending {
+    ServerClosed(String),
+    WeClosed(String),
+    Failed(String),
+}
+
+/// Resolves when the server closes the connection, saying how. No stage
+/// writes to its clients, so any bytes that arrive are only counted.
+async fn closed_by_server(mut reader: OwnedReadHalf) -> String {
+    let mut buf = [0u8; 1024];
+    let mut received = 0;
+    loop {
+        match reader.read(&mut buf).await {
+            Ok(0) if received == 0 => return "end of stream".to_string(),
+            Ok(0) => return format!("end of stream, after sending {received} bytes"),
+            Ok(n) => received += n,
+            Err(err) => return err.to_string(),
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! `workshop compare`: every stage through the same scenarios, each on its
+//! own fresh server, and what each stage did, observed rather than assumed.
+//!
+//! A scenario's clients send lines tagged with their names (`A: hello`), and
+//! the server's stderr is watched and timed: when the server printed each
+//! line, and when a connection ended, are what the table and the timelines
+//! report.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::watch;
+
+use crate::process::{Usage, mib};
+use crate::report::{End, Row, Timeline};
+use crate::seconds;
+use crate::stages::{Progress, RunningStage, Stage, Transcript};
+
+/// The pause between a scenario's steps: long enough to see on a timeline.
+const STEP: Duration = Duration::from_millis(100);
+/// How long a scenario waits for the server to print a line it expects.
+const EXPECT: Duration = Duration::from_secs(1);
+/// How long a crowd client waits for its connection to be established.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(2);
+/// How many crowd clients connect at a time.
+const CONNECTING: usize = 64;
+
+/// How one crowd client's attempt to connect and say its line went.
+enum Joined {
+    Connected(TcpStream),
+    TimedOut,
+    Failed,
+    NotTried,
+}
+
+/// What to compare, and how hard.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The read deadline given to the stages that take `--timeout`.
+    pub timeout: Duration,
+    /// How many clients the crowd scenario connects.
+    pub crowd: usize,
+}
+
+/// What one stage did in every scenario.
+pub struct StageReport {
+    pub stage: String,
+    pub two_clients: Observed,
+    pub idle: Observed,
+    pub talker: Observed,
+    pub crowd: Crowd,
+}
+
+/// One timed scenario, as seen: a verdict in words, and the timeline.
+pub struct Observed {
+    pub verdict: String,
+    pub timeline: Timeline,
+}
+
+/// The crowd scenario's figures.
+pub struct Crowd {
+    pub verdict: String,
+    pub connected: usize,
+    pub served: usize,
+}
+
+/// Runs every scenario against every stage, one stage at a time.
+pub async fn compare(stages: &[Stage], plan: &Plan) -> Result<Vec<StageReport>, String> {
+    let mut reports = Vec::new();
+    let mut progress = Progress::new();
+    for stage in stages {
+        progress.show(&format!(
+            "{}: two clients, an idle one and a talking one...",
+            stage.name
+        ));
+        // The timed scenarios run at once, each against its own server.
+        let (two_clients, idle, talker) = tokio::join!(
+            two_clients(stage, plan),
+            idle_client(stage, plan),
+            talking_client(stage, plan)
+        );
+        let crowd = crowd(stage, plan, &mut progress).await?;
+        progress.done();
+        reports.push(StageReport {
+            stage: stage.name.clone(),
+            two_clients: two_clients?,
+            idle: idle?,
+            talker: talker?,
+            crowd,
+        });
+    }
+    Ok(reports)
+}
+
+fn stage_args(stage: &Stage, plan: &Plan) -> Vec<String> {
+    if stage.takes_timeout {
+        vec![
+            "--timeout".to_string(),
+            humantime::format_duration(plan.timeout).to_string(),
+        ]
+    } else {
+        Vec::new()
+    }
+}
+
+/// A: connects and talks. B: connects and talks while A is still open.
+/// Then A leaves, and B says goodbye. Serial or concurrent shows in whether
+/// B's line is printed before A leaves.
+async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let scene = Scene::new(&server);
+    let stderr = &server.stderr;
+    let mut a = scene.connect("A").await?;
+    a.say("hello").await;
+    a.printed(stderr, "hello", EXPECT).await;
+    tokio::time::sleep(STEP).await;
+
+    let mut b = scene.connect("B").await?;
+    let b_sent = Instant::now();
+    b.say("hello").await;
+    let b_while_a_open = b.printed(stderr, "hello", 3 * STEP).await;
+    a.say("still here").await;
+    a.printed(stderr, "still here", EXPECT).await;
+    tokio::time::sleep(STEP).await;
+
+    let a_left = a.leave();
+    let b_printed = match b_while_a_open {
+        Some(at) => Some(at),
+        None => b.printed(stderr, "hello", EXPECT).await,
+    };
+    tokio::time::sleep(STEP).await;
+    b.say("bye").await;
+    b.printed(stderr, "bye", EXPECT).await;
+    tokio::time::sleep(STEP).await;
+    b.leave();
+
+    let a_printed = stderr.seen_at("A: hello\n");
+    let verdict = match (a_printed, b_printed) {
+        (None, _) if a.closed_by_server().is_some() => {
+            "closes each connection at once; prints nothing".to_string()
+        }
+        (_, Some(_)) if b_while_a_open.is_some() => {
+            "concurrent: B printed while A was still connected".to_string()
+        }
+        (_, Some(at)) if at >= a_left => format!(
+            "serial: B printed only after A left, {} after B sent it",
+            seconds(at.duration_since(b_sent))
+        ),
+        (_, Some(_)) => "B printed late, but before A left".to_string(),
+        (_, None) => "B never printed".to_string(),
+    };
+    Ok(Observed {
+        verdict,
+        timeline: scene.timeline(&server, &[a, b]),
+    })
+}
+
+/// A client that connects and says nothing for twice the deadline.
+async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let scene = Scene::new(&server);
+    let mut idle = scene.connect("I").await?;
+    let silence = 2 * plan.timeout;
+    let closed = idle.wait_closed_by_server(silence).await;
+    let verdict = match closed {
+        Some(after) if after < Duration::from_millis(50) => "closed at once".to_string(),
+        Some(after) => format!("closed after {} of silence", seconds(after)),
+        None => format!("still open after {} of silence", seconds(silence)),
+    };
+    if closed.is_none() {
+        idle.leave();
+    }
+    Ok(Observed {
+        verdict,
+        timeline: scene.timeline(&server, &[idle]),
+    })
+}
+
+/// A client that says a line every quarter of the deadline, for three
+/// deadlines: a deadline that starts anew with every read never closes it.
+async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let scene = Scene::new(&server);
+    let mut talker = scene.connect("T").await?;
+    let every = plan.timeout / 4;
+    let lines = 12;
+    for i in 1..=lines {
+        if talker.closed_by_server().is_some() {
+            break;
+        }
+        talker.say(&format!("tick {i:02}")).await;
+        tokio::time::sleep(every).await;
+    }
+    let printed = (1..=lines)
+        .filter(|i| {
+            server
+                .stderr
+                .seen_at(&format!("T: tick {i:02}\n"))
+                .is_some()
+        })
+        .count();
+    let verdict = match talker.closed_by_server() {
+        Some(after) if after < Duration::from_millis(50) => "closed at once".to_string(),
+        Some(after) => format!(
+            "closed after {}, talking every {}",
+            seconds(after),
+            seconds(every)
+        ),
+        None => format!(
+            "kept open for {} ({} deadlines); {printed} of {lines} lines printed",
+            seconds(scene.started.elapsed()),
+            lines / 4
+        ),
+    };
+    talker.leave();
+    Ok(Observed {
+        verdict,
+        timeline: scene.timeline(&server, &[talker]),
+    })
+}
+
+/// Many clients at once: each connects, says one line and stays connected.
+/// How many the server printed, how long that took, and its memory while it
+/// held them all.
+async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Crowd, String> {
+    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let before = Usage::of(server.pid);
+    let started = Instant::now();
+    let mut connecting = tokio::task::JoinSet::new();
+    let addr = server.addr;
+    // A few handshakes in flight at a time, so that a listen queue of 128
+    // (what the stages get from tokio) never overflows into SYN retries.
+    let permits = Arc::new(tokio::sync::Semaphore::new(CONNECTING));
+    // A server that stops accepting (stage 2, busy with one client) fills its
+    // listen queue, and the clients past it are never answered: once a whole
+    // wave of them has timed out, the rest are not tried.
+    let timed_out = Arc::new(AtomicUsize::new(0));
+    for i in 0..plan.crowd {
+        let permits = Arc::clone(&permits);
+        let timed_out = Arc::clone(&timed_out);
+        connecting.spawn(async move {
+            let _permit = permits.acquire().await;
+            if timed_out.load(Ordering::Relaxed) >= CONNECTING {
+                return Joined::NotTried;
+            }
+            let Ok(connected) =
+                tokio::time::timeout(CONNECT_PATIENCE, TcpStream::connect(addr)).await
+            else {
+                timed_out.fetch_add(1, Ordering::Relaxed);
+                return Joined::TimedOut;
+            };
+            let Ok(mut stream) = connected else {
+                return Joined::Failed;
+            };
+            match stream.write_all(format!("crowd {i:05}\n").as_bytes()).await {
+                Ok(()) => Joined::Connected(stream),
+                Err(_) => Joined::Failed,
+            }
+        });
+    }
+    let mut held = Vec::with_capacity(plan.crowd);
+    let (mut failed, mut not_tried) = (0, 0);
+    while let Some(joined) = connecting.join_next().await {
+        match joined.unwrap_or(Joined::Failed) {
+            Joined::Connected(stream) => held.push(stream),
+            Joined::TimedOut | Joined::Failed => failed += 1,
+            Joined::NotTried => not_tried += 1,
+        }
+        let done = held.len() + failed + not_tried;
+        progress.show(&format!(
+            "{}: crowd: {done} of {} connecting",
+            stage.name, plan.crowd
+        ));
+    }
+    let connected = held.len();
+
+    // Wait until every line is printed, or until no more are for a while
+    // (stage 2 prints the first client's line and no more).
+    let mut served = 0;
+    let mut last_progress = Instant::now();
+    let all_served_after = loop {
+        let now_served = server.stderr.count("crowd ");
+        if now_served > served {
+            served = now_served;
+            last_progress = Instant::now();
+        }
+        progress.show(&format!(
+            "{}: crowd: {served} of {} printed",
+            stage.name, plan.crowd
+        ));
+        if served >= connected || last_progress.elapsed() > EXPECT {
+            break (served >= connected).then(|| started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let during = Usage::of(server.pid);
+    let closed_early = count_closed(&mut held).await;
+    drop(held);
+
+    let mut verdict = format!("{served} of {} served", plan.crowd);
+    match all_served_after {
+        Some(took) => verdict += &format!(" in {}", seconds(took)),
+        None if served == 0 && closed_early == connected => verdict += ": each closed at once",
+        None => {
+            verdict += &format!(
+                "; {} more connected but were not served",
+                connected - served
+            )
+        }
+    }
+    if failed > 0 {
+        verdict += &format!(
+            "; {failed} could not connect within {}",
+            seconds(CONNECT_PATIENCE)
+        );
+    }
+    if not_tried > 0 {
+        verdict += &format!(", so {not_tried} more were not tried");
+    }
+    if closed_early > 0 && served > 0 {
+        verdict += &format!("; {closed_early} closed by the server");
+    }
+    if let (Some(before), Some(during)) = (before, during) {
+        let per_client =
+            during.rss_kib.saturating_sub(before.rss_kib) as f64 / connected.max(1) as f64;
+        verdict += &format!(
+            "; RSS {} held ({per_client:.1} KiB per client), {} threads",
+            mib(during.rss_kib),
+            during.threads
+        );
+    }
+    Ok(Crowd {
+        verdict,
+        connected,
+        served,
+    })
+}
+
+/// How many of `streams` the server has already closed.
+async fn count_closed(streams: &mut [TcpStream]) -> usize {
+    let mut closed = 0;
+    for stream in streams {
+        let mut probe = [0u8; 1];
+        if let Ok(Ok(_) | Err(_)) =
+            tokio::time::timeout(Duration::ZERO, stream.peek(&mut probe)).await
+        {
+            closed += 1;
+        }
+    }
+    closed
+}
+
+/// One scenario's clock and clients.
+struct Scene {
+    started: Instant,
+    addr: std::net::SocketAddr,
+}
+
+/// A scenario's client: it writes tagged lines, and a task notes when the
+/// server closes its connection.
+struct SceneClient {
+    name: String,
+    connected: Instant,
+    said: Vec<String>,
+    writer: Option<OwnedWriteHalf>,
+    left: Option<Instant>,
+    /// Set, by a task reading the connection, when the server closes it.
+    closed_by_server: watch::Receiver<Option<Instant>>,
+}
+
+impl Scene {
+    fn new(server: &RunningStage) -> Scene {
+        Scene {
+            started: Instant::now(),
+            addr: server.addr,
+        }
+    }
+
+    async fn connect(&self, name: &str) -> Result<SceneClient, String> {
+        let stream = TcpStream::connect(self.addr)
+            .await
+            .map_err(|err| format!("cannot connect to {}: {err}", self.addr))?;
+        let connected = Instant::now();
+        let (mut reader, writer) = stream.into_split();
+        let (closed, closed_by_server) = watch::channel(None);
+        tokio::spawn(async move {
+            let mut buf = [0u8; 256];
+            while let Ok(1..) = reader.read(&mut buf).await {}
+            closed.send_replace(Some(Instant::now()));
+        });
+        Ok(SceneClient {
+            name: name.to_string(),
+            connected,
+            said: Vec::new(),
+            writer: Some(writer),
+            left: None,
+            closed_by_server,
+        })
+    }
+
+    /// The timeline of `clients`: when each connected, when the server
+    /// printed each of its lines, and when its connection ended.
+    fn timeline(&self, server: &RunningStage, clients: &[SceneClient]) -> Timeline {
+        let since = |at: Instant| at.saturating_duration_since(self.started);
+        let rows = clients
+            .iter()
+            .map(|client| {
+                let printed = client
+                    .said
+                    .iter()
+                    .filter_map(|line| server.stderr.seen_at(&format!("{}: {line}\n", client.name)))
+                    .map(since)
+                    .collect();
+                let server_closed = *client.closed_by_server.borrow();
+                let end = match (client.left, server_closed) {
+                    (Some(left), Some(closed)) if closed < left => {
+                        Some(End::ByServer(since(closed)))
+                    }
+                    (Some(left), _) => Some(End::ByClient(since(left))),
+                    (None, Some(closed)) => Some(End::ByServer(since(closed))),
+                    (None, None) => None,
+                };
+                Row {
+                    client: client.name.clone(),
+                    connected: since(client.connected),
+                    printed,
+                    end,
+                }
+            })
+            .collect();
+        Timeline {
+            rows,
+            span: self.started.elapsed(),
+        }
+    }
+}
+
+impl SceneClient {
+    /// Sends `NAME: text` as a line; a connection the server closed is noted,
+    /// not an error.
+    async fn say(&mut self, text: &str) {
+        if let Some(writer) = &mut self.writer {
+            let _ = writer
+                .write_all(format!("{}: {text}\n", self.name).as_bytes())
+                .await;
+            self.said.push(text.to_string());
+        }
+    }
+
+    /// Waits up to `within` for the server to print this client's line
+    /// `text`, and returns when it did; gives up early if the server closes
+    /// the connection without printing it.
+    async fn printed(
+        &mut self,
+        stderr: &Transcript,
+        text: &str,
+        within: Duration,
+    ) -> Option<Instant> {
+        let needle = format!("{}: {text}\n", self.name);
+        tokio::select! {
+            at = stderr.wait_for(&needle, within) => at,
+            _ = self.closed_by_server.wait_for(Option::is_some) => stderr.seen_at(&needle),
+        }
+    }
+
+    /// Closes the connection; returns when.
+    fn leave(&mut self) -> Instant {
+        self.writer = None;
+        *self.left.get_or_insert_with(Instant::now)
+    }
+
+    /// How long after connecting the server closed this client, if it did.
+    fn closed_by_server(&self) -> Option<Duration> {
+        self.closed_by_server
+            .borrow()
+            .map(|at| at.duration_since(self.connected))
+    }
+
+    /// Waits up to `within` for the server to close this client.
+    async fn wait_closed_by_server(&mut self, within: Duration) -> Option<Duration> {
+        let _ = tokio::time::timeout(within, self.closed_by_server.wait_for(Option::is_some)).await;
+        self.closed_by_server()
+    }
+}

@@ -1,0 +1,484 @@
+//! `workshop load`: a bounded load on a server on this machine. Every mode
+//! stops by itself: a fixed number of connections, within `--limit`. Only
+//! loopback addresses are accepted as targets.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::sync::{Semaphore, watch};
+
+use crate::process::{Usage, mib};
+use crate::seconds;
+use crate::stages::{self, Progress};
+
+#[derive(clap::Args, Debug)]
+pub struct LoadArgs {
+    #[command(subcommand)]
+    mode: Mode,
+
+    /// The server to load; it must be on this machine (a loopback address)
+    #[arg(
+        long,
+        global = true,
+        value_name = "HOST:PORT",
+        conflicts_with = "stage"
+    )]
+    addr: Option<String>,
+
+    /// Start this stage on a free port, its stderr to /dev/null, and load it
+    #[arg(long, global = true, value_name = "NAME")]
+    stage: Option<String>,
+
+    /// An argument for the stage started with --stage (repeat for more), such as --stage-arg=--timeout=60s
+    #[arg(
+        long = "stage-arg",
+        global = true,
+        value_name = "ARG",
+        allow_hyphen_values = true
+    )]
+    stage_args: Vec<String>,
+
+    /// Report this process's memory and threads during the load
+    #[arg(long, global = true, value_name = "PID")]
+    pid: Option<u32>,
+
+    /// Stop the whole load after this long, whatever is left
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    limit: Duration,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum Mode {
+    /// Open N connections and hold them, silent, for a while
+    Hold {
+        /// How many connections
+        #[arg(short = 'n', long, default_value_t = 1000)]
+        connections: usize,
+        /// How long to hold them once all are open
+        #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+        hold: Duration,
+    },
+    /// C clients each send B bytes, then close
+    Flood {
+        /// How many clients at once
+        #[arg(short = 'c', long, default_value_t = 16)]
+        clients: usize,
+        /// How many bytes each sends (KiB, MiB and GiB suffixes work)
+        #[arg(short = 'b', long, default_value = "16MiB", value_parser = parse_size)]
+        bytes: u64,
+    },
+    /// Connect, send a line and close, N times, C at a time
+    Churn {
+        /// How many connections in all
+        #[arg(short = 'n', long, default_value_t = 10_000)]
+        connections: usize,
+        /// How many at a time
+        #[arg(short = 'c', long, default_value_t = 64)]
+        concurrency: usize,
+    },
+}
+
+/// A source address carries at most this many connections: one address has
+/// about 28,000 ephemeral ports, and a closed connection keeps its port in
+/// TIME_WAIT for a minute.
+const PER_SOURCE: usize = 16_000;
+
+pub async fn run(args: LoadArgs) -> Result<(), String> {
+    let (addr, pid, _server) = match &args.stage {
+        Some(name) => {
+            let (addr, server) = start_stage(name, &args.stage_args).await?;
+            (addr, server.id(), Some(server))
+        }
+        None => (
+            target(args.addr.as_deref().unwrap_or("localhost:9000")).await?,
+            args.pid,
+            None,
+        ),
+    };
+    let watcher = pid.map(UsageWatcher::start);
+    let baseline = pid.and_then(Usage::of);
+    let deadline = tokio::time::Instant::now() + args.limit;
+    let run = async {
+        match args.mode {
+            Mode::Hold { connections, hold } => hold_load(addr, connections, hold).await,
+            Mode::Flood { clients, bytes } => flood(addr, clients, bytes).await,
+            Mode::Churn {
+                connections,
+                concurrency,
+            } => churn(addr, connections, concurrency).await,
+        }
+    };
+    let (report, per) = match tokio::time::timeout_at(deadline, run).await {
+        Ok(done) => done,
+        Err(_) => {
+            return Err(format!(
+                "stopped after --limit {}",
+                humantime::format_duration(args.limit)
+            ));
+        }
+    };
+    print!("{report}");
+    if let (Some(pid), Some(watcher)) = (pid, watcher) {
+        let peak = watcher.peak();
+        let mut line = format!("  server (pid {pid}): ");
+        match peak {
+            Some(peak) => {
+                line += &format!(
+                    "RSS {} at the peak, {} threads at the peak",
+                    mib(peak.rss_kib),
+                    peak.threads
+                );
+                if let (Some(baseline), Some(per)) = (baseline, per.filter(|per| *per > 0)) {
+                    let added = peak.rss_kib.saturating_sub(baseline.rss_kib) as f64 / per as f64;
+                    line += &format!(
+                        " ({added:.1} KiB per connection over the {} before)",
+                        mib(baseline.rss_kib)
+                    );
+                }
+            }
+            None => line += "memory and threads unknown (no /proc/PID/status)",
+        }
+        println!("{line}");
+    }
+    Ok(())
+}
+
+/// Resolves `addr` and refuses anything that is not on this machine.
+async fn target(addr: &str) -> Result<SocketAddr, String> {
+    let resolved: Vec<SocketAddr> = tokio::net::lookup_host(addr)
+        .await
+        .map_err(|err| format!("cannot resolve {addr}: {err}"))?
+        .collect();
+    let first = resolved
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or(resolved.first())
+        .copied();
+    match first {
+        Some(found) if found.ip().is_loopback() => Ok(found),
+        Some(found) => Err(format!(
+            "{addr} is {found}: workshop load only targets this machine (127.0.0.0/8 or ::1)"
+        )),
+        None => Err(format!("{addr} resolved to no address")),
+    }
+}
+
+/// Starts a stage on a free port with its output thrown away, and waits
+/// until it accepts connections.
+async fn start_stage(
+    name: &str,
+    stage_args: &[String],
+) -> Result<(SocketAddr, tokio::process::Child), String> {
+    let stage = stages::find(&[name.to_string()])?.remove(0);
+    // The stage's stderr goes to /dev/null, so its `listening on` line cannot
+    // tell the port: pick a free one, and check that the stage took it.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map_err(|err| format!("cannot find a free port: {err}"))?;
+    let mut child = tokio::process::Command::new(&stage.path)
+        .arg("--addr")
+        .arg(addr.to_string())
+        .args(stage_args)
+        .env("RUST_LOG", "off")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|err| format!("cannot start {}: {err}", stage.path.display()))?;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(10) {
+        if let Some(status) = child.try_wait().map_err(|err| err.to_string())? {
+            return Err(format!(
+                "{} exited ({status}) before it listened on {addr}",
+                stage.name
+            ));
+        }
+        if TcpStream::connect(addr).await.is_ok() {
+            eprintln!(
+                "workshop: started {} (pid {}) on {addr}",
+                stage.name,
+                child.id().unwrap_or_default()
+            );
+            return Ok((addr, child));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Err(format!(
+        "{} did not listen on {addr} within 10s",
+        stage.name
+    ))
+}
+
+/// Connects to `addr`, from the `index`th connection's source address.
+async fn connect(addr: SocketAddr, index: usize) -> std::io::Result<TcpStream> {
+    let source = index / PER_SOURCE;
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_loopback() && source > 0 => {
+            // 127.0.0.2, 127.0.0.3...: all loopback, each with its own ports.
+            let socket = TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            let octet = u8::try_from(1 + source).unwrap_or(u8::MAX);
+            socket.bind(SocketAddr::from((Ipv4Addr::new(127, 0, 0, octet), 0)))?;
+            socket.connect(addr).await
+        }
+        _ => TcpStream::connect(addr).await,
+    }
+}
+
+/// What went wrong how often, such as `Connection refused: 3`.
+#[derive(Default)]
+struct Failures(BTreeMap<String, usize>);
+
+impl Failures {
+    fn add(&mut self, err: &std::io::Error) {
+        *self.0.entry(err.kind().to_string()).or_default() += 1;
+    }
+
+    fn count(&self) -> usize {
+        self.0.values().sum()
+    }
+
+    fn describe(&self) -> String {
+        if self.0.is_empty() {
+            return "none".to_string();
+        }
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+type Outcome = (String, Option<usize>);
+
+async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outcome {
+    let started = Instant::now();
+    let mut progress = Progress::new();
+    let mut held = Vec::with_capacity(connections);
+    let mut failures = Failures::default();
+    // Connect in waves of 256, so the listen queue never overflows.
+    let mut pending = tokio::task::JoinSet::new();
+    let permits = Arc::new(Semaphore::new(256));
+    for index in 0..connections {
+        let permits = Arc::clone(&permits);
+        pending.spawn(async move {
+            let _permit = permits.acquire().await;
+            connect(addr, index).await
+        });
+    }
+    while let Some(joined) = pending.join_next().await {
+        match joined {
+            Ok(Ok(stream)) => held.push(stream),
+            Ok(Err(err)) => failures.add(&err),
+            Err(join) => failures.add(&std::io::Error::other(join)),
+        }
+        progress.show(&format!(
+            "hold: {} of {connections} connected",
+            held.len() + failures.count()
+        ));
+    }
+    let connecting = started.elapsed();
+    progress.show(&format!(
+        "hold: holding {} connections for {}",
+        held.len(),
+        seconds(hold)
+    ));
+    tokio::time::sleep(hold).await;
+    progress.done();
+    let mut closed_early = 0;
+    for stream in &mut held {
+        let mut probe = [0u8; 1];
+        if let Ok(Ok(_) | Err(_)) =
+            tokio::time::timeout(Duration::ZERO, stream.peek(&mut probe)).await
+        {
+            closed_early += 1;
+        }
+    }
+    let established = held.len();
+    drop(held);
+    let report = format!(
+        "hold: {connections} connections to {addr}, held {}\n  established {established} in {}; failed: {}\n  closed by the server before the end: {closed_early}\n",
+        seconds(hold),
+        seconds(connecting),
+        failures.describe()
+    );
+    (report, Some(established))
+}
+
+async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
+    let started = Instant::now();
+    let mut senders = tokio::task::JoinSet::new();
+    for index in 0..clients {
+        senders.spawn(async move {
+            let mut stream = connect(addr, index).await?;
+            let chunk = vec![b'x'; 64 * 1024];
+            let mut left = bytes;
+            while left > 0 {
+                let n = left.min(chunk.len() as u64) as usize;
+                stream.write_all(&chunk[..n]).await?;
+                left -= n as u64;
+            }
+            // Wait for the server to close in turn: it has read everything.
+            stream.shutdown().await?;
+            let _ = stream.read(&mut [0u8; 1]).await;
+            std::io::Result::Ok(bytes)
+        });
+    }
+    let mut sent = 0;
+    let mut failures = Failures::default();
+    while let Some(joined) = senders.join_next().await {
+        match joined {
+            Ok(Ok(n)) => sent += n,
+            Ok(Err(err)) => failures.add(&err),
+            Err(join) => failures.add(&std::io::Error::other(join)),
+        }
+    }
+    let took = started.elapsed();
+    let rate = sent as f64 / took.as_secs_f64().max(f64::EPSILON) / 1e6;
+    let report = format!(
+        "flood: {clients} clients sending {} each to {addr}\n  sent {} in {}: {rate:.1} MB/s; failed: {}\n",
+        size(bytes),
+        size(sent),
+        seconds(took),
+        failures.describe()
+    );
+    (report, Some(clients))
+}
+
+async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outcome {
+    let started = Instant::now();
+    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let mut workers = tokio::task::JoinSet::new();
+    for index in 0..connections {
+        let permits = Arc::clone(&permits);
+        workers.spawn(async move {
+            let _permit = permits.acquire().await;
+            let connecting = Instant::now();
+            let mut stream = connect(addr, index).await?;
+            let connect_time = connecting.elapsed();
+            stream
+                .write_all(format!("churn {index}\n").as_bytes())
+                .await?;
+            std::io::Result::Ok(connect_time)
+        });
+    }
+    let mut progress = Progress::new();
+    let mut connect_times = Vec::with_capacity(connections);
+    let mut failures = Failures::default();
+    while let Some(joined) = workers.join_next().await {
+        match joined {
+            Ok(Ok(time)) => connect_times.push(time),
+            Ok(Err(err)) => failures.add(&err),
+            Err(join) => failures.add(&std::io::Error::other(join)),
+        }
+        progress.show(&format!(
+            "churn: {} of {connections}",
+            connect_times.len() + failures.count()
+        ));
+    }
+    progress.done();
+    let took = started.elapsed();
+    connect_times.sort();
+    let percentile = |p: f64| {
+        connect_times
+            .get(
+                ((connect_times.len() as f64 * p) as usize)
+                    .min(connect_times.len().saturating_sub(1)),
+            )
+            .map_or("-".to_string(), |time| seconds(*time))
+    };
+    let per_second = connect_times.len() as f64 / took.as_secs_f64().max(f64::EPSILON);
+    let report = format!(
+        "churn: {connections} connect/send/close to {addr}, {concurrency} at a time\n  completed {} in {}: {per_second:.0} connections/s; failed: {}\n  connect time: median {}, 99th percentile {}, slowest {} (a second or more means the listen queue overflowed)\n",
+        connect_times.len(),
+        seconds(took),
+        failures.describe(),
+        percentile(0.5),
+        percentile(0.99),
+        connect_times
+            .last()
+            .map_or("-".to_string(), |time| seconds(*time)),
+    );
+    (report, None)
+}
+
+/// Samples a process's memory and threads every 100 ms, keeping the peak.
+struct UsageWatcher {
+    peak: watch::Receiver<Option<Usage>>,
+    _sampler: tokio::task::JoinHandle<()>,
+}
+
+impl UsageWatcher {
+    fn start(pid: u32) -> UsageWatcher {
+        let (record, peak) = watch::channel(Usage::of(pid));
+        let sampler = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let Some(now) = Usage::of(pid) else { return };
+                record.send_modify(|peak| {
+                    let old = peak.get_or_insert(now);
+                    old.rss_kib = old.rss_kib.max(now.rss_kib);
+                    old.threads = old.threads.max(now.threads);
+                });
+            }
+        });
+        UsageWatcher {
+            peak,
+            _sampler: sampler,
+        }
+    }
+
+    fn peak(&self) -> Option<Usage> {
+        *self.peak.borrow()
+    }
+}
+
+/// Parses `16MiB`, `512KiB`, `1GiB` or a plain number of bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let scale = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "k" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        other => return Err(format!("unknown unit {other:?}: use KiB, MiB or GiB")),
+    };
+    number
+        .parse::<u64>()
+        .map(|n| n * scale)
+        .map_err(|_| format!("{text:?} is not a size such as 16MiB"))
+}
+
+/// `16 MiB` from a byte count.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b => format!("{:.1} KiB", b as f64 / 1024.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("64KiB"), Ok(64 * 1024));
+        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("3 parsecs").is_err());
+    }
+}

@@ -1,0 +1,88 @@
+//! `workshop`: the course's own tool for workshops. `workshop client` talks to
+//! a stage like `nc` does; `workshop compare` runs every stage through the
+//! same scenarios and shows, side by side, what each did; `workshop load`
+//! puts a bounded load on a server on this machine.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use workshop::{client, compare, load, report, stages};
+
+/// The course's workshop tool: a client for learners, every stage compared side by side, and a bounded load generator.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Connect to a server: type lines to send them, or script a client for a demo
+    Client(client::ClientArgs),
+    /// Run every stage through the same scenarios and show what each did
+    Compare(CompareArgs),
+    /// Put a bounded load on a server on this machine and report what it saw
+    Load(load::LoadArgs),
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// The stages to compare, by name or prefix (stage2,stage3); all of them if not given
+    #[arg(long, value_delimiter = ',')]
+    stages: Vec<String>,
+
+    /// The read deadline for the stages that take --timeout; the idle and talking scenarios scale with it
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    timeout: Duration,
+
+    /// How many clients the crowd scenario connects at once
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    crowd: usize,
+
+    /// text for the terminal, markdown for slides and notes
+    #[arg(long, value_enum, default_value = "text")]
+    format: report::Format,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Client(args) => client::run(args).await,
+        Command::Compare(args) => run_compare(args).await,
+        Command::Load(args) => load::run(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run_compare(args: CompareArgs) -> Result<(), String> {
+    if args.timeout < Duration::from_millis(100) {
+        return Err(
+            "--timeout must be at least 100ms, or the scenarios cannot tell talking from silence"
+                .to_string(),
+        );
+    }
+    let stages = stages::find(&args.stages)?;
+    let plan = compare::Plan {
+        timeout: args.timeout,
+        crowd: args.crowd,
+    };
+    let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
+    eprintln!(
+        "workshop: comparing {} (deadline {}, a crowd of {})",
+        names.join(", "),
+        humantime::format_duration(plan.timeout),
+        plan.crowd
+    );
+    let reports = compare::compare(&stages, &plan).await?;
+    print!("{}", report::render(&reports, &plan, args.format));
+    Ok(())
+}

@@ -1,0 +1,373 @@
+//! The stage binaries: finding them (building them first when this tool runs
+//! from the course's workspace), and running one as a child process on a free
+//! loopback port, with its stderr watched and timed.
+
+use std::ffi::OsStr;
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+/// How long a stage may take to start listening.
+const START_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A stage's binary, and whether it takes `--timeout` (stage 4 and later).
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub name: String,
+    pub path: PathBuf,
+    pub takes_timeout: bool,
+}
+
+/// Finds the stage binaries, all of them or the `wanted` ones, in course
+/// order. Run from the workspace (as `cargo run -p workshop` does), it first
+/// builds them with cargo, which does nothing when they are up to date; so a
+/// fresh clone needs no other step, and an edited stage is compared as edited.
+pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
+    let exe = std::env::current_exe().map_err(|err| format!("cannot find this program: {err}"))?;
+    // Test binaries live one folder down, in `deps/`.
+    let mut dir = exe.parent().unwrap_or(Path::new(".")).to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf);
+    let names = match workspace
+        .as_deref()
+        .filter(|root| root.join("Cargo.toml").exists())
+    {
+        Some(root) => {
+            let names = stage_names(root);
+            let names = select(names, wanted)?;
+            build(root, &dir, &names)?;
+            names
+        }
+        None => select(binaries_in(&dir), wanted)?,
+    };
+    names
+        .into_iter()
+        .map(|name| {
+            let path = dir
+                .join(&name)
+                .with_extension(std::env::consts::EXE_EXTENSION);
+            if !path.exists() {
+                return Err(format!(
+                    "cannot find the {name} binary in {}; build it with `cargo build -p {name}`",
+                    dir.display()
+                ));
+            }
+            let takes_timeout = help_mentions(&path, "--timeout");
+            Ok(Stage {
+                name,
+                path,
+                takes_timeout,
+            })
+        })
+        .collect()
+}
+
+/// The stage crates of the workspace: its folders named `stage…`.
+fn stage_names(root: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|entry| entry.path().join("Cargo.toml").exists())
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| name.starts_with("stage"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The stage binaries beside this one, where there is no workspace to build.
+fn binaries_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.is_file()
+                && path
+                    .extension()
+                    .is_none_or(|ext| ext == std::env::consts::EXE_EXTENSION)
+        })
+        .filter_map(|path| path.file_stem().and_then(OsStr::to_str).map(str::to_string))
+        .filter(|name| name.starts_with("stage") && !name.contains('.'))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, String> {
+    if available.is_empty() {
+        return Err("found no stage binaries to run".to_string());
+    }
+    if wanted.is_empty() {
+        return Ok(available);
+    }
+    wanted
+        .iter()
+        .map(|want| {
+            // `stage3` is enough to name `stage3-concurrent`.
+            let matches: Vec<&String> = available
+                .iter()
+                .filter(|name| *name == want || name.starts_with(&format!("{want}-")))
+                .collect();
+            match matches.as_slice() {
+                [one] => Ok((*one).clone()),
+                _ => Err(format!(
+                    "no stage is named {want:?}; the stages are: {}",
+                    available.join(", ")
+                )),
+            }
+        })
+        .collect()
+}
+
+/// Builds the stages with the cargo that built this tool, in its profile.
+fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), String> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut command = std::process::Command::new(&cargo);
+    command.current_dir(root).arg("build").arg("--quiet");
+    if dir.ends_with("release") {
+        command.arg("--release");
+    }
+    for name in names {
+        command.args(["-p", name]);
+    }
+    eprintln!(
+        "workshop: building the stages (cargo build -p {})",
+        names.join(" -p ")
+    );
+    let status = command.stdin(Stdio::null()).status().map_err(|err| {
+        format!(
+            "cannot run cargo ({}) to build the stages: {err}",
+            Path::new(&cargo).display()
+        )
+    })?;
+    if !status.success() {
+        return Err(format!(
+            "cargo could not build the stages ({status}); see its messages above"
+        ));
+    }
+    Ok(())
+}
+
+fn help_mentions(path: &Path, flag: &str) -> bool {
+    std::process::Command::new(path)
+        .arg("--help")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains(flag))
+}
+
+/// A stage running as a child process on a free port of 127.0.0.1, killed
+/// when dropped. Everything it writes to stderr is kept, with the moment
+/// each piece arrived, so that scenarios can tell when the server printed
+/// what a client sent.
+pub struct RunningStage {
+    pub name: String,
+    pub addr: SocketAddr,
+    pub pid: u32,
+    pub stderr: Transcript,
+    child: Child,
+}
+
+impl RunningStage {
+    /// Starts `stage` with `args` and waits for its `listening on ADDR` line.
+    pub async fn start(stage: &Stage, args: &[String]) -> Result<RunningStage, String> {
+        let mut child = Command::new(&stage.path)
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("RUST_LOG")
+            .env("RUST_LOG_STYLE", "never")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|err| format!("cannot start {}: {err}", stage.path.display()))?;
+        let pid = child.id().unwrap_or_default();
+        let stderr = Transcript::default();
+        let pipe = child.stderr.take().expect("stderr is piped");
+        tokio::spawn(stderr.clone().collect(pipe));
+        let addr = stderr
+            .wait_for_line_after("listening on ", START_PATIENCE)
+            .await
+            .and_then(|addr| addr.trim().parse().ok())
+            .ok_or_else(|| {
+                format!(
+                    "{} did not say `listening on ADDR`; it said:\n{}",
+                    stage.name,
+                    stderr.text()
+                )
+            })?;
+        Ok(RunningStage {
+            name: stage.name.clone(),
+            addr,
+            pid,
+            stderr,
+            child,
+        })
+    }
+
+    /// Whether the process has exited, and how.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
+}
+
+/// A child's stderr as it arrives: the bytes, and when each piece came.
+#[derive(Clone)]
+pub struct Transcript {
+    inner: Arc<Mutex<Received>>,
+    grew: watch::Sender<usize>,
+}
+
+#[derive(Default)]
+struct Received {
+    bytes: Vec<u8>,
+    /// (length of `bytes` after a piece arrived, when it arrived)
+    arrivals: Vec<(usize, Instant)>,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Transcript {
+            inner: Arc::default(),
+            grew: watch::Sender::new(0),
+        }
+    }
+}
+
+impl Transcript {
+    async fn collect(self, mut pipe: impl tokio::io::AsyncRead + Unpin) {
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n @ 1..) = pipe.read(&mut buf).await {
+            let len = {
+                let mut received = self.inner.lock().unwrap();
+                received.bytes.extend_from_slice(&buf[..n]);
+                let len = received.bytes.len();
+                received.arrivals.push((len, Instant::now()));
+                len
+            };
+            self.grew.send_replace(len);
+        }
+    }
+
+    /// All of stderr so far, as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.inner.lock().unwrap().bytes).into_owned()
+    }
+
+    /// When `needle` was first complete on stderr, if it is there yet.
+    pub fn seen_at(&self, needle: &str) -> Option<Instant> {
+        let received = self.inner.lock().unwrap();
+        let needle = needle.as_bytes();
+        let start = received
+            .bytes
+            .windows(needle.len())
+            .position(|window| window == needle)?;
+        let end = start + needle.len();
+        received
+            .arrivals
+            .iter()
+            .find(|(len, _)| *len >= end)
+            .map(|(_, at)| *at)
+    }
+
+    /// How many times `needle` is on stderr.
+    pub fn count(&self, needle: &str) -> usize {
+        self.text().matches(needle).count()
+    }
+
+    /// Waits up to `within` for `needle`; returns when it arrived.
+    pub async fn wait_for(&self, needle: &str, within: Duration) -> Option<Instant> {
+        self.wait_until(within, || self.seen_at(needle)).await
+    }
+
+    /// Waits up to `within` until `check` finds what it looks for.
+    pub async fn wait_until<T>(
+        &self,
+        within: Duration,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> Option<T> {
+        let mut grew = self.grew.subscribe();
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            if let Some(found) = check() {
+                return Some(found);
+            }
+            match tokio::time::timeout_at(deadline, grew.changed()).await {
+                Ok(Ok(())) => {}
+                // The deadline passed, or the process closed stderr.
+                _ => return check(),
+            }
+        }
+    }
+
+    /// Waits for a complete line containing `marker`; returns what follows it.
+    async fn wait_for_line_after(&self, marker: &str, within: Duration) -> Option<String> {
+        self.wait_until(within, || {
+            let text = self.text();
+            let rest = &text[text.find(marker)? + marker.len()..];
+            rest.find('\n').map(|end| rest[..end].to_string())
+        })
+        .await
+    }
+}
+
+/// Reports progress of long work on one line of stderr (rewritten in place
+/// on a terminal, every so often elsewhere).
+pub struct Progress {
+    terminal: bool,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        Progress {
+            terminal: std::io::stderr().is_terminal(),
+            last: None,
+        }
+    }
+
+    pub fn show(&mut self, message: &str) {
+        let every = if self.terminal {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(2)
+        };
+        if self.last.is_some_and(|last| last.elapsed() < every) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        if self.terminal {
+            eprint!("\r\x1b[2K{message}");
+        } else {
+            eprintln!("{message}");
+        }
+    }
+
+    pub fn done(&mut self) {
+        if self.terminal && self.last.is_some() {
+            eprint!("\r\x1b[2K");
+        }
+        self.last = None;
+    }
+}
+
+impl Default for Progress {
+    fn default() -> Self {
+        Progress::new()
+    }
+}

@@ -1,0 +1,95 @@
+//! `workshop client` against a real stage on port 0: the scripted modes send
+//! what they say, and the client reports when the server hangs up.
+
+use std::time::Duration;
+
+use assert_cmd::Command;
+use harness::Server;
+
+const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
+
+/// A stage's binary, found (and built if needed) as `workshop` finds it.
+fn stage(name: &str) -> String {
+    let stage = workshop::stages::find(&[name.to_string()])
+        .unwrap()
+        .remove(0);
+    stage.path.to_string_lossy().into_owned()
+}
+
+/// Runs `workshop client` with `args` and `stdin`; returns its stdout.
+fn client(args: &[&str], stdin: &str) -> String {
+    let output = Command::new(WORKSHOP)
+        .arg("client")
+        .args(args)
+        .write_stdin(stdin)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[test]
+fn scripted_client_sends_named_lines_at_an_interval() {
+    let server = Server::start(&stage("stage3-concurrent"));
+    let addr = server.addr().to_string();
+    let out = client(
+        &[
+            "--addr", &addr, "--name", "A", "--send", "hello", "--every", "50ms", "--count", "3",
+        ],
+        "",
+    );
+    assert!(out.contains("sent: A: hello (3/3)"), "{out}");
+    assert!(out.contains("sent 3 lines; closed the connection"), "{out}");
+    server.wait_for("A: hello (1/3)\nA: hello (2/3)\nA: hello (3/3)\n");
+}
+
+#[test]
+fn idle_client_reports_that_stage4_closed_it_after_the_deadline() {
+    let server = Server::start_with_args(&stage("stage4-timeouts"), &["--timeout", "300ms"]);
+    let addr = server.addr().to_string();
+    let out = client(&["--addr", &addr, "--idle", "10s"], "");
+    assert!(out.contains("saying nothing for 10s"), "{out}");
+    let closed = out
+        .lines()
+        .find(|line| line.starts_with("the server closed the connection"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        closed.contains("after 0.3") && closed.ends_with("having sent nothing"),
+        "{closed}"
+    );
+}
+
+#[test]
+fn interactive_client_sends_typed_lines_until_end_of_input() {
+    let server = Server::start(&stage("stage3-concurrent"));
+    let addr = server.addr().to_string();
+    let out = client(
+        &["--addr", &addr, "--name", "B"],
+        "first line\nsecond line\n",
+    );
+    assert!(out.contains("end of input; closed the connection"), "{out}");
+    server.wait_for("B: first line\nB: second line\n");
+}
+
+#[test]
+fn a_server_that_is_not_there_is_one_line_and_exit_1() {
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let output = Command::new(WORKSHOP)
+        .args(["client", "--addr", &free.to_string()])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with(&format!("error: cannot connect to {free}: ")),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
