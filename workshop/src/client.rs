@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::mpsc;
 
 use crate::seconds;
 
@@ -84,18 +85,18 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
     } else {
         // Interactive: each line typed goes to the server; Ctrl-D ends.
         println!("type lines to send them; Ctrl-D closes the connection");
-        let mut stdin = BufReader::new(tokio::io::stdin()).lines();
+        let mut typed = lines_typed();
         loop {
             tokio::select! {
-                line = stdin.next_line() => match line {
-                    Ok(Some(line)) => {
+                line = typed.recv() => match line {
+                    Some(Ok(line)) => {
                         if let Err(err) = writer.write_all(format!("{prefix}{line}\n").as_bytes()).await {
                             break Ending::Failed(format!("cannot send: {err}"));
                         }
                         last_sent = Some(Instant::now());
                     }
-                    Ok(None) => break Ending::WeClosed("end of input".to_string()),
-                    Err(err) => break Ending::Failed(format!("cannot read standard input: {err}")),
+                    None => break Ending::WeClosed("end of input".to_string()),
+                    Some(Err(err)) => break Ending::Failed(format!("cannot read standard input: {err}")),
                 },
                 why = &mut closed_by_server => break Ending::ServerClosed(why),
             }
@@ -124,6 +125,22 @@ enum Ending {
     ServerClosed(String),
     WeClosed(String),
     Failed(String),
+}
+
+/// The lines of standard input, read on a thread of their own. Unlike
+/// `tokio::io::stdin`, whose blocking read the runtime waits for when it
+/// shuts down, a plain thread lets the program end while a read is pending:
+/// when the server hangs up, the client exits without waiting for Enter.
+fn lines_typed() -> mpsc::Receiver<std::io::Result<String>> {
+    let (send, typed) = mpsc::channel(16);
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            if send.blocking_send(line).is_err() {
+                return;
+            }
+        }
+    });
+    typed
 }
 
 /// Resolves when the server closes the connection, saying how. No stage
