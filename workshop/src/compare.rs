@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
 
-use crate::process::{Usage, mib};
+use crate::process::{Usage, listen_overflows, mib};
 use crate::report::{End, Row, Timeline};
 use crate::seconds;
 use crate::stages::{Progress, RunningStage, Stage, Transcript};
@@ -229,6 +229,7 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
 async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Crowd, String> {
     let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
     let before = Usage::of(server.pid);
+    let overflows_before = listen_overflows();
     let started = Instant::now();
     let mut connecting = tokio::task::JoinSet::new();
     let addr = server.addr;
@@ -298,7 +299,10 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let during = Usage::of(server.pid);
-    let closed_early = count_closed(&mut held).await;
+    let closed_early = held
+        .iter()
+        .filter(|stream| crate::closed_by_server(stream))
+        .count();
     drop(held);
 
     let mut verdict = format!("{served} of {} served", plan.crowd);
@@ -321,6 +325,11 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     if not_tried > 0 {
         verdict += &format!(", so {not_tried} more were not tried");
     }
+    if let (Some(before), Some(after)) = (overflows_before, listen_overflows()) {
+        if after > before {
+            verdict += &format!("; the listen queue overflowed {} times", after - before);
+        }
+    }
     if closed_early > 0 && served > 0 {
         verdict += &format!("; {closed_early} closed by the server");
     }
@@ -338,20 +347,6 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
         connected,
         served,
     })
-}
-
-/// How many of `streams` the server has already closed.
-async fn count_closed(streams: &mut [TcpStream]) -> usize {
-    let mut closed = 0;
-    for stream in streams {
-        let mut probe = [0u8; 1];
-        if let Ok(Ok(_) | Err(_)) =
-            tokio::time::timeout(Duration::ZERO, stream.peek(&mut probe)).await
-        {
-            closed += 1;
-        }
-    }
-    closed
 }
 
 /// One scenario's clock and clients.

@@ -17,7 +17,10 @@ pub mod process;
 pub mod report;
 pub mod stages;
 
+use std::io::ErrorKind;
 use std::time::Duration;
+
+use tokio::net::TcpStream;
 
 /// Formats a duration as a learner reads it: `0.31s`, `12ms`.
 pub fn seconds(duration: Duration) -> String {
@@ -25,5 +28,16 @@ pub fn seconds(duration: Duration) -> String {
         format!("{}ms", duration.as_millis())
     } else {
         format!("{:.2}s", duration.as_secs_f64())
+    }
+}
+
+/// Whether the server has closed `stream`, as far as the runtime has seen,
+/// without waiting: the end of the stream or an error is waiting to be read.
+/// (No stage writes to its clients, so there are no bytes to lose here.)
+pub fn closed_by_server(stream: &TcpStream) -> bool {
+    match stream.try_read(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => err.kind() != ErrorKind::WouldBlock,
     }
 }

@@ -12,7 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
-use crate::process::{Usage, mib};
+use crate::process::{Usage, listen_overflows, mib};
 use crate::seconds;
 use crate::stages::{self, Progress};
 
@@ -101,6 +101,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         ),
     };
     let watcher = pid.map(UsageWatcher::start);
+    let overflows_before = listen_overflows();
     let baseline = pid.and_then(Usage::of);
     let deadline = tokio::time::Instant::now() + args.limit;
     let run = async {
@@ -123,6 +124,12 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         }
     };
     print!("{report}");
+    if let (Some(before), Some(after)) = (overflows_before, listen_overflows()) {
+        println!(
+            "  listen queue overflows on this machine during the load: {}",
+            after.saturating_sub(before)
+        );
+    }
     if let (Some(pid), Some(watcher)) = (pid, watcher) {
         let peak = watcher.peak();
         let mut line = format!("  server (pid {pid}): ");
@@ -293,15 +300,10 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
     ));
     tokio::time::sleep(hold).await;
     progress.done();
-    let mut closed_early = 0;
-    for stream in &mut held {
-        let mut probe = [0u8; 1];
-        if let Ok(Ok(_) | Err(_)) =
-            tokio::time::timeout(Duration::ZERO, stream.peek(&mut probe)).await
-        {
-            closed_early += 1;
-        }
-    }
+    let closed_early = held
+        .iter()
+        .filter(|stream| crate::closed_by_server(stream))
+        .count();
     let established = held.len();
     drop(held);
     let report = format!(

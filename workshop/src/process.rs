@@ -29,6 +29,21 @@ impl Usage {
     }
 }
 
+/// How many times, since boot, a listen queue on this machine was full when a
+/// connection arrived (`ListenOverflows` in `/proc/net/netstat`). The kernel
+/// then drops the handshake, and the client retries a second later; a client
+/// that sends nothing may even believe it is connected while the server never
+/// accepted it. Linux only; the count is for the whole machine.
+pub fn listen_overflows() -> Option<u64> {
+    let netstat = fs::read_to_string("/proc/net/netstat").ok()?;
+    let mut lines = netstat.lines().filter(|line| line.starts_with("TcpExt:"));
+    let (names, values) = (lines.next()?, lines.next()?);
+    let at = names
+        .split_whitespace()
+        .position(|name| name == "ListenOverflows")?;
+    values.split_whitespace().nth(at)?.parse().ok()
+}
+
 /// `12.3 MiB` from a size in KiB.
 pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
@@ -36,11 +51,19 @@ pub fn mib(kib: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::Usage;
+    use super::{Usage, listen_overflows};
 
     #[test]
     fn this_process_has_memory_and_at_least_one_thread() {
         let usage = Usage::of(std::process::id()).expect("/proc/self/status");
         assert!(usage.rss_kib > 0 && usage.threads >= 1, "{usage:?}");
+    }
+
+    #[test]
+    fn the_kernel_counts_listen_queue_overflows() {
+        assert!(
+            listen_overflows().is_some(),
+            "no ListenOverflows in /proc/net/netstat"
+        );
     }
 }

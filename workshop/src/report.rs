@@ -131,7 +131,7 @@ fn scenarios(plan: &Plan) -> Vec<(String, String, Verdict)> {
         (
             "an idle client".to_string(),
             format!(
-                "connects and says nothing for twice the deadline ({deadline}, for the stages that take --timeout)"
+                "connects and says nothing for twice the deadline (the deadline: {deadline}, for the stages that take --timeout)"
             ),
             Box::new(|report: &StageReport| report.idle.verdict.clone()),
         ),
