@@ -1,10 +1,10 @@
 use std::ffi::OsStr;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::PATIENCE;
 
@@ -146,6 +146,58 @@ impl Server {
         String::from_utf8_lossy(&self.stderr()).into_owned()
     }
 
+    /// Sends `signal` (such as `libc::SIGINT`) to the process.
+    #[cfg(unix)]
+    pub fn signal(&self, signal: i32) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
+        // SAFETY: kill has no memory effects; the pid is our own child's.
+        let status = unsafe { libc::kill(pid, signal) };
+        assert_eq!(status, 0, "kill: {}", std::io::Error::last_os_error());
+    }
+
+    /// Waits until the process exits, for at most [`PATIENCE`], and returns
+    /// its exit status. The process's end shows as the end of its stderr.
+    pub fn wait_for_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        let mut seen = self.stderr.bytes.lock().unwrap();
+        while !seen.closed {
+            let now = Instant::now();
+            if now >= deadline {
+                let message = format!(
+                    "the server did not exit within {PATIENCE:?}; {}",
+                    tail(&seen.bytes)
+                );
+                drop(seen);
+                panic!("{message}");
+            }
+            seen = self
+                .stderr
+                .grew
+                .wait_timeout(seen, deadline - now)
+                .unwrap()
+                .0;
+        }
+        drop(seen);
+        self.child.wait().unwrap()
+    }
+
+    /// The processor time the process has used so far (user and system),
+    /// as Linux reports it in `/proc/PID/stat`.
+    #[cfg(target_os = "linux")]
+    pub fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        // The fields after the command name, which is in parentheses: the
+        // 12th and 13th are user and system time, in clock ticks.
+        let fields: Vec<u64> = stat[stat.rfind(')').unwrap() + 1..]
+            .split_whitespace()
+            .filter_map(|field| field.parse().ok())
+            .collect();
+        // SAFETY: sysconf only reads a configuration value.
+        let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+        let ticks = fields[10] + fields[11];
+        Duration::from_millis(ticks * 1000 / ticks_per_second)
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
@@ -172,6 +224,26 @@ impl ServerBuilder {
 
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.command.env(key, value);
+        self
+    }
+
+    /// Limits the open files of the process to `limit`, as `ulimit -n` does.
+    #[cfg(unix)]
+    pub fn open_file_limit(mut self, limit: u64) -> Self {
+        use std::os::unix::process::CommandExt;
+        let limit = libc::rlimit {
+            rlim_cur: limit as libc::rlim_t,
+            rlim_max: limit as libc::rlim_t,
+        };
+        // SAFETY: the closure runs between fork and exec, where only
+        // async-signal-safe calls are allowed; setrlimit is one.
+        unsafe {
+            self.command
+                .pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                });
+        }
         self
     }
 
