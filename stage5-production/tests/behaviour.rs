@@ -1,0 +1,176 @@
+//! What stage 5 shows: a connection limit, accept errors that do not end the
+//! server, and a graceful shutdown, on top of stage 4's behaviour.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use harness::{Server, client};
+
+const BIN: &str = env!("CARGO_BIN_EXE_stage5-production");
+
+// What stages 2 to 4 show still holds: a mebibyte of random bytes reaches
+// stderr unchanged, the end of each connection is logged with its byte count
+// and reason, and a client that resets does not take the server down.
+harness::copy_to_stderr_tests!(BIN, &[]);
+
+/// At the limit the server stops accepting: a fourth client connects (the
+/// kernel queues it) but is served only once one of the first three leaves.
+#[test]
+fn with_max_connections_3_a_fourth_client_waits_until_one_leaves() {
+    let server = Server::start_with_args(BIN, &["--max-connections", "3"]);
+    let mut three: Vec<TcpStream> = (1..=3).map(|_| server.connect()).collect();
+    for (i, client) in three.iter_mut().enumerate() {
+        let line = format!("client {i}: hello\n");
+        client.write_all(line.as_bytes()).unwrap();
+        server.wait_for(&line);
+    }
+    server.wait_for("3 connections open, the limit: new clients wait until one leaves");
+
+    let mut fourth = server.connect();
+    fourth.write_all(b"fourth: hello\n").unwrap();
+    three[0].write_all(b"client 0: still here\n").unwrap();
+    server.wait_for("client 0: still here\n");
+    assert!(
+        !server.stderr_text().contains("fourth: hello"),
+        "{}",
+        server.stderr_text()
+    );
+
+    let leaving = three.remove(1);
+    let leaving_peer = leaving.local_addr().unwrap();
+    drop(leaving);
+    let left = server.wait_for(format!("{leaving_peer} finished"));
+    assert!(server.wait_for("fourth: hello\n") > left);
+}
+
+/// Out of file descriptors, stage 5 pauses accepting instead of exiting or
+/// spinning, and once clients leave it accepts again. (Stage 3's test of the
+/// same scenario shows it exiting, as Go's log.Fatal does.)
+#[cfg(target_os = "linux")]
+#[test]
+fn out_of_file_descriptors_it_pauses_without_spinning_and_recovers() {
+    let mut server = Server::builder(BIN)
+        .args(["--max-connections", "1000"])
+        .open_file_limit(64)
+        .start();
+    // More clients than 64 descriptors can hold: the kernel completes their
+    // handshakes, and the server's accept fails with "Too many open files".
+    let crowd: Vec<TcpStream> = (0..80).map(|_| server.connect()).collect();
+    server.wait_for(
+        "accept failed: Too many open files (os error 24); pausing accepts until it works again",
+    );
+
+    // Starved, a server that retried at once would use a whole core. The
+    // second is a window to measure in, not a wait for something to happen.
+    let before = server.cpu_time();
+    std::thread::sleep(Duration::from_secs(1));
+    let used = server.cpu_time() - before;
+    assert!(
+        used < Duration::from_millis(300),
+        "used {used:?} of processor time in 1s while starved"
+    );
+    assert!(server.is_running());
+    assert_eq!(
+        server.stderr_text().matches("accept failed").count(),
+        1,
+        "logged once per episode"
+    );
+
+    drop(crowd);
+    server.wait_for("accepting again, after ");
+    let mut next = server.connect();
+    next.write_all(b"after the crowd\n").unwrap();
+    server.wait_for("after the crowd\n");
+}
+
+/// Ctrl-C while a client is sending: every byte it sent before the signal
+/// reaches stderr, and once it hangs up the server exits 0, well within the
+/// grace period.
+#[cfg(unix)]
+#[test]
+fn sigint_mid_stream_exits_0_within_the_grace_period_with_every_byte_on_stderr() {
+    let mut server = Server::builder(BIN)
+        .args(["--grace", "10s"])
+        .env("RUST_LOG", "common=info")
+        .start();
+    let listening_line = server.stderr();
+    let sent = client::random_bytes(256 * 1024);
+    let (first, rest) = sent.split_at(1024);
+    let mut streaming = server.connect();
+    // The first kibibyte on stderr shows the server has accepted the client
+    // (a client still in the listen queue at shutdown is never accepted).
+    streaming.write_all(first).unwrap();
+    server.wait_for_len(listening_line.len() + first.len());
+    streaming.write_all(rest).unwrap();
+    server.signal(libc::SIGINT);
+    let signalled = Instant::now();
+
+    let stderr = server.wait_for_len(listening_line.len() + sent.len());
+    drop(streaming);
+    assert!(server.wait_for_exit().success());
+    assert!(
+        signalled.elapsed() < Duration::from_secs(10),
+        "exited after {:?}",
+        signalled.elapsed()
+    );
+    assert_eq!(&stderr[listening_line.len()..], sent.as_slice());
+    assert_eq!(
+        server.stderr().len(),
+        stderr.len(),
+        "nothing after the client's bytes"
+    );
+}
+
+/// Ctrl-C with an idle client open: the server waits out the grace period
+/// for it, then closes it and exits 0, no sooner and not much later.
+#[cfg(unix)]
+#[test]
+fn sigint_with_an_idle_client_exits_after_the_grace_period_not_later() {
+    let grace = Duration::from_secs(1);
+    let mut server = Server::start_with_args(BIN, &["--grace", "1s"]);
+    let mut idle = server.connect();
+    let peer = idle.local_addr().unwrap();
+    server.wait_for(format!("{peer} connected"));
+
+    server.signal(libc::SIGINT);
+    let signalled = Instant::now();
+    let status = server.wait_for_exit();
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(
+        took >= grace,
+        "exited after {took:?}, before the grace period ended"
+    );
+    assert!(
+        took < grace + Duration::from_secs(2),
+        "exited {took:?} after the signal"
+    );
+    client::wait_until_closed_by_server(&mut idle);
+    let stderr = server.stderr_text();
+    assert!(
+        stderr.contains("shutting down; open connections: 1, with 1s to finish"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{peer} finished after 0 bytes: the server shut down"
+        )),
+        "{stderr}"
+    );
+}
+
+/// SIGTERM, what `kill` and service managers send, shuts down the same way.
+#[cfg(unix)]
+#[test]
+fn sigterm_with_no_client_exits_0_at_once() {
+    let mut server = Server::start(BIN);
+    server.signal(libc::SIGTERM);
+    assert!(server.wait_for_exit().success());
+    let stderr = server.stderr_text();
+    assert!(stderr.contains("SIGTERM: shutting down"), "{stderr}");
+    assert!(
+        stderr.contains("all connections closed, exiting"),
+        "{stderr}"
+    );
+}
