@@ -51,3 +51,20 @@ fn serves_a_hundred_clients_at_once() {
 // unchanged, the end of each connection is logged with its byte count and
 // reason, and a client that resets does not take the server down.
 harness::copy_to_stderr_tests!(BIN, &[]);
+
+/// Out of file descriptors, stage 3 does what Go's `log.Fatal` does: it logs
+/// the accept error and exits. (Stage 5's test of the same scenario shows it
+/// pausing and recovering instead.)
+#[cfg(unix)]
+#[test]
+fn out_of_file_descriptors_it_exits_like_go_log_fatal() {
+    let mut server = Server::builder(BIN).open_file_limit(64).start();
+    // More clients than 64 descriptors can hold; some may be refused or reset
+    // once the server has gone, which is the point.
+    let _crowd: Vec<_> = (0..80)
+        .filter_map(|_| std::net::TcpStream::connect(server.addr()).ok())
+        .collect();
+    let status = server.wait_for_exit();
+    assert_eq!(status.code(), Some(1), "{status}");
+    server.wait_for("accept failed: Too many open files");
+}
