@@ -464,8 +464,11 @@ impl SceneClient {
 
     /// Closes the connection; returns when.
     fn leave(&mut self) -> Instant {
+        // The time first: the server may see the close and close in turn
+        // before a timestamp taken afterwards, and look as if it went first.
+        let left = *self.left.get_or_insert_with(Instant::now);
         self.writer = None;
-        *self.left.get_or_insert_with(Instant::now)
+        left
     }
 
     /// How long after connecting the server closed this client, if it did.
