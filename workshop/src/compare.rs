@@ -15,7 +15,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
 
-use crate::process::{Usage, listen_overflows, mib};
+use crate::process::{Usage, listen_overflows};
 use crate::report::{End, Row, Timeline};
 use crate::seconds;
 use crate::stages::{Progress, RunningStage, Stage, Transcript};
@@ -49,6 +49,8 @@ pub struct Plan {
 /// What one stage did in every scenario.
 pub struct StageReport {
     pub stage: String,
+    /// Whether the stage takes `--timeout`, and so ran with the deadline.
+    pub takes_timeout: bool,
     pub two_clients: Observed,
     pub idle: Observed,
     pub talker: Observed,
@@ -63,9 +65,24 @@ pub struct Observed {
 
 /// The crowd scenario's figures.
 pub struct Crowd {
-    pub verdict: String,
-    pub connected: usize,
+    /// How many clients took part.
+    pub clients: usize,
+    /// How many of them the server printed the line of.
     pub served: usize,
+    /// How long until every connected client was served, if all were.
+    pub took: Option<Duration>,
+    /// Connected, but the server never printed their line.
+    pub unserved: usize,
+    /// Could not connect in time, or were not tried after a wave failed.
+    pub failed: usize,
+    /// Closed by the server while the crowd was being held.
+    pub closed: usize,
+    /// Listen-queue overflows on the machine during the crowd.
+    pub overflows: Option<u64>,
+    /// The server's memory and threads while it held the crowd.
+    pub usage: Option<Usage>,
+    /// Memory added, per client still connected then, in KiB.
+    pub kib_per_open_client: Option<f64>,
 }
 
 /// Runs every scenario against every stage, one stage at a time.
@@ -87,6 +104,7 @@ pub async fn compare(stages: &[Stage], plan: &Plan) -> Result<Vec<StageReport>, 
         progress.done();
         reports.push(StageReport {
             stage: stage.name.clone(),
+            takes_timeout: stage.takes_timeout,
             two_clients: two_clients?,
             idle: idle?,
             talker: talker?,
@@ -211,9 +229,8 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
             seconds(every)
         ),
         None => format!(
-            "kept open for {} ({} deadlines); {printed} of {lines} lines printed",
-            seconds(scene.started.elapsed()),
-            lines / 4
+            "kept open for {}; {printed} of {lines} lines printed",
+            seconds(scene.started.elapsed())
         ),
     };
     talker.leave();
@@ -305,47 +322,25 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
         .count();
     drop(held);
 
-    let mut verdict = format!("{served} of {} served", plan.crowd);
-    match all_served_after {
-        Some(took) => verdict += &format!(" in {}", seconds(took)),
-        None if served == 0 && closed_early == connected => verdict += ": each closed at once",
-        None => {
-            verdict += &format!(
-                "; {} more connected but were not served",
-                connected - served
-            )
+    let still_open = connected - closed_early;
+    let kib_per_open_client = match (before, during) {
+        (Some(before), Some(during)) if still_open > 0 => {
+            Some(during.rss_kib.saturating_sub(before.rss_kib) as f64 / still_open as f64)
         }
-    }
-    if failed > 0 {
-        verdict += &format!(
-            "; {failed} could not connect within {}",
-            seconds(CONNECT_PATIENCE)
-        );
-    }
-    if not_tried > 0 {
-        verdict += &format!(", so {not_tried} more were not tried");
-    }
-    if let (Some(before), Some(after)) = (overflows_before, listen_overflows()) {
-        if after > before {
-            verdict += &format!("; the listen queue overflowed {} times", after - before);
-        }
-    }
-    if closed_early > 0 && served > 0 {
-        verdict += &format!("; {closed_early} closed by the server");
-    }
-    if let (Some(before), Some(during)) = (before, during) {
-        let per_client =
-            during.rss_kib.saturating_sub(before.rss_kib) as f64 / connected.max(1) as f64;
-        verdict += &format!(
-            "; RSS {} held ({per_client:.1} KiB per client), {} threads",
-            mib(during.rss_kib),
-            during.threads
-        );
-    }
+        _ => None,
+    };
     Ok(Crowd {
-        verdict,
-        connected,
+        clients: plan.crowd,
         served,
+        took: all_served_after,
+        unserved: connected.saturating_sub(served),
+        failed: failed + not_tried,
+        closed: closed_early,
+        overflows: overflows_before
+            .zip(listen_overflows())
+            .map(|(before, after)| after.saturating_sub(before)),
+        usage: during,
+        kib_per_open_client,
     })
 }
 
@@ -359,6 +354,8 @@ struct Scene {
 /// server closes its connection.
 struct SceneClient {
     name: String,
+    /// The client's own address: the server's log names it so.
+    local: std::net::SocketAddr,
     connected: Instant,
     said: Vec<String>,
     writer: Option<OwnedWriteHalf>,
@@ -380,6 +377,7 @@ impl Scene {
             .await
             .map_err(|err| format!("cannot connect to {}: {err}", self.addr))?;
         let connected = Instant::now();
+        let local = stream.local_addr().map_err(|err| err.to_string())?;
         let (mut reader, writer) = stream.into_split();
         let (closed, closed_by_server) = watch::channel(None);
         tokio::spawn(async move {
@@ -389,6 +387,7 @@ impl Scene {
         });
         Ok(SceneClient {
             name: name.to_string(),
+            local,
             connected,
             said: Vec::new(),
             writer: Some(writer),
@@ -419,9 +418,15 @@ impl Scene {
                     (None, Some(closed)) => Some(End::ByServer(since(closed))),
                     (None, None) => None,
                 };
+                // The server logs `PEER connected` when it accepts a client.
+                let accepted = server
+                    .stderr
+                    .seen_at(&format!("{} connected", client.local))
+                    .map(since);
                 Row {
                     client: client.name.clone(),
                     connected: since(client.connected),
+                    accepted,
                     printed,
                     end,
                 }

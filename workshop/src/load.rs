@@ -63,7 +63,7 @@ enum Mode {
         #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
         hold: Duration,
     },
-    /// C clients each send B bytes, then close
+    /// C clients each send B bytes, then wait for the server to close
     Flood {
         /// How many clients at once
         #[arg(short = 'c', long, default_value_t = 16)]
@@ -169,7 +169,7 @@ async fn target(addr: &str) -> Result<SocketAddr, String> {
     match first {
         Some(found) if found.ip().is_loopback() => Ok(found),
         Some(found) => Err(format!(
-            "{addr} is {found}: workshop load only targets this machine (127.0.0.0/8 or ::1)"
+            "{found} is not on this machine: workshop load only targets loopback addresses (127.0.0.0/8, ::1)"
         )),
         None => Err(format!("{addr} resolved to no address")),
     }

@@ -1,11 +1,12 @@
-//! How `workshop compare` shows what it saw: a table of verdicts, scenario
-//! by stage, and a timeline per stage for the timed scenarios, as plain text
-//! for the terminal or as Markdown for slides and notes.
+//! How `workshop compare` shows what it saw: what each stage did in each
+//! timed scenario, the crowd's figures as a table, and a timeline per stage,
+//! as plain text for a terminal or a projector, or as Markdown for notes.
 
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::compare::{Plan, StageReport};
+use crate::compare::{Crowd, Plan, StageReport};
+use crate::process::mib;
 use crate::seconds;
 
 /// One scenario's clients on a shared clock.
@@ -15,11 +16,12 @@ pub struct Timeline {
     pub span: Duration,
 }
 
-/// One client: when it connected, when the server printed its lines, and
-/// how its connection ended.
+/// One client: when it connected, when the server accepted it, when the
+/// server printed its lines, and how its connection ended.
 pub struct Row {
     pub client: String,
     pub connected: Duration,
+    pub accepted: Option<Duration>,
     pub printed: Vec<Duration>,
     pub end: Option<End>,
 }
@@ -32,7 +34,10 @@ pub enum End {
 /// Columns of a timeline drawing.
 const WIDTH: usize = 60;
 
-const LEGEND: &str = "- connected   # the server printed a line of this client's   | the client left   x the server closed the connection";
+const LEGEND: [&str; 2] = [
+    ". connected, not yet accepted by the server    - accepted    # the server printed one of its lines",
+    "| the client left    x the server closed the connection",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -40,112 +45,226 @@ pub enum Format {
     Markdown,
 }
 
-/// The whole report: the table, then the timelines of each timed scenario.
+/// A scenario's title, what it does, and where its verdict is.
+struct Scenario {
+    title: &'static str,
+    what: String,
+    verdict: fn(&StageReport) -> &str,
+    timeline: fn(&StageReport) -> &Timeline,
+}
+
+fn scenarios(reports: &[StageReport], plan: &Plan) -> [Scenario; 3] {
+    let deadline = if reports.iter().any(|report| report.takes_timeout) {
+        format!(
+            " (the deadline: {}, given to the stages that take --timeout)",
+            seconds(plan.timeout)
+        )
+    } else {
+        String::new()
+    };
+    [
+        Scenario {
+            title: "two clients",
+            what: "A connects and says hello; B connects and says hello while A is open; \
+                   A says one more line and leaves; B says bye and leaves"
+                .to_string(),
+            verdict: |report| &report.two_clients.verdict,
+            timeline: |report| &report.two_clients.timeline,
+        },
+        Scenario {
+            title: "an idle client",
+            what: format!("connects and says nothing for twice the deadline{deadline}"),
+            verdict: |report| &report.idle.verdict,
+            timeline: |report| &report.idle.timeline,
+        },
+        Scenario {
+            title: "a talking client",
+            what: "says a line every quarter of the deadline, for three deadlines".to_string(),
+            verdict: |report| &report.talker.verdict,
+            timeline: |report| &report.talker.timeline,
+        },
+    ]
+}
+
+/// The whole report: the verdicts, the crowd, then the timelines.
 pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
-    let scenarios = scenarios(plan);
-    let mut out = String::new();
+    let scenarios = scenarios(reports, plan);
     let markdown = format == Format::Markdown;
+    let mut out = String::new();
+    let name_width = reports
+        .iter()
+        .map(|report| report.stage.len())
+        .max()
+        .unwrap_or(5);
+
     if markdown {
         out += "| stage |";
-        for (title, _, _) in &scenarios {
-            let _ = write!(out, " {title} |");
+        for scenario in &scenarios {
+            let _ = write!(out, " {} |", scenario.title);
         }
         out += "\n| --- |";
         out += &" --- |".repeat(scenarios.len());
         out += "\n";
         for report in reports {
             let _ = write!(out, "| `{}` |", report.stage);
-            for (_, _, verdict) in &scenarios {
-                let _ = write!(out, " {} |", verdict(report));
+            for scenario in &scenarios {
+                let _ = write!(out, " {} |", (scenario.verdict)(report));
             }
             out += "\n";
         }
         out += "\n";
-        for (title, what, _) in &scenarios {
-            let _ = writeln!(out, "- **{title}**: {what}.");
+        for scenario in &scenarios {
+            let _ = writeln!(out, "- **{}**: {}.", scenario.title, scenario.what);
         }
     } else {
-        let name_width = reports
-            .iter()
-            .map(|report| report.stage.len())
-            .max()
-            .unwrap_or(0);
-        for (title, what, verdict) in &scenarios {
-            let _ = writeln!(out, "{title}: {what}");
+        for scenario in &scenarios {
+            out += &wrap(&format!("{}: {}", scenario.title, scenario.what), "", 100);
             for report in reports {
-                let _ = writeln!(out, "  {:name_width$}  {}", report.stage, verdict(report));
+                let _ = writeln!(
+                    out,
+                    "  {:name_width$}  {}",
+                    report.stage,
+                    (scenario.verdict)(report)
+                );
             }
             out += "\n";
         }
     }
 
-    let timed: [(&str, TimelineOf); 3] = [
-        ("two clients", |report| &report.two_clients.timeline),
-        ("an idle client", |report| &report.idle.timeline),
-        ("a talking client", |report| &report.talker.timeline),
-    ];
-    for (title, timeline) in timed {
-        if markdown {
-            let _ = writeln!(out, "\n**Timeline: {title}**\n\n```text");
-        } else {
-            let _ = writeln!(out, "timeline: {title}");
-        }
+    out += &crowd_table(reports, plan, format, name_width);
+
+    for scenario in &scenarios {
         let span = reports
             .iter()
-            .map(|report| timeline(report).span)
+            .map(|report| (scenario.timeline)(report).span)
             .max()
             .unwrap_or_default();
-        for report in reports {
-            out += &draw(&report.stage, timeline(report), span);
+        if markdown {
+            let _ = writeln!(out, "\n**Timeline: {}**\n\n```text", scenario.title);
+        } else {
+            let _ = writeln!(out, "\ntimeline: {}", scenario.title);
         }
-        let _ = writeln!(
-            out,
-            "{:>8}{:<w$}{}",
-            "",
-            "0s",
-            seconds(span),
-            w = WIDTH - seconds(span).len() + 1
-        );
-        let _ = writeln!(out, "  {LEGEND}");
+        for report in reports {
+            out += &draw(&report.stage, (scenario.timeline)(report), span);
+        }
+        let end = seconds(span);
+        let _ = writeln!(out, "        0s{end:>w$}", w = WIDTH - 2);
         if markdown {
             out += "```\n";
-        } else {
-            out += "\n";
         }
+    }
+    if markdown {
+        out += "\n";
+    } else {
+        out += "  ---\n";
+    }
+    for line in LEGEND {
+        let _ = writeln!(out, "  {line}");
     }
     out
 }
 
-type Verdict = Box<dyn Fn(&StageReport) -> String>;
-type TimelineOf = fn(&StageReport) -> &Timeline;
+/// The crowd's figures, a row per stage.
+fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width: usize) -> String {
+    let header = [
+        "served",
+        "in",
+        "unserved",
+        "failed",
+        "closed",
+        "overflows",
+        "RSS",
+        "KiB/client",
+        "threads",
+    ];
+    let cells = |crowd: &Crowd| -> [String; 9] {
+        let unknown = || "-".to_string();
+        [
+            format!("{} of {}", crowd.served, crowd.clients),
+            crowd.took.map_or_else(unknown, seconds),
+            crowd.unserved.to_string(),
+            crowd.failed.to_string(),
+            crowd.closed.to_string(),
+            crowd.overflows.map_or_else(unknown, |n| n.to_string()),
+            crowd.usage.map_or_else(unknown, |usage| mib(usage.rss_kib)),
+            crowd
+                .kib_per_open_client
+                .map_or_else(unknown, |kib| format!("{kib:.1}")),
+            crowd
+                .usage
+                .map_or_else(unknown, |usage| usage.threads.to_string()),
+        ]
+    };
+    let title = format!(
+        "a crowd of {}: clients connect, 64 at a time, each says one line and stays connected",
+        plan.crowd
+    );
+    let notes = "unserved: connected, line never printed; failed: could not connect within 2s, or \
+                 not tried once a whole wave had failed; closed: by the server while the crowd was \
+                 held; overflows: listen-queue overflows on the machine; RSS and threads: the \
+                 server's, while it held the crowd; KiB/client: memory added, per client still \
+                 connected";
+    let mut out = String::new();
+    if format == Format::Markdown {
+        let _ = writeln!(out, "\n**{title}**\n");
+        let _ = writeln!(out, "| stage | {} |", header.join(" | "));
+        let _ = writeln!(out, "| --- |{}", " ---: |".repeat(header.len()));
+        for report in reports {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} |",
+                report.stage,
+                cells(&report.crowd).join(" | ")
+            );
+        }
+        let _ = writeln!(out, "\n{notes}.");
+        return out;
+    }
+    out += &wrap(&title, "", 100);
+    let rows: Vec<[String; 9]> = reports.iter().map(|report| cells(&report.crowd)).collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].len())
+                .chain([header[column].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |name: &str, values: &[&str]| {
+        let mut line = format!("  {name:name_width$}");
+        for (value, width) in values.iter().zip(&widths) {
+            let _ = write!(line, "  {value:>width$}");
+        }
+        line + "\n"
+    };
+    out += &line("", &header);
+    for (report, row) in reports.iter().zip(&rows) {
+        out += &line(
+            &report.stage,
+            &row.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+    }
+    out += &wrap(notes, "  ", 100);
+    out
+}
 
-/// Each scenario: its title, what it does, and where its verdict is.
-fn scenarios(plan: &Plan) -> Vec<(String, String, Verdict)> {
-    let deadline = seconds(plan.timeout);
-    vec![
-        (
-            "two clients".to_string(),
-            "A connects and talks; B connects and talks while A is open; then A leaves".to_string(),
-            Box::new(|report: &StageReport| report.two_clients.verdict.clone()),
-        ),
-        (
-            "an idle client".to_string(),
-            format!(
-                "connects and says nothing for twice the deadline (the deadline: {deadline}, for the stages that take --timeout)"
-            ),
-            Box::new(|report: &StageReport| report.idle.verdict.clone()),
-        ),
-        (
-            "a talking client".to_string(),
-            "says a line every quarter of the deadline, for three deadlines".to_string(),
-            Box::new(|report: &StageReport| report.talker.verdict.clone()),
-        ),
-        (
-            format!("a crowd of {}", plan.crowd),
-            "every client connects at once, says one line and stays connected".to_string(),
-            Box::new(|report: &StageReport| report.crowd.verdict.clone()),
-        ),
-    ]
+/// `text` folded into lines of at most `width` columns, each after `indent`.
+fn wrap(text: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent.len() + line.len() + 1 + word.len() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line += word;
+    }
+    let _ = writeln!(out, "{indent}{line}");
+    out
 }
 
 /// One stage's timeline: a heading, then a row of marks per client.
@@ -161,7 +280,11 @@ fn draw(stage: &str, timeline: &Timeline, span: Duration) -> String {
             Some(End::ByClient(at) | End::ByServer(at)) => column(at),
             None => WIDTH - 1,
         };
-        for mark in &mut marks[column(row.connected)..=end] {
+        let accepted = row.accepted.map_or(end, column).min(end);
+        for mark in &mut marks[column(row.connected)..accepted] {
+            *mark = '.';
+        }
+        for mark in &mut marks[accepted..=end] {
             *mark = '-';
         }
         for &printed in &row.printed {
@@ -180,4 +303,18 @@ fn draw(stage: &str, timeline: &Timeline, span: Duration) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn long_text_is_folded_at_word_boundaries() {
+        assert_eq!(
+            wrap("one two three four", "  ", 12),
+            "  one two\n  three four\n"
+        );
+        assert_eq!(wrap("short", "", 100), "short\n");
+    }
 }

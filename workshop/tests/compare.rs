@@ -1,4 +1,4 @@
-//! `workshop compare` against the real stage binaries: the table says stage 2
+//! `workshop compare` against the real stage binaries: the report says stage 2
 //! is serial and stage 3 concurrent because it watched them be so, and these
 //! tests would fail if a stage behaved otherwise or the tool said otherwise.
 
@@ -20,30 +20,39 @@ fn compare(args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// The Markdown table row of `stage`.
-fn row<'a>(report: &'a str, stage: &str) -> &'a str {
-    report
+/// The row of `stage` in the first Markdown table after `heading`.
+fn row<'a>(report: &'a str, heading: &str, stage: &str) -> &'a str {
+    let from = report
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading:?} in:\n{report}"));
+    report[from..]
         .lines()
         .find(|line| line.starts_with(&format!("| `{stage}` |")))
         .unwrap_or_else(|| panic!("no row for {stage} in:\n{report}"))
 }
 
+/// What `stage` did in the timed scenarios, as the verdicts table says.
+fn verdicts<'a>(report: &'a str, stage: &str) -> &'a str {
+    row(report, "| stage | two clients |", stage)
+}
+
+/// The crowd figures of `stage`: served, in, unserved, failed, closed, ...
+fn crowd(report: &str, stage: &str) -> Vec<String> {
+    let row = row(report, "**a crowd of", stage);
+    row.split('|')
+        .skip(2)
+        .map(|cell| cell.trim().to_string())
+        .collect()
+}
+
 #[test]
 fn compare_shows_stage2_serial_and_stage3_concurrent() {
-    let report = compare(&[
-        "--stages",
-        "stage1,stage2,stage3",
-        "--timeout",
-        "300ms",
-        "--crowd",
-        "20",
-        "--format",
-        "markdown",
-    ]);
-    let stage1 = row(&report, "stage1-listener");
-    let stage2 = row(&report, "stage2-accept-loop");
-    let stage3 = row(&report, "stage3-concurrent");
+    let args = "--stages stage1,stage2,stage3 --timeout 300ms --crowd 20 --format markdown";
+    let report = compare(&args.split(' ').collect::<Vec<_>>());
 
+    let stage1 = verdicts(&report, "stage1-listener");
+    let stage2 = verdicts(&report, "stage2-accept-loop");
+    let stage3 = verdicts(&report, "stage3-concurrent");
     assert!(
         stage1.contains("closes each connection at once; prints nothing"),
         "{stage1}"
@@ -57,16 +66,23 @@ fn compare_shows_stage2_serial_and_stage3_concurrent() {
         "{stage3}"
     );
 
-    // The crowd: stage 2 serves its first client and no other.
-    assert!(
-        stage1.contains("0 of 20 served: each closed at once"),
-        "{stage1}"
+    // The crowd: stage 1 closes everyone, stage 2 serves its first client
+    // and no other, stage 3 serves them all.
+    let stage1 = crowd(&report, "stage1-listener");
+    assert_eq!(
+        [&stage1[0], &stage1[2], &stage1[4]],
+        ["0 of 20", "20", "20"],
+        "{report}"
     );
-    assert!(
-        stage2.contains("1 of 20 served; 19 more connected but were not served"),
-        "{stage2}"
+    let stage2 = crowd(&report, "stage2-accept-loop");
+    assert_eq!(
+        [&stage2[0], &stage2[1], &stage2[2]],
+        ["1 of 20", "-", "19"],
+        "{report}"
     );
-    assert!(stage3.contains("20 of 20 served in "), "{stage3}");
+    let stage3 = crowd(&report, "stage3-concurrent");
+    assert_eq!([&stage3[0], &stage3[2]], ["20 of 20", "0"], "{report}");
+    assert_ne!(stage3[1], "-", "how long serving took: {report}");
 
     for timeline in ["two clients", "an idle client", "a talking client"] {
         assert!(
@@ -78,18 +94,10 @@ fn compare_shows_stage2_serial_and_stage3_concurrent() {
 
 #[test]
 fn compare_shows_stage4_close_the_idle_client_and_keep_the_talking_one() {
-    let report = compare(&[
-        "--stages",
-        "stage3,stage4",
-        "--timeout",
-        "300ms",
-        "--crowd",
-        "10",
-        "--format",
-        "markdown",
-    ]);
-    let stage3 = row(&report, "stage3-concurrent");
-    let stage4 = row(&report, "stage4-timeouts");
+    let args = "--stages stage3,stage4 --timeout 300ms --crowd 10 --format markdown";
+    let report = compare(&args.split(' ').collect::<Vec<_>>());
+    let stage3 = verdicts(&report, "stage3-concurrent");
+    let stage4 = verdicts(&report, "stage4-timeouts");
 
     assert!(
         stage3.contains("still open after 0.60s of silence"),
@@ -102,8 +110,10 @@ fn compare_shows_stage4_close_the_idle_client_and_keep_the_talking_one() {
     }
 }
 
+/// In the text report's first timeline, stage 2's B waits to be accepted
+/// (dots) until A has left, while stage 3 accepts B at once.
 #[test]
-fn the_text_report_draws_a_timeline_per_stage() {
+fn the_text_timeline_shows_stage2_accept_b_only_after_a_left() {
     let report = compare(&[
         "--stages",
         "stage2,stage3",
@@ -118,9 +128,30 @@ fn the_text_report_draws_a_timeline_per_stage() {
     let rows: Vec<&str> = timeline.lines().skip(1).take(6).collect();
     assert_eq!(rows[0].trim(), "stage2-accept-loop");
     assert_eq!(rows[3].trim(), "stage3-concurrent");
-    // Each client row holds marks of the server printing and of leaving.
-    for client in [rows[1], rows[2], rows[4], rows[5]] {
-        assert!(client.contains('#') && client.contains('|'), "{timeline}");
+    let marks = |row: &str| {
+        row.trim_start()
+            .split_once("  ")
+            .map(|(_, marks)| marks.to_string())
+            .unwrap()
+    };
+    let (stage2_a, stage2_b, stage3_b) = (marks(rows[1]), marks(rows[2]), marks(rows[5]));
+
+    let a_left = stage2_a.find('|').expect("A leaves");
+    let b_accepted = stage2_b.find('-').expect("B is accepted");
+    assert!(
+        stage2_b.trim_start().starts_with('.'),
+        "B waits to be accepted:\n{timeline}"
+    );
+    assert!(
+        b_accepted >= a_left,
+        "B accepted only once A left:\n{timeline}"
+    );
+    assert!(
+        !stage3_b.contains('.'),
+        "stage 3 accepts B at once:\n{timeline}"
+    );
+    for row in [&stage2_a, &stage2_b, &stage3_b] {
+        assert!(row.contains('#') && row.contains('|'), "{timeline}");
     }
 }
 

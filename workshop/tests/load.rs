@@ -96,5 +96,8 @@ fn load_refuses_a_target_that_is_not_on_this_machine() {
         .get_output()
         .clone();
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("only targets this machine"), "{stderr}");
+    assert!(
+        stderr.contains("192.0.2.1:9000 is not on this machine"),
+        "{stderr}"
+    );
 }
