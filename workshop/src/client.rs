@@ -47,7 +47,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
     println!("connected to {peer} from {local}");
     let connected = Instant::now();
     let (reader, mut writer) = stream.into_split();
-    let mut closed_by_server = Box::pin(closed_by_server(reader));
+    let mut server_closed = Box::pin(until_the_server_closes(reader));
     let prefix = args
         .name
         .as_ref()
@@ -72,7 +72,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             if sent < args.count {
                 tokio::select! {
                     () = tokio::time::sleep(args.every) => {}
-                    why = &mut closed_by_server => break Ending::ServerClosed(why),
+                    why = &mut server_closed => break Ending::ServerClosed(why),
                 }
             }
         }
@@ -80,7 +80,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
         println!("saying nothing for {}", humantime::format_duration(idle));
         tokio::select! {
             () = tokio::time::sleep(idle) => Ending::WeClosed(format!("silent for {}, the connection still open", humantime::format_duration(idle))),
-            why = &mut closed_by_server => Ending::ServerClosed(why),
+            why = &mut server_closed => Ending::ServerClosed(why),
         }
     } else {
         // Interactive: each line typed goes to the server; Ctrl-D ends.
@@ -98,7 +98,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
                     None => break Ending::WeClosed("end of input".to_string()),
                     Some(Err(err)) => break Ending::Failed(format!("cannot read standard input: {err}")),
                 },
-                why = &mut closed_by_server => break Ending::ServerClosed(why),
+                why = &mut server_closed => break Ending::ServerClosed(why),
             }
         }
     };
@@ -145,7 +145,7 @@ fn lines_typed() -> mpsc::Receiver<std::io::Result<String>> {
 
 /// Resolves when the server closes the connection, saying how. No stage
 /// writes to its clients, so any bytes that arrive are only counted.
-async fn closed_by_server(mut reader: OwnedReadHalf) -> String {
+async fn until_the_server_closes(mut reader: OwnedReadHalf) -> String {
     let mut buf = [0u8; 1024];
     let mut received = 0;
     loop {

@@ -16,16 +16,22 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
 
 use crate::process::{Usage, listen_overflows};
+use crate::progress::Progress;
 use crate::report::{End, Row, Timeline};
 use crate::seconds;
-use crate::stages::{Progress, RunningStage, Stage, Transcript};
+use crate::stages::{Output, RunningStage, Stage, Transcript};
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);
 /// How long a scenario waits for the server to print a line it expects.
 const EXPECT: Duration = Duration::from_secs(1);
 /// How long a crowd client waits for its connection to be established.
-const CONNECT_PATIENCE: Duration = Duration::from_secs(2);
+/// Longer than the kernel's second SYN retry (1 s, then 2 s more), so that a
+/// handshake dropped by a full listen queue still gets through.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(4);
+/// How long the crowd waits for the server to print one more line before it
+/// concludes that the rest will not be: longer than a SYN retry too.
+const STALL: Duration = Duration::from_secs(3);
 /// How many crowd clients connect at a time.
 const CONNECTING: usize = 64;
 
@@ -83,6 +89,8 @@ pub struct Crowd {
     pub usage: Option<Usage>,
     /// Memory added, per client still connected then, in KiB.
     pub kib_per_open_client: Option<f64>,
+    /// How the server exited during the crowd, if it did.
+    pub exited: Option<String>,
 }
 
 /// Runs every scenario against every stage, one stage at a time.
@@ -114,6 +122,14 @@ pub async fn compare(stages: &[Stage], plan: &Plan) -> Result<Vec<StageReport>, 
     Ok(reports)
 }
 
+/// The verdict, said to be void if the server exited during the scenario.
+fn exited(server: &mut RunningStage, verdict: String) -> String {
+    match server.exit_status() {
+        Some(status) => format!("the server exited ({status}); so: {verdict}"),
+        None => verdict,
+    }
+}
+
 fn stage_args(stage: &Stage, plan: &Plan) -> Vec<String> {
     if stage.takes_timeout {
         vec![
@@ -129,7 +145,7 @@ fn stage_args(stage: &Stage, plan: &Plan) -> Vec<String> {
 /// Then A leaves, and B says goodbye. Serial or concurrent shows in whether
 /// B's line is printed before A leaves.
 async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
     let scene = Scene::new(&server);
     let stderr = &server.stderr;
     let mut a = scene.connect("A").await?;
@@ -145,7 +161,7 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
     a.printed(stderr, "still here", EXPECT).await;
     tokio::time::sleep(STEP).await;
 
-    let a_left = a.leave();
+    a.leave();
     let b_printed = match b_while_a_open {
         Some(at) => Some(at),
         None => b.printed(stderr, "hello", EXPECT).await,
@@ -157,29 +173,36 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
     b.leave();
 
     let a_printed = stderr.seen_at("A: hello\n");
-    let verdict = match (a_printed, b_printed) {
+    // Serial or concurrent is read from the order of stderr, not from the
+    // clock: B's line either comes before the line that says A finished, or
+    // after it.
+    let a_finished = stderr.position(&format!("{} finished", a.local));
+    let b_hello = stderr.position("B: hello\n");
+    let verdict = match (a_printed, b_hello) {
         (None, _) if a.closed_by_server().is_some() => {
             "closes each connection at once; prints nothing".to_string()
         }
-        (_, Some(_)) if b_while_a_open.is_some() => {
+        (_, Some(b)) if a_finished.is_none_or(|a| b < a) => {
             "concurrent: B printed while A was still connected".to_string()
         }
-        (_, Some(at)) if at >= a_left => format!(
-            "serial: B printed only after A left, {} after B sent it",
-            seconds(at.duration_since(b_sent))
-        ),
-        (_, Some(_)) => "B printed late, but before A left".to_string(),
+        (_, Some(_)) => match b_printed {
+            Some(at) => format!(
+                "serial: B printed only after A left, {} after B sent it",
+                seconds(at.saturating_duration_since(b_sent))
+            ),
+            None => "serial: B printed only after A left".to_string(),
+        },
         (_, None) => "B never printed".to_string(),
     };
     Ok(Observed {
-        verdict,
+        verdict: exited(&mut server, verdict),
         timeline: scene.timeline(&server, &[a, b]),
     })
 }
 
 /// A client that connects and says nothing for twice the deadline.
 async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
     let scene = Scene::new(&server);
     let mut idle = scene.connect("I").await?;
     let silence = 2 * plan.timeout;
@@ -193,7 +216,7 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
         idle.leave();
     }
     Ok(Observed {
-        verdict,
+        verdict: exited(&mut server, verdict),
         timeline: scene.timeline(&server, &[idle]),
     })
 }
@@ -201,7 +224,7 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 /// A client that says a line every quarter of the deadline, for three
 /// deadlines: a deadline that starts anew with every read never closes it.
 async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
     let scene = Scene::new(&server);
     let mut talker = scene.connect("T").await?;
     let every = plan.timeout / 4;
@@ -213,6 +236,10 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
         talker.say(&format!("tick {i:02}")).await;
         tokio::time::sleep(every).await;
     }
+    // The last line may still be on its way through the server.
+    talker
+        .printed(&server.stderr, &format!("tick {lines:02}"), EXPECT)
+        .await;
     let printed = (1..=lines)
         .filter(|i| {
             server
@@ -235,7 +262,7 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
     };
     talker.leave();
     Ok(Observed {
-        verdict,
+        verdict: exited(&mut server, verdict),
         timeline: scene.timeline(&server, &[talker]),
     })
 }
@@ -244,7 +271,7 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
 /// How many the server printed, how long that took, and its memory while it
 /// held them all.
 async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Crowd, String> {
-    let server = RunningStage::start(stage, &stage_args(stage, plan)).await?;
+    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
     let before = Usage::of(server.pid);
     let overflows_before = listen_overflows();
     let started = Instant::now();
@@ -310,7 +337,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
             "{}: crowd: {served} of {} printed",
             stage.name, plan.crowd
         ));
-        if served >= connected || last_progress.elapsed() > EXPECT {
+        if served >= connected || last_progress.elapsed() > STALL || server.stderr.closed() {
             break (served >= connected).then(|| started.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -318,7 +345,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     let during = Usage::of(server.pid);
     let closed_early = held
         .iter()
-        .filter(|stream| crate::closed_by_server(stream))
+        .filter(|stream| crate::already_closed(stream))
         .count();
     drop(held);
 
@@ -341,6 +368,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
             .map(|(before, after)| after.saturating_sub(before)),
         usage: during,
         kib_per_open_client,
+        exited: server.exit_status().map(|status| status.to_string()),
     })
 }
 

@@ -9,32 +9,27 @@
 //! - [`stages`]: finding (or building) the stage binaries, and running one
 //!   as a child process whose stderr is watched.
 //! - [`process`]: a process's memory and threads, read from `/proc`.
+//! - [`progress`] and [`units`]: how long work and figures are shown.
 
 pub mod client;
 pub mod compare;
 pub mod load;
 pub mod process;
+pub mod progress;
 pub mod report;
 pub mod stages;
+pub mod units;
+
+pub use units::seconds;
 
 use std::io::ErrorKind;
-use std::time::Duration;
 
 use tokio::net::TcpStream;
-
-/// Formats a duration as a learner reads it: `0.31s`, `12ms`.
-pub fn seconds(duration: Duration) -> String {
-    if duration < Duration::from_millis(100) {
-        format!("{}ms", duration.as_millis())
-    } else {
-        format!("{:.2}s", duration.as_secs_f64())
-    }
-}
 
 /// Whether the server has closed `stream`, as far as the runtime has seen,
 /// without waiting: the end of the stream or an error is waiting to be read.
 /// (No stage writes to its clients, so there are no bytes to lose here.)
-pub fn closed_by_server(stream: &TcpStream) -> bool {
+pub fn already_closed(stream: &TcpStream) -> bool {
     match stream.try_read(&mut [0u8; 1]) {
         Ok(0) => true,
         Ok(_) => false,

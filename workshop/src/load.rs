@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,9 +11,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
-use crate::process::{Usage, listen_overflows, mib};
+use crate::process::{Usage, listen_overflows};
+use crate::progress::Progress;
 use crate::seconds;
-use crate::stages::{self, Progress};
+use crate::stages::{self, Output, RunningStage};
+use crate::units::{mib, size};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -57,8 +58,8 @@ enum Mode {
     /// Open N connections and hold them, silent, for a while
     Hold {
         /// How many connections
-        #[arg(short = 'n', long, default_value_t = 1000)]
-        connections: usize,
+        #[arg(short = 'n', long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=200_000))]
+        connections: u32,
         /// How long to hold them once all are open
         #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
         hold: Duration,
@@ -66,8 +67,8 @@ enum Mode {
     /// C clients each send B bytes, then wait for the server to close
     Flood {
         /// How many clients at once
-        #[arg(short = 'c', long, default_value_t = 16)]
-        clients: usize,
+        #[arg(short = 'c', long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        clients: u32,
         /// How many bytes each sends (KiB, MiB and GiB suffixes work)
         #[arg(short = 'b', long, default_value = "16MiB", value_parser = parse_size)]
         bytes: u64,
@@ -75,11 +76,11 @@ enum Mode {
     /// Connect, send a line and close, N times, C at a time
     Churn {
         /// How many connections in all
-        #[arg(short = 'n', long, default_value_t = 10_000)]
-        connections: usize,
+        #[arg(short = 'n', long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=200_000))]
+        connections: u32,
         /// How many at a time
-        #[arg(short = 'c', long, default_value_t = 64)]
-        concurrency: usize,
+        #[arg(short = 'c', long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        concurrency: u32,
     },
 }
 
@@ -89,15 +90,32 @@ enum Mode {
 const PER_SOURCE: usize = 16_000;
 
 pub async fn run(args: LoadArgs) -> Result<(), String> {
-    let (addr, pid, _server) = match &args.stage {
-        Some(name) => {
-            let (addr, server) = start_stage(name, &args.stage_args).await?;
-            (addr, server.id(), Some(server))
+    if let Mode::Hold { hold, .. } = args.mode {
+        if hold >= args.limit {
+            return Err(format!(
+                "--hold {} leaves no time for the rest within --limit {}",
+                humantime::format_duration(hold),
+                humantime::format_duration(args.limit)
+            ));
         }
+    }
+    let mut server = match &args.stage {
+        Some(name) => {
+            let stage = stages::find(std::slice::from_ref(name))?.remove(0);
+            let server = RunningStage::start(&stage, &args.stage_args, Output::Discarded).await?;
+            eprintln!(
+                "workshop: started {} (pid {}) on {}",
+                server.name, server.pid, server.addr
+            );
+            Some(server)
+        }
+        None => None,
+    };
+    let (addr, pid) = match &server {
+        Some(server) => (server.addr, Some(server.pid)),
         None => (
             target(args.addr.as_deref().unwrap_or("localhost:9000")).await?,
             args.pid,
-            None,
         ),
     };
     let watcher = pid.map(UsageWatcher::start);
@@ -106,12 +124,12 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
     let deadline = tokio::time::Instant::now() + args.limit;
     let run = async {
         match args.mode {
-            Mode::Hold { connections, hold } => hold_load(addr, connections, hold).await,
-            Mode::Flood { clients, bytes } => flood(addr, clients, bytes).await,
+            Mode::Hold { connections, hold } => hold_load(addr, connections as usize, hold).await,
+            Mode::Flood { clients, bytes } => flood(addr, clients as usize, bytes).await,
             Mode::Churn {
                 connections,
                 concurrency,
-            } => churn(addr, connections, concurrency).await,
+            } => churn(addr, connections as usize, concurrency as usize).await,
         }
     };
     let (report, per) = match tokio::time::timeout_at(deadline, run).await {
@@ -124,6 +142,11 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         }
     };
     print!("{report}");
+    if let Some(status) = server.as_mut().and_then(RunningStage::exit_status) {
+        println!(
+            "  the server exited during the load ({status}): the figures above are not its own"
+        );
+    }
     if let (Some(before), Some(after)) = (overflows_before, listen_overflows()) {
         println!(
             "  listen queue overflows on this machine during the load: {}",
@@ -173,53 +196,6 @@ async fn target(addr: &str) -> Result<SocketAddr, String> {
         )),
         None => Err(format!("{addr} resolved to no address")),
     }
-}
-
-/// Starts a stage on a free port with its output thrown away, and waits
-/// until it accepts connections.
-async fn start_stage(
-    name: &str,
-    stage_args: &[String],
-) -> Result<(SocketAddr, tokio::process::Child), String> {
-    let stage = stages::find(&[name.to_string()])?.remove(0);
-    // The stage's stderr goes to /dev/null, so its `listening on` line cannot
-    // tell the port: pick a free one, and check that the stage took it.
-    let addr = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map_err(|err| format!("cannot find a free port: {err}"))?;
-    let mut child = tokio::process::Command::new(&stage.path)
-        .arg("--addr")
-        .arg(addr.to_string())
-        .args(stage_args)
-        .env("RUST_LOG", "off")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .map_err(|err| format!("cannot start {}: {err}", stage.path.display()))?;
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(10) {
-        if let Some(status) = child.try_wait().map_err(|err| err.to_string())? {
-            return Err(format!(
-                "{} exited ({status}) before it listened on {addr}",
-                stage.name
-            ));
-        }
-        if TcpStream::connect(addr).await.is_ok() {
-            eprintln!(
-                "workshop: started {} (pid {}) on {addr}",
-                stage.name,
-                child.id().unwrap_or_default()
-            );
-            return Ok((addr, child));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    Err(format!(
-        "{} did not listen on {addr} within 10s",
-        stage.name
-    ))
 }
 
 /// Connects to `addr`, from the `index`th connection's source address.
@@ -302,7 +278,7 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
     progress.done();
     let closed_early = held
         .iter()
-        .filter(|stream| crate::closed_by_server(stream))
+        .filter(|stream| crate::already_closed(stream))
         .count();
     let established = held.len();
     drop(held);
@@ -312,7 +288,7 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
         seconds(connecting),
         failures.describe()
     );
-    (report, Some(established))
+    (report, Some(established - closed_early))
 }
 
 async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
@@ -459,15 +435,6 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .parse::<u64>()
         .map(|n| n * scale)
         .map_err(|_| format!("{text:?} is not a size such as 16MiB"))
-}
-
-/// `16 MiB` from a byte count.
-fn size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
-        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
-        b => format!("{:.1} KiB", b as f64 / 1024.0),
-    }
 }
 
 #[cfg(test)]

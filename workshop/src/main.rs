@@ -37,13 +37,17 @@ struct CompareArgs {
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
     timeout: Duration,
 
-    /// How many clients the crowd scenario connects at once
-    #[arg(long, value_name = "N", default_value_t = 1000)]
-    crowd: usize,
+    /// How many clients the crowd scenario connects
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    crowd: u32,
 
     /// text for the terminal, markdown for slides and notes
     #[arg(long, value_enum, default_value = "text")]
     format: report::Format,
+
+    /// Also write the same run as Markdown to this file, for notes
+    #[arg(long, value_name = "FILE")]
+    markdown_to: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
@@ -73,7 +77,7 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
     let stages = stages::find(&args.stages)?;
     let plan = compare::Plan {
         timeout: args.timeout,
-        crowd: args.crowd,
+        crowd: args.crowd as usize,
     };
     let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
     eprintln!(
@@ -84,5 +88,14 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
     );
     let reports = compare::compare(&stages, &plan).await?;
     print!("{}", report::render(&reports, &plan, args.format));
+    if let Some(path) = &args.markdown_to {
+        let markdown = report::render(&reports, &plan, report::Format::Markdown);
+        std::fs::write(path, markdown)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        eprintln!(
+            "workshop: wrote the same run as Markdown to {}",
+            path.display()
+        );
+    }
     Ok(())
 }

@@ -44,26 +44,13 @@ pub fn listen_overflows() -> Option<u64> {
     values.split_whitespace().nth(at)?.parse().ok()
 }
 
-/// `12.3 MiB` from a size in KiB.
-pub fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Usage, listen_overflows};
+    use super::Usage;
 
     #[test]
     fn this_process_has_memory_and_at_least_one_thread() {
         let usage = Usage::of(std::process::id()).expect("/proc/self/status");
         assert!(usage.rss_kib > 0 && usage.threads >= 1, "{usage:?}");
-    }
-
-    #[test]
-    fn the_kernel_counts_listen_queue_overflows() {
-        assert!(
-            listen_overflows().is_some(),
-            "no ListenOverflows in /proc/net/netstat"
-        );
     }
 }

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::compare::{Crowd, Plan, StageReport};
-use crate::process::mib;
 use crate::seconds;
+use crate::units::mib;
 
 /// One scenario's clients on a shared clock.
 pub struct Timeline {
@@ -199,8 +199,8 @@ fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width:
         "a crowd of {}: clients connect, 64 at a time, each says one line and stays connected",
         plan.crowd
     );
-    let notes = "unserved: connected, line never printed; failed: could not connect within 2s, or \
-                 not tried once a whole wave had failed; closed: by the server while the crowd was \
+    let notes = "unserved: connected, line never printed; failed: could not connect (refused, \
+                 reset, or no answer within 4s), or not tried once a whole wave had had no answer; closed: by the server while the crowd was \
                  held; overflows: listen-queue overflows on the machine; RSS and threads: the \
                  server's, while it held the crowd; KiB/client: memory added, per client still \
                  connected";
@@ -218,6 +218,7 @@ fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width:
             );
         }
         let _ = writeln!(out, "\n{notes}.");
+        out += &crowd_exits(reports);
         return out;
     }
     out += &wrap(&title, "", 100);
@@ -246,6 +247,18 @@ fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width:
         );
     }
     out += &wrap(notes, "  ", 100);
+    out += &crowd_exits(reports);
+    out
+}
+
+/// A line for each stage that exited during the crowd.
+fn crowd_exits(reports: &[StageReport]) -> String {
+    let mut out = String::new();
+    for report in reports {
+        if let Some(status) = &report.crowd.exited {
+            let _ = writeln!(out, "  {} exited during the crowd ({status})", report.stage);
+        }
+    }
     out
 }
 
@@ -280,8 +293,10 @@ fn draw(stage: &str, timeline: &Timeline, span: Duration) -> String {
             Some(End::ByClient(at) | End::ByServer(at)) => column(at),
             None => WIDTH - 1,
         };
-        let accepted = row.accepted.map_or(end, column).min(end);
-        for mark in &mut marks[column(row.connected)..accepted] {
+        let connected = column(row.connected).min(end);
+        // The server may log the accept before the client's connect returns.
+        let accepted = row.accepted.map_or(end, column).clamp(connected, end);
+        for mark in &mut marks[connected..accepted] {
             *mark = '.';
         }
         for mark in &mut marks[accepted..=end] {

@@ -3,7 +3,6 @@
 //! loopback port, with its stderr watched and timed.
 
 use std::ffi::OsStr;
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -83,7 +82,7 @@ fn stage_names(root: &Path) -> Vec<String> {
         .filter_map(|entry| entry.file_name().into_string().ok())
         .filter(|name| name.starts_with("stage"))
         .collect();
-    names.sort();
+    names.sort_by_key(|name| course_order(name));
     names
 }
 
@@ -103,9 +102,21 @@ fn binaries_in(dir: &Path) -> Vec<String> {
         .filter_map(|path| path.file_stem().and_then(OsStr::to_str).map(str::to_string))
         .filter(|name| name.starts_with("stage") && !name.contains('.'))
         .collect();
-    names.sort();
+    names.sort_by_key(|name| course_order(name));
     names.dedup();
     names
+}
+
+/// Sorts `stage10-x` after `stage9-y`: by the stage's number, then its name.
+fn course_order(name: &str) -> (u32, String) {
+    let number = name
+        .trim_start_matches("stage")
+        .split(|c: char| !c.is_ascii_digit())
+        .next();
+    (
+        number.and_then(|n| n.parse().ok()).unwrap_or(u32::MAX),
+        name.to_string(),
+    )
 }
 
 fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, String> {
@@ -163,11 +174,31 @@ fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `path --help` mentions `flag`. A program that does not answer
+/// `--help` within two seconds (it may be serving instead) does not.
 fn help_mentions(path: &Path, flag: &str) -> bool {
-    std::process::Command::new(path)
+    let Ok(mut child) = std::process::Command::new(path)
         .arg("--help")
-        .output()
-        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).contains(flag))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(2) {
+        if let Ok(Some(_)) = child.try_wait() {
+            let mut help = String::new();
+            let _ =
+                std::io::Read::read_to_string(&mut child.stdout.take().expect("piped"), &mut help);
+            return help.contains(flag);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
 }
 
 /// A stage running as a child process on a free port of 127.0.0.1, killed
@@ -184,20 +215,34 @@ pub struct RunningStage {
 
 impl RunningStage {
     /// Starts `stage` with `args` and waits for its `listening on ADDR` line.
-    pub async fn start(stage: &Stage, args: &[String]) -> Result<RunningStage, String> {
-        let mut child = Command::new(&stage.path)
+    /// With `Output::Watched` all its stderr is kept and timed; with
+    /// `Output::Discarded` only that line is, and the rest is read and dropped.
+    pub async fn start(
+        stage: &Stage,
+        args: &[String],
+        output: Output,
+    ) -> Result<RunningStage, String> {
+        let mut command = Command::new(&stage.path);
+        command
             .args(["--addr", "127.0.0.1:0"])
             .args(args)
-            .env_remove("RUST_LOG")
             .env("RUST_LOG_STYLE", "never")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        match output {
+            Output::Watched => command.env_remove("RUST_LOG"),
+            // Only `common` logs, and all it says is `listening on`.
+            Output::Discarded => command.env("RUST_LOG", "common=info"),
+        };
+        die_with_this_process(&mut command);
+        let mut child = command
             .spawn()
             .map_err(|err| format!("cannot start {}: {err}", stage.path.display()))?;
         let pid = child.id().unwrap_or_default();
         let stderr = Transcript::default();
+        stderr.inner.lock().unwrap().first_line_only = output == Output::Discarded;
         let pipe = child.stderr.take().expect("stderr is piped");
         tokio::spawn(stderr.clone().collect(pipe));
         let addr = stderr
@@ -226,6 +271,31 @@ impl RunningStage {
     }
 }
 
+/// What to keep of a running stage's stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    Watched,
+    Discarded,
+}
+
+/// Has the kernel end the child when this process ends, however it ends:
+/// `kill_on_drop` needs an orderly exit, and Ctrl-C or a kill is not one.
+fn die_with_this_process(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: between fork and exec only async-signal-safe calls are
+    // allowed, and prctl is one.
+    unsafe {
+        command.pre_exec(
+            || match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            },
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
+}
+
 /// A child's stderr as it arrives: the bytes, and when each piece came.
 #[derive(Clone)]
 pub struct Transcript {
@@ -238,6 +308,10 @@ struct Received {
     bytes: Vec<u8>,
     /// (length of `bytes` after a piece arrived, when it arrived)
     arrivals: Vec<(usize, Instant)>,
+    /// Keep only the first line (the `listening on` line), and drop the rest.
+    first_line_only: bool,
+    /// The process closed its stderr: it has exited.
+    closed: bool,
 }
 
 impl Default for Transcript {
@@ -255,13 +329,32 @@ impl Transcript {
         while let Ok(n @ 1..) = pipe.read(&mut buf).await {
             let len = {
                 let mut received = self.inner.lock().unwrap();
-                received.bytes.extend_from_slice(&buf[..n]);
-                let len = received.bytes.len();
-                received.arrivals.push((len, Instant::now()));
-                len
+                let done = received.first_line_only && received.bytes.contains(&b'\n');
+                if !done {
+                    received.bytes.extend_from_slice(&buf[..n]);
+                    let len = received.bytes.len();
+                    received.arrivals.push((len, Instant::now()));
+                }
+                received.bytes.len()
             };
             self.grew.send_replace(len);
         }
+        self.inner.lock().unwrap().closed = true;
+        self.grew.send_modify(|_| {});
+    }
+
+    /// Whether the process has closed its stderr, which it does by exiting.
+    pub fn closed(&self) -> bool {
+        self.inner.lock().unwrap().closed
+    }
+
+    /// Where `needle` first starts on stderr, to tell what came first.
+    pub fn position(&self, needle: &str) -> Option<usize> {
+        let received = self.inner.lock().unwrap();
+        received
+            .bytes
+            .windows(needle.len())
+            .position(|window| window == needle.as_bytes())
     }
 
     /// All of stderr so far, as text.
@@ -307,10 +400,14 @@ impl Transcript {
             if let Some(found) = check() {
                 return Some(found);
             }
-            match tokio::time::timeout_at(deadline, grew.changed()).await {
-                Ok(Ok(())) => {}
-                // The deadline passed, or the process closed stderr.
-                _ => return check(),
+            if self.closed() {
+                return None;
+            }
+            if tokio::time::timeout_at(deadline, grew.changed())
+                .await
+                .is_err()
+            {
+                return check();
             }
         }
     }
@@ -323,51 +420,5 @@ impl Transcript {
             rest.find('\n').map(|end| rest[..end].to_string())
         })
         .await
-    }
-}
-
-/// Reports progress of long work on one line of stderr (rewritten in place
-/// on a terminal, every so often elsewhere).
-pub struct Progress {
-    terminal: bool,
-    last: Option<Instant>,
-}
-
-impl Progress {
-    pub fn new() -> Self {
-        Progress {
-            terminal: std::io::stderr().is_terminal(),
-            last: None,
-        }
-    }
-
-    pub fn show(&mut self, message: &str) {
-        let every = if self.terminal {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(2)
-        };
-        if self.last.is_some_and(|last| last.elapsed() < every) {
-            return;
-        }
-        self.last = Some(Instant::now());
-        if self.terminal {
-            eprint!("\r\x1b[2K{message}");
-        } else {
-            eprintln!("{message}");
-        }
-    }
-
-    pub fn done(&mut self) {
-        if self.terminal && self.last.is_some() {
-            eprint!("\r\x1b[2K");
-        }
-        self.last = None;
-    }
-}
-
-impl Default for Progress {
-    fn default() -> Self {
-        Progress::new()
     }
 }

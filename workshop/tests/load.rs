@@ -86,6 +86,22 @@ fn a_server_started_elsewhere_is_watched_through_its_pid() {
 }
 
 #[test]
+fn a_hold_longer_than_the_limit_is_refused_before_any_connection() {
+    let output = Command::new(WORKSHOP)
+        .args(["load", "--limit", "1s", "hold", "--hold", "5s"])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("--hold 5s leaves no time for the rest within --limit 1s"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn load_refuses_a_target_that_is_not_on_this_machine() {
     // 192.0.2.1 is reserved for documentation: nothing is sent to it.
     let output = Command::new(WORKSHOP)
