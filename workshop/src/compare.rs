@@ -32,6 +32,8 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(4);
 /// How long the crowd waits for the server to print one more line before it
 /// concludes that the rest will not be: longer than a SYN retry too.
 const STALL: Duration = Duration::from_secs(3);
+/// The deadline of the stages that take one, in the crowd scenario.
+pub const CROWD_DEADLINE: Duration = Duration::from_secs(60);
 /// How many crowd clients connect at a time.
 const CONNECTING: usize = 64;
 
@@ -130,11 +132,12 @@ fn exited(server: &mut RunningStage, verdict: String) -> String {
     }
 }
 
-fn stage_args(stage: &Stage, plan: &Plan) -> Vec<String> {
+/// The arguments a stage runs with: the deadline, for those that take one.
+fn stage_args(stage: &Stage, deadline: Duration) -> Vec<String> {
     if stage.takes_timeout {
         vec![
             "--timeout".to_string(),
-            humantime::format_duration(plan.timeout).to_string(),
+            humantime::format_duration(deadline).to_string(),
         ]
     } else {
         Vec::new()
@@ -145,7 +148,8 @@ fn stage_args(stage: &Stage, plan: &Plan) -> Vec<String> {
 /// Then A leaves, and B says goodbye. Serial or concurrent shows in whether
 /// B's line is printed before A leaves.
 async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
+    let mut server =
+        RunningStage::start(stage, &stage_args(stage, plan.timeout), Output::Watched).await?;
     let scene = Scene::new(&server);
     let stderr = &server.stderr;
     let mut a = scene.connect("A").await?;
@@ -202,7 +206,8 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 
 /// A client that connects and says nothing for twice the deadline.
 async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
+    let mut server =
+        RunningStage::start(stage, &stage_args(stage, plan.timeout), Output::Watched).await?;
     let scene = Scene::new(&server);
     let mut idle = scene.connect("I").await?;
     let silence = 2 * plan.timeout;
@@ -224,7 +229,8 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 /// A client that says a line every quarter of the deadline, for three
 /// deadlines: a deadline that starts anew with every read never closes it.
 async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
+    let mut server =
+        RunningStage::start(stage, &stage_args(stage, plan.timeout), Output::Watched).await?;
     let scene = Scene::new(&server);
     let mut talker = scene.connect("T").await?;
     let every = plan.timeout / 4;
@@ -271,7 +277,11 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
 /// How many the server printed, how long that took, and its memory while it
 /// held them all.
 async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Crowd, String> {
-    let mut server = RunningStage::start(stage, &stage_args(stage, plan), Output::Watched).await?;
+    // The crowd is about holding many clients, not about deadlines: a stage
+    // that takes one gets a minute, so that it holds its crowd too.
+    let deadline = CROWD_DEADLINE;
+    let mut server =
+        RunningStage::start(stage, &stage_args(stage, deadline), Output::Watched).await?;
     let before = Usage::of(server.pid);
     let overflows_before = listen_overflows();
     let started = Instant::now();

@@ -196,8 +196,10 @@ fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width:
         ]
     };
     let title = format!(
-        "a crowd of {}: clients connect, 64 at a time, each says one line and stays connected",
-        plan.crowd
+        "a crowd of {}: clients connect, 64 at a time, each says one line and stays connected \
+         (a stage that takes --timeout gets {} here, to hold its crowd too)",
+        plan.crowd,
+        humantime::format_duration(crate::compare::CROWD_DEADLINE)
     );
     let notes = "unserved: connected, line never printed; failed: could not connect (refused, \
                  reset, or no answer within 4s), or not tried once a whole wave had had no answer; closed: by the server while the crowd was \
