@@ -4,21 +4,14 @@
 
 use std::net::{TcpListener, ToSocketAddrs};
 
+use crate::command::run;
 use crate::{PATIENCE, Server};
 
 /// Runs `bin` with `args` until it exits (for at most [`PATIENCE`]), asserts
 /// that it exited with status 1 and printed exactly one line on stderr, and
 /// returns that line.
 pub fn exits_1_with_one_line(bin: &str, args: &[&str]) -> String {
-    let output = assert_cmd::Command::new(bin)
-        .args(args)
-        .env_remove("RUST_LOG")
-        .timeout(PATIENCE)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = run(bin, args, "", 1, PATIENCE).stderr;
     assert_eq!(
         stderr.lines().count(),
         1,
@@ -29,14 +22,7 @@ pub fn exits_1_with_one_line(bin: &str, args: &[&str]) -> String {
 }
 
 pub fn help_says_what_the_stage_teaches_and_what_to_try(bin: &str) {
-    let output = assert_cmd::Command::new(bin)
-        .arg("--help")
-        .timeout(PATIENCE)
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    let help = String::from_utf8(output.stdout).unwrap();
+    let help = run(bin, &["--help"], "", 0, PATIENCE).stdout;
     let mut lines = help.lines();
     let teaches = lines.next().unwrap_or_default();
     assert!(teaches.starts_with("Stage "), "first line: {teaches:?}");
@@ -79,14 +65,7 @@ pub fn unparsable_address_exits_1_with_one_line_saying_why(bin: &str) {
 }
 
 pub fn unknown_flag_exits_1_with_clap_message(bin: &str) {
-    let output = assert_cmd::Command::new(bin)
-        .arg("--frobnicate")
-        .timeout(PATIENCE)
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let stderr = run(bin, &["--frobnicate"], "", 1, PATIENCE).stderr;
     assert!(
         stderr.starts_with("error: unexpected argument '--frobnicate' found"),
         "{stderr}"

@@ -9,8 +9,10 @@
 //! - [`scenarios`] are the behaviours stages 2 to 4 share, which
 //!   [`copy_to_stderr_tests!`] adds to a stage's tests.
 //! - [`interface_tests!`] adds the command-line tests every stage must pass.
+//! - [`command::run`] runs a command that exits, such as `--help`.
 
 pub mod client;
+pub mod command;
 pub mod interface;
 pub mod scenarios;
 mod server;

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use assert_cmd::Command;
 use harness::Server;
+use harness::command::run;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
@@ -18,16 +18,14 @@ fn stage(name: &str) -> String {
 
 /// Runs `workshop client` with `args` and `stdin`; returns its stdout.
 fn client(args: &[&str], stdin: &str) -> String {
-    let output = Command::new(WORKSHOP)
-        .arg("client")
-        .args(args)
-        .write_stdin(stdin)
-        .timeout(Duration::from_secs(30))
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    String::from_utf8(output.stdout).unwrap()
+    let ran = run(
+        WORKSHOP,
+        &[&["client"][..], args].concat(),
+        stdin,
+        0,
+        Duration::from_secs(30),
+    );
+    ran.stdout
 }
 
 #[test]
@@ -89,14 +87,14 @@ fn a_server_that_is_not_there_is_one_line_and_exit_1() {
         .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
         .unwrap();
     let free = holder.local_addr().unwrap().as_socket().unwrap();
-    let output = Command::new(WORKSHOP)
-        .args(["client", "--addr", &free.to_string()])
-        .timeout(Duration::from_secs(30))
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let ran = run(
+        WORKSHOP,
+        &["client", "--addr", &free.to_string()],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    let stderr = ran.stderr;
     assert!(
         stderr.starts_with(&format!("error: cannot connect to {free}: ")),
         "{stderr}"

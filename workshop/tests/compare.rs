@@ -2,22 +2,21 @@
 //! is serial and stage 3 concurrent because it watched them be so, and these
 //! tests would fail if a stage behaved otherwise or the tool said otherwise.
 
-use assert_cmd::Command;
+use harness::command::run;
 use std::time::Duration;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
 /// Runs `workshop compare` with `args` and returns its report (stdout).
 fn compare(args: &[&str]) -> String {
-    let output = Command::new(WORKSHOP)
-        .arg("compare")
-        .args(args)
-        .timeout(Duration::from_secs(120))
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    String::from_utf8(output.stdout).unwrap()
+    let ran = run(
+        WORKSHOP,
+        &[&["compare"][..], args].concat(),
+        "",
+        0,
+        Duration::from_secs(120),
+    );
+    ran.stdout
 }
 
 /// The row of `stage` in the first Markdown table after `heading`.
@@ -119,7 +118,7 @@ fn compare_shows_stage4_close_the_idle_client_and_keep_the_talking_one() {
 }
 
 /// In the text report's first timeline, stage 2's B waits to be accepted
-/// (dots) until A has left, while stage 3 accepts B at once.
+/// (dots) until A has left, while stage 3 accepts B as it connects.
 #[test]
 fn the_text_timeline_shows_stage2_accept_b_only_after_a_left() {
     let notes = std::env::temp_dir().join(format!("workshop-notes-{}.md", std::process::id()));
@@ -165,9 +164,18 @@ fn the_text_timeline_shows_stage2_accept_b_only_after_a_left() {
         b_accepted >= a_left,
         "B accepted only once A left:\n{timeline}"
     );
+    // Stage 3 accepts B at once: within a column or two of the drawing, and
+    // long before A leaves.
+    let stage3_a = marks(rows[4]);
+    let stage3_b_accepted = stage3_b.find(['-', '#']).expect("B is accepted");
+    let stage3_b_connected = stage3_b.find(|mark| mark != ' ').unwrap();
     assert!(
-        !stage3_b.contains('.'),
+        stage3_b_accepted <= stage3_b_connected + 2,
         "stage 3 accepts B at once:\n{timeline}"
+    );
+    assert!(
+        stage3_b_accepted < stage3_a.find('|').unwrap(),
+        "{timeline}"
     );
     for row in [&stage2_a, &stage2_b, &stage3_b] {
         assert!(row.contains('#') && row.contains('|'), "{timeline}");
@@ -176,14 +184,14 @@ fn the_text_timeline_shows_stage2_accept_b_only_after_a_left() {
 
 #[test]
 fn an_unknown_stage_is_refused_with_the_list_of_stages() {
-    let output = Command::new(WORKSHOP)
-        .args(["compare", "--stages", "stage9"])
-        .timeout(Duration::from_secs(120))
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let ran = run(
+        WORKSHOP,
+        &["compare", "--stages", "stage9"],
+        "",
+        1,
+        Duration::from_secs(120),
+    );
+    let stderr = ran.stderr;
     assert!(
         stderr.contains("error: no stage is named \"stage9\"; the stages are: stage1-listener, "),
         "{stderr}"

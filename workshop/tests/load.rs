@@ -3,22 +3,21 @@
 
 use std::time::Duration;
 
-use assert_cmd::Command;
 use harness::Server;
+use harness::command::run;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
 /// Runs `workshop load` with `args`; returns its report (stdout).
 fn load(args: &[&str]) -> String {
-    let output = Command::new(WORKSHOP)
-        .arg("load")
-        .args(args)
-        .timeout(Duration::from_secs(60))
-        .assert()
-        .success()
-        .get_output()
-        .clone();
-    String::from_utf8(output.stdout).unwrap()
+    let ran = run(
+        WORKSHOP,
+        &[&["load"][..], args].concat(),
+        "",
+        0,
+        Duration::from_secs(60),
+    );
+    ran.stdout
 }
 
 #[test]
@@ -87,14 +86,14 @@ fn a_server_started_elsewhere_is_watched_through_its_pid() {
 
 #[test]
 fn a_hold_longer_than_the_limit_is_refused_before_any_connection() {
-    let output = Command::new(WORKSHOP)
-        .args(["load", "--limit", "1s", "hold", "--hold", "5s"])
-        .timeout(Duration::from_secs(30))
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let ran = run(
+        WORKSHOP,
+        &["load", "--limit", "1s", "hold", "--hold", "5s"],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    let stderr = ran.stderr;
     assert!(
         stderr.contains("--hold 5s leaves no time for the rest within --limit 1s"),
         "{stderr}"
@@ -104,14 +103,14 @@ fn a_hold_longer_than_the_limit_is_refused_before_any_connection() {
 #[test]
 fn load_refuses_a_target_that_is_not_on_this_machine() {
     // 192.0.2.1 is reserved for documentation: nothing is sent to it.
-    let output = Command::new(WORKSHOP)
-        .args(["load", "--addr", "192.0.2.1:9000", "hold", "-n", "1"])
-        .timeout(Duration::from_secs(30))
-        .assert()
-        .code(1)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(output.stderr).unwrap();
+    let ran = run(
+        WORKSHOP,
+        &["load", "--addr", "192.0.2.1:9000", "hold", "-n", "1"],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    let stderr = ran.stderr;
     assert!(
         stderr.contains("192.0.2.1:9000 is not on this machine"),
         "{stderr}"
