@@ -87,10 +87,12 @@ async fn listen(addr: &str) -> Result<TcpListener, String> {
 /// A connection limit that leaves room below the process's limit on open
 /// files: every connection is a file descriptor, and the process needs a few
 /// more of its own (the listener, the runtime's, stdin, stdout, stderr).
+/// An unlimited or huge limit still gives a number a semaphore can hold.
 pub fn default_max_connections() -> usize {
     const SPARE: u64 = 32;
+    const CEILING: u64 = 1 << 20;
     let limit = open_file_limit().unwrap_or(1024);
-    usize::try_from(limit.saturating_sub(SPARE).max(1)).unwrap_or(usize::MAX)
+    usize::try_from(limit.saturating_sub(SPARE).clamp(1, CEILING)).unwrap_or(1)
 }
 
 /// The soft limit on open files (`ulimit -n`), where the system says.

@@ -4,13 +4,13 @@
 //! leaves three remarks a real server must answer, and this stage answers
 //! them, each at a numbered comment below:
 //!
-//! 1. "No file descriptors available": a connection limit. Each connection
+//! 1. A server that can only be stopped by killing it: graceful shutdown. On
+//!    Ctrl-C or SIGTERM it stops accepting at once, lets the open connections
+//!    finish for up to `--grace`, then copies what they already sent, closes
+//!    them and exits 0. A second Ctrl-C ends it at once.
+//! 2. "No file descriptors available": a connection limit. Each connection
 //!    holds a permit from a semaphore; at the limit the server stops
 //!    accepting, and new clients wait in the kernel's listen queue.
-//! 2. A server that can only be stopped by killing it: graceful shutdown. On
-//!    Ctrl-C or SIGTERM it stops accepting at once, lets the open connections
-//!    finish for up to `--grace`, then copies what they already sent and
-//!    closes them, and exits 0.
 //! 3. "The error could be temporary": accept errors no longer end the server.
 //!    An error that belongs to one connection is logged and skipped; running
 //!    out of resources is logged once, and accepting pauses, longer each time,
@@ -70,12 +70,17 @@ struct Cli {
 /// The longest pause between two attempts to accept while out of resources.
 const MAX_PAUSE: Duration = Duration::from_secs(1);
 
+/// At most this much of what a client sent is copied once the grace period
+/// is over: enough for what the kernel holds for one connection, and a bound
+/// for a client that would otherwise keep the server copying forever.
+const LEFT_OVER: usize = 1 << 20;
+
 #[tokio::main]
 async fn main() {
     let cli: Cli = common::parse_args();
     common::init_logging();
 
-    // 2. `shutdown` is cancelled by Ctrl-C or SIGTERM: stop accepting.
+    // 1. `shutdown` is cancelled by Ctrl-C or SIGTERM: stop accepting.
     // `grace_over` is cancelled when the grace period ends: stop serving.
     // `connections` keeps track of the tasks, so that shutdown can wait.
     // The signals are asked for before listening: from the first
@@ -88,26 +93,33 @@ async fn main() {
     // Go: l, err := net.Listen("tcp", "localhost:9000")
     let listener = common::listen_or_exit(&cli.server.addr).await;
 
-    // 1. One permit per connection. A file descriptor per connection is what
+    // 2. One permit per connection. A file descriptor per connection is what
     // runs out first, so the default limit stays below the process's.
     let max_connections = cli
         .max_connections
         .map_or_else(common::default_max_connections, |n| n as usize);
     let permits = Arc::new(Semaphore::new(max_connections));
+    let mut at_the_limit = false;
 
     // 3. How many accepts in a row failed for want of resources.
     let mut failed_accepts = 0;
 
     // The accept loop. Go: for { conn, err := l.Accept() ... }
     loop {
-        // 1. Wait for a permit before accepting: at the limit, new clients
+        // 2. Wait for a permit before accepting: at the limit, new clients
         // wait in the kernel's listen queue, not in this process.
         let permit = match Arc::clone(&permits).try_acquire_owned() {
-            Ok(permit) => permit,
+            Ok(permit) => {
+                at_the_limit = false;
+                permit
+            }
             Err(_) => {
-                log::warn!(
-                    "{max_connections} connections open, the limit: new clients wait until one leaves"
-                );
+                if !at_the_limit {
+                    log::warn!(
+                        "the limit of {max_connections} connections is reached: new clients wait"
+                    );
+                    at_the_limit = true;
+                }
                 tokio::select! {
                     permit = Arc::clone(&permits).acquire_owned() => permit.expect("the semaphore is never closed"),
                     () = shutdown.cancelled() => break,
@@ -130,11 +142,11 @@ async fn main() {
             // fails at once, a busy loop at 100% CPU; pause instead, longer
             // each time (10 ms, 20 ms, ... up to a second), and log it once.
             Err(err) => {
-                failed_accepts += 1;
-                if failed_accepts == 1 {
+                if failed_accepts == 0 {
                     log::error!("accept failed: {err}; pausing accepts until it works again");
                 }
                 let pause = Duration::from_millis(10 << failed_accepts.min(7)).min(MAX_PAUSE);
+                failed_accepts += 1;
                 tokio::select! {
                     () = tokio::time::sleep(pause) => continue,
                     () = shutdown.cancelled() => break,
@@ -156,7 +168,8 @@ async fn main() {
         ));
     }
 
-    // 2. Stop accepting at once: closing the listener refuses new clients.
+    // 1. Stop accepting at once: closing the listener refuses new clients,
+    // and resets those still waiting in its queue, never accepted.
     drop(listener);
     connections.close();
     let grace = humantime::format_duration(cli.grace);
@@ -177,7 +190,8 @@ async fn main() {
 
 /// Asks for Ctrl-C (SIGINT) and, on Unix, SIGTERM (what `kill` and service
 /// managers send) at once, and returns a task that cancels `shutdown` when
-/// one arrives. Until a program asks for them, these signals just kill it.
+/// one arrives, and ends the process when a second one does. Until a program
+/// asks for them, these signals just kill it.
 fn cancel_on_signal(shutdown: CancellationToken) -> impl Future<Output = ()> {
     #[cfg(unix)]
     let (mut interrupt, mut terminate) = {
@@ -188,28 +202,39 @@ fn cancel_on_signal(shutdown: CancellationToken) -> impl Future<Output = ()> {
             signal(SignalKind::terminate()).expect("cannot ask for SIGTERM"),
         )
     };
+    let mut first = true;
     async move {
-        #[cfg(unix)]
-        tokio::select! {
-            _ = interrupt.recv() => log::info!("Ctrl-C (SIGINT): shutting down"),
-            _ = terminate.recv() => log::info!("SIGTERM: shutting down"),
+        loop {
+            #[cfg(unix)]
+            let signal = tokio::select! {
+                _ = interrupt.recv() => "Ctrl-C (SIGINT)",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            #[cfg(not(unix))]
+            let signal = match tokio::signal::ctrl_c().await {
+                Ok(()) => "Ctrl-C",
+                Err(_) => return,
+            };
+            if first {
+                log::info!("{signal}: shutting down (a second one ends the server at once)");
+                shutdown.cancel();
+                first = false;
+            } else {
+                log::warn!("{signal} again: exiting now, without waiting for the connections");
+                std::process::exit(1);
+            }
         }
-        #[cfg(not(unix))]
-        if tokio::signal::ctrl_c().await.is_ok() {
-            log::info!("Ctrl-C: shutting down");
-        }
-        shutdown.cancel();
     }
 }
 
 /// Whether an accept error belongs to one connection that failed before it
-/// was accepted, rather than to the server.
+/// was accepted (the client gave up, or the network failed it), rather than
+/// to the server.
 fn ends_one_connection(err: &io::Error) -> bool {
+    use io::ErrorKind::*;
     matches!(
         err.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionRefused
+        ConnectionAborted | ConnectionReset | NetworkDown | NetworkUnreachable | HostUnreachable
     )
 }
 
@@ -237,7 +262,7 @@ async fn serve_connection(
                 Ok(Err(err)) => break Err(err),
                 Ok(Ok(n)) => n,
             },
-            // 2. The grace period is over. What the client sent before is in
+            // 1. The grace period is over. What the client sent before is in
             // the kernel's buffer: copy it too, then close.
             () = grace_over.cancelled() => break copy_what_is_left(&socket, &mut stderr, &mut received).await,
         };
@@ -254,28 +279,29 @@ async fn serve_connection(
         Ok(why) => log::info!("{peer} finished after {received} bytes: {why}"),
         Err(err) => log::warn!("{peer} finished after {received} bytes with an error: {err}"),
     }
-    // 1. `_permit` is dropped here with the socket: one more client may come in.
+    // 2. `_permit` is dropped here with the socket: one more client may come in.
 }
 
 /// Copies to stderr what the client has sent and the kernel holds, without
-/// waiting for more.
+/// waiting for more, and at most `LEFT_OVER` bytes of it.
 async fn copy_what_is_left(
     socket: &TcpStream,
     stderr: &mut Stderr,
     received: &mut usize,
 ) -> io::Result<String> {
     let mut buf = [0u8; 128];
-    loop {
+    let mut copied = 0;
+    while copied < LEFT_OVER {
         match socket.try_read(&mut buf) {
             Ok(0) => return Ok("the client closed the connection".to_string()),
             Ok(n) => {
+                copied += n;
                 *received += n;
                 stderr.write_all(&buf[..n]).await?;
             }
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                return Ok("the server shut down".to_string());
-            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
             Err(err) => return Err(err),
         }
     }
+    Ok("the server shut down".to_string())
 }

@@ -25,7 +25,7 @@ fn with_max_connections_3_a_fourth_client_waits_until_one_leaves() {
         client.write_all(line.as_bytes()).unwrap();
         server.wait_for(&line);
     }
-    server.wait_for("3 connections open, the limit: new clients wait until one leaves");
+    server.wait_for("the limit of 3 connections is reached: new clients wait");
 
     let mut fourth = server.connect();
     fourth.write_all(b"fourth: hello\n").unwrap();
@@ -135,6 +135,14 @@ fn sigint_with_an_idle_client_exits_after_the_grace_period_not_later() {
 
     server.signal(libc::SIGINT);
     let signalled = Instant::now();
+    // Shutting down, the server accepts no one: its listener is closed.
+    server.wait_for("shutting down; open connections: 1");
+    let refused = TcpStream::connect(server.addr()).expect_err("a connection during shutdown");
+    assert_eq!(
+        refused.kind(),
+        std::io::ErrorKind::ConnectionRefused,
+        "{refused}"
+    );
     let status = server.wait_for_exit();
     let took = signalled.elapsed();
     assert!(status.success(), "{status}");
@@ -173,4 +181,71 @@ fn sigterm_with_no_client_exits_0_at_once() {
         stderr.contains("all connections closed, exiting"),
         "{stderr}"
     );
+}
+
+/// Stage 4's deadline still holds: a silent client is closed after it.
+#[test]
+fn closes_an_idle_client_after_a_300ms_deadline() {
+    let server = Server::start_with_args(BIN, &["--timeout", "300ms"]);
+    let mut idle = server.connect();
+    let peer = idle.local_addr().unwrap();
+    client::wait_until_closed_by_server(&mut idle);
+    server.wait_for(format!("{peer} finished after 0 bytes: silent for 300ms"));
+}
+
+/// A client that never stops sending cannot hold the shutdown up: when the
+/// grace period is over, the server copies what it already holds of it (a
+/// bounded amount), closes it and exits 0.
+#[cfg(unix)]
+#[test]
+fn when_the_grace_period_ends_a_client_that_keeps_sending_is_closed() {
+    let mut server = Server::builder(BIN)
+        .args(["--grace", "500ms"])
+        .env("RUST_LOG", "common=info,stage5_production=info")
+        .start();
+    let mut streaming = server.connect();
+    let peer = streaming.local_addr().unwrap();
+    // Sends until the server closes the connection, for at most PATIENCE.
+    let sender = std::thread::spawn(move || {
+        let chunk = [b'x'; 64 * 1024];
+        let started = Instant::now();
+        while started.elapsed() < harness::PATIENCE && streaming.write_all(&chunk).is_ok() {}
+    });
+    server.wait_for(format!("{peer} connected"));
+    server.signal(libc::SIGINT);
+    let signalled = Instant::now();
+    assert!(server.wait_for_exit().success());
+    let took = signalled.elapsed();
+    assert!(
+        took < Duration::from_millis(500) + Duration::from_secs(2),
+        "exited {took:?} after the signal"
+    );
+    sender.join().unwrap();
+    let stderr = server.stderr_text();
+    assert!(
+        stderr.contains("grace period over; closing the open connections: 1"),
+        "{}",
+        &stderr[stderr.len().saturating_sub(2000)..]
+    );
+    assert!(
+        stderr.contains(&format!("{peer} finished after ")),
+        "{}",
+        &stderr[stderr.len().saturating_sub(2000)..]
+    );
+}
+
+/// A second Ctrl-C does not wait for the connections: the server exits at
+/// once, with status 1, as a learner pressing Ctrl-C twice expects.
+#[cfg(unix)]
+#[test]
+fn a_second_sigint_ends_the_server_at_once() {
+    let mut server = Server::start_with_args(BIN, &["--grace", "60s"]);
+    let idle = server.connect();
+    server.wait_for(format!("{} connected", idle.local_addr().unwrap()));
+    server.signal(libc::SIGINT);
+    server.wait_for("shutting down; open connections: 1, with 1m to finish");
+    server.signal(libc::SIGINT);
+    let status = server.wait_for_exit();
+    assert_eq!(status.code(), Some(1), "{status}");
+    server.wait_for("Ctrl-C (SIGINT) again: exiting now, without waiting for the connections");
 }

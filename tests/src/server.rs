@@ -186,15 +186,16 @@ impl Server {
     #[cfg(target_os = "linux")]
     pub fn cpu_time(&self) -> Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        // The fields after the command name, which is in parentheses: the
-        // 12th and 13th are user and system time, in clock ticks.
-        let fields: Vec<u64> = stat[stat.rfind(')').unwrap() + 1..]
+        // The fields after the command name, which is in parentheses, start
+        // at the 3rd; user and system time are the 14th and 15th, in clock
+        // ticks. Some fields before them may be negative (-1 without a
+        // terminal), so count the fields rather than keep the numbers.
+        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
             .split_whitespace()
-            .filter_map(|field| field.parse().ok())
             .collect();
+        let ticks = fields[14 - 3].parse::<u64>().unwrap() + fields[15 - 3].parse::<u64>().unwrap();
         // SAFETY: sysconf only reads a configuration value.
         let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-        let ticks = fields[10] + fields[11];
         Duration::from_millis(ticks * 1000 / ticks_per_second)
     }
 
