@@ -3,10 +3,12 @@
 //! listener with a clear error. The accept loop, `tokio::spawn` and the read
 //! deadline never live here: they are what the stages teach.
 
-use std::net::SocketAddr;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process;
 
 use clap::error::ErrorKind;
+use socket2::{Domain, Protocol, Socket, Type};
 use tokio::net::TcpListener;
 
 /// The arguments every stage takes; a stage flattens them into its own parser,
@@ -48,40 +50,79 @@ pub fn init_logging() {
         .init();
 }
 
+/// How many connections the kernel may complete and keep for the server
+/// until it calls `accept`. `TcpListener::bind` asks for 1024, and std's for
+/// 128; Go asks for the system's maximum, and so do we: in a burst of
+/// clients, a full queue drops handshakes, and each dropped one costs its
+/// client a second before it tries again. The kernel lowers the number to its
+/// own limit, `net.core.somaxconn` on Linux (4096 by default).
+const LISTEN_QUEUE: i32 = 4096;
+
 /// Binds a listener to `addr` (`HOST:PORT`) and logs `listening on ADDR` with
 /// the address it really got, so port 0 shows the port the system picked.
 /// On failure it prints one line naming the address and the reason, and exits
 /// with status 1: Go's `if err != nil { log.Fatal(err) }`.
 pub async fn listen_or_exit(addr: &str) -> TcpListener {
-    match listen(addr).await {
-        Ok(listener) => listener,
-        Err(reason) => {
-            eprintln!("error: cannot listen on {addr}: {reason}");
-            process::exit(1)
-        }
-    }
+    let listener = async {
+        let (host, port) = split_host_port(addr)?;
+        let resolved = tokio::net::lookup_host((host, port))
+            .await
+            .map_err(|err| err.to_string())?;
+        let listener = bind(preferred(resolved)?)?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|err| err.to_string())?;
+        TcpListener::from_std(listener).map_err(|err| err.to_string())
+    };
+    or_exit(addr, listener.await)
 }
 
-async fn listen(addr: &str) -> Result<TcpListener, String> {
-    let (host, port) = split_host_port(addr)?;
-    let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|err| err.to_string())?
-        .collect();
-    // `localhost` may resolve to ::1 before 127.0.0.1. Like Go's net.Listen we
-    // listen on the first IPv4 address if there is one, and on that one only:
-    // a port in use on 127.0.0.1 is an error, not a reason to try ::1.
+/// [`listen_or_exit`] for a server without tokio, with threads.
+pub fn listen_blocking_or_exit(addr: &str) -> std::net::TcpListener {
+    let listener = split_host_port(addr).and_then(|(host, port)| {
+        let resolved = (host, port)
+            .to_socket_addrs()
+            .map_err(|err| err.to_string())?;
+        bind(preferred(resolved)?)
+    });
+    or_exit(addr, listener)
+}
+
+fn or_exit<T>(addr: &str, result: Result<T, String>) -> T {
+    result.unwrap_or_else(|reason| {
+        eprintln!("error: cannot listen on {addr}: {reason}");
+        process::exit(1)
+    })
+}
+
+/// `localhost` may resolve to ::1 before 127.0.0.1. Like Go's net.Listen we
+/// listen on the first IPv4 address if there is one, and on that one only:
+/// a port in use on 127.0.0.1 is an error, not a reason to try ::1.
+fn preferred(resolved: impl Iterator<Item = SocketAddr>) -> Result<SocketAddr, String> {
+    let resolved: Vec<SocketAddr> = resolved.collect();
     let addr = resolved
         .iter()
         .find(|addr| addr.is_ipv4())
-        .or(resolved.first())
-        .ok_or("the host name resolved to no address")?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|err| err.to_string())?;
-    let bound = listener.local_addr().map_err(|err| err.to_string())?;
-    log::info!("listening on {bound}");
-    Ok(listener)
+        .or(resolved.first());
+    addr.copied()
+        .ok_or_else(|| "the host name resolved to no address".to_string())
+}
+
+/// Binds and listens as `TcpListener::bind` does, with Go's listen queue.
+fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
+    let listen = || -> io::Result<std::net::TcpListener> {
+        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+        // Restarting the server must not wait for the old connections'
+        // TIME_WAIT to pass: tokio and Go set this too.
+        #[cfg(unix)]
+        socket.set_reuse_address(true)?;
+        socket.bind(&addr.into())?;
+        socket.listen(LISTEN_QUEUE)?;
+        let listener: std::net::TcpListener = socket.into();
+        log::info!("listening on {}", listener.local_addr()?);
+        Ok(listener)
+    };
+    listen().map_err(|err| err.to_string())
 }
 
 /// A connection limit that leaves room below the process's limit on open

@@ -108,6 +108,32 @@ pub fn ipv6_address_in_brackets_is_accepted(bin: &str) {
     drop(server.connect());
 }
 
+/// Where `ss` can tell (Linux), the listen queue is the system's maximum, as
+/// Go asks for, not the 128 or 1024 that a burst of clients overflows.
+pub fn listens_with_the_longest_queue_the_system_allows(bin: &str) {
+    let server = Server::start(bin);
+    let filter = format!("sport = :{}", server.addr().port());
+    let Ok(output) = std::process::Command::new("ss")
+        .args(["-Hltn", &filter])
+        .output()
+    else {
+        eprintln!("skipped: no `ss` on this machine to read the listen queue's length");
+        return;
+    };
+    let listing = String::from_utf8_lossy(&output.stdout);
+    // For a listening socket, ss shows the queue's length as Send-Q.
+    let queue: u32 = listing
+        .split_whitespace()
+        .nth(2)
+        .and_then(|field| field.parse().ok())
+        .unwrap_or_else(|| panic!("no listening socket in `ss {filter}`: {listing:?}"));
+    let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(4096);
+    assert_eq!(queue, somaxconn.min(4096), "{listing}");
+}
+
 /// Adds the command-line tests every stage passes, as test functions named
 /// after what they show; `$bin` is the stage's `env!("CARGO_BIN_EXE_...")`.
 #[macro_export]
@@ -131,6 +157,11 @@ macro_rules! interface_tests {
         #[test]
         fn ipv6_address_in_brackets_is_accepted() {
             $crate::interface::ipv6_address_in_brackets_is_accepted($bin);
+        }
+
+        #[test]
+        fn listens_with_the_longest_queue_the_system_allows() {
+            $crate::interface::listens_with_the_longest_queue_the_system_allows($bin);
         }
 
         #[test]
