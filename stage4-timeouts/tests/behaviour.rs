@@ -73,6 +73,9 @@ fn keeps_a_client_that_talks_every_100ms_for_several_deadlines() {
 // reason, and a client that resets does not take the server down.
 harness::copy_to_stderr_tests!(BIN, &[]);
 
+// Still served together: two clients while both stay open, a hundred at once.
+harness::serves_clients_together_tests!(BIN, &[]);
+
 /// A duration that does not parse is refused with one line naming the flag.
 #[test]
 fn unparsable_timeout_exits_1_with_one_line() {

@@ -14,6 +14,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_stage5-production");
 // and reason, and a client that resets does not take the server down.
 harness::copy_to_stderr_tests!(BIN, &[]);
 
+// Still served together: two clients while both stay open, a hundred at once.
+harness::serves_clients_together_tests!(BIN, &[]);
+
 /// At the limit the server stops accepting: a fourth client connects (the
 /// kernel queues it) but is served only once one of the first three leaves.
 #[test]

@@ -1,6 +1,11 @@
-//! Behaviours that stages 2 to 4 share: they copy what clients send to
-//! stderr. [`copy_to_stderr_tests!`](crate::copy_to_stderr_tests) adds them
-//! to a stage's tests as test functions named after what they show.
+//! Behaviours that several stages share. [`copy_to_stderr_tests!`] adds
+//! those of every stage that copies what clients send to stderr (stages 2
+//! and later), [`serves_clients_together_tests!`] those of every stage that
+//! serves clients together (stage 3 and later), as test functions named
+//! after what they show.
+//!
+//! [`copy_to_stderr_tests!`]: crate::copy_to_stderr_tests
+//! [`serves_clients_together_tests!`]: crate::serves_clients_together_tests
 
 use std::io::Write;
 
@@ -66,6 +71,62 @@ pub fn a_client_that_resets_does_not_take_the_server_down(bin: &str, args: &[&st
     next.write_all(b"next client\n").unwrap();
     server.wait_for("next client\n");
     assert!(server.is_running());
+}
+
+/// The scenario stage 2 fails: the second client is printed while the first
+/// is still connected, and the first goes on being served after that.
+pub fn serves_two_clients_together(bin: &str, args: &[&str]) {
+    let server = Server::start_with_args(bin, args);
+    let mut first = server.connect();
+    first.write_all(b"first: hello\n").unwrap();
+    server.wait_for("first: hello\n");
+
+    let mut second = server.connect();
+    second.write_all(b"second: hello\n").unwrap();
+    server.wait_for("second: hello\n");
+
+    first.write_all(b"first: still here\n").unwrap();
+    server.wait_for("first: still here\n");
+    assert!(client::is_open(&first) && client::is_open(&second));
+    assert!(!server.stderr_text().contains("finished"));
+}
+
+/// A hundred clients connect and each says one line; all hundred lines
+/// appear while all hundred connections are open.
+pub fn serves_a_hundred_clients_at_once(bin: &str, args: &[&str]) {
+    let server = Server::start_with_args(bin, args);
+    let mut clients: Vec<_> = (0..100).map(|_| server.connect()).collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        client
+            .write_all(format!("client {i:03} says hi\n").as_bytes())
+            .unwrap();
+    }
+    for i in 0..100 {
+        server.wait_for(format!("client {i:03} says hi\n"));
+    }
+    assert!(clients.iter().all(client::is_open));
+    assert!(!server.stderr_text().contains("finished"));
+
+    drop(clients);
+    server.wait_for_count("the client closed the connection", 100);
+}
+
+/// Adds the tests of a stage that serves clients together (stage 3 and the
+/// ones after it): `$bin` is its `env!("CARGO_BIN_EXE_...")`, `$args` its
+/// extra arguments.
+#[macro_export]
+macro_rules! serves_clients_together_tests {
+    ($bin:expr, $args:expr) => {
+        #[test]
+        fn serves_two_clients_together() {
+            $crate::scenarios::serves_two_clients_together($bin, $args);
+        }
+
+        #[test]
+        fn serves_a_hundred_clients_at_once() {
+            $crate::scenarios::serves_a_hundred_clients_at_once($bin, $args);
+        }
+    };
 }
 
 /// Adds the tests every stage that copies clients' bytes to stderr passes

@@ -199,6 +199,17 @@ impl Server {
         Duration::from_millis(ticks * 1000 / ticks_per_second)
     }
 
+    /// How many threads the process has, as Linux reports in `/proc/PID/status`.
+    #[cfg(target_os = "linux")]
+    pub fn threads(&self) -> usize {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        let line = status
+            .lines()
+            .find(|line| line.starts_with("Threads:"))
+            .unwrap();
+        line["Threads:".len()..].trim().parse().unwrap()
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()

@@ -129,17 +129,28 @@ fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, Stri
     wanted
         .iter()
         .map(|want| {
-            // `stage3` is enough to name `stage3-concurrent`.
+            // `stage4` is enough to name `stage4-timeouts`, if no other
+            // stage starts so.
+            if let Some(exact) = available.iter().find(|name| *name == want) {
+                return Ok(exact.clone());
+            }
             let matches: Vec<&String> = available
                 .iter()
-                .filter(|name| *name == want || name.starts_with(&format!("{want}-")))
+                .filter(|name| name.starts_with(&format!("{want}-")))
                 .collect();
             match matches.as_slice() {
                 [one] => Ok((*one).clone()),
-                _ => Err(format!(
+                [] => Err(format!(
                     "no stage is named {want:?}; the stages are: {}",
                     available.join(", ")
                 )),
+                several => {
+                    let names: Vec<&str> = several.iter().map(|name| name.as_str()).collect();
+                    Err(format!(
+                        "{want:?} names several stages: {}; say which",
+                        names.join(", ")
+                    ))
+                }
             }
         })
         .collect()

@@ -46,7 +46,8 @@ fn crowd(report: &str, stage: &str) -> Vec<String> {
 
 #[test]
 fn compare_shows_stage2_serial_and_stage3_concurrent() {
-    let args = "--stages stage1,stage2,stage3 --timeout 300ms --crowd 20 --format markdown";
+    let args =
+        "--stages stage1,stage2,stage3-concurrent --timeout 300ms --crowd 20 --format markdown";
     let report = compare(&args.split(' ').collect::<Vec<_>>());
 
     let stage1 = verdicts(&report, "stage1-listener");
@@ -93,7 +94,7 @@ fn compare_shows_stage2_serial_and_stage3_concurrent() {
 
 #[test]
 fn compare_shows_stage4_close_the_idle_client_and_keep_the_talking_one() {
-    let args = "--stages stage3,stage4 --timeout 300ms --crowd 10 --format markdown";
+    let args = "--stages stage3-concurrent,stage4 --timeout 300ms --crowd 10 --format markdown";
     let report = compare(&args.split(' ').collect::<Vec<_>>());
     let stage3 = verdicts(&report, "stage3-concurrent");
     let stage4 = verdicts(&report, "stage4-timeouts");
@@ -125,7 +126,7 @@ fn the_text_timeline_shows_stage2_accept_b_only_after_a_left() {
     let notes_arg = notes.to_string_lossy().into_owned();
     let args = [
         "--stages",
-        "stage2,stage3",
+        "stage2,stage3-concurrent",
         "--timeout",
         "300ms",
         "--crowd",

@@ -22,7 +22,15 @@ fn load(args: &[&str]) -> String {
 
 #[test]
 fn hold_keeps_every_connection_open_and_reports_the_server_memory() {
-    let out = load(&["--stage", "stage3", "hold", "-n", "50", "--hold", "200ms"]);
+    let out = load(&[
+        "--stage",
+        "stage3-concurrent",
+        "hold",
+        "-n",
+        "50",
+        "--hold",
+        "200ms",
+    ]);
     assert!(out.contains("established 50 in "), "{out}");
     assert!(out.contains("failed: none"), "{out}");
     assert!(
@@ -56,21 +64,37 @@ fn hold_sees_stage4_close_connections_that_stay_silent() {
 
 #[test]
 fn flood_sends_every_byte_and_reports_throughput() {
-    let out = load(&["--stage", "stage3", "flood", "-c", "4", "-b", "1MiB"]);
+    let out = load(&[
+        "--stage",
+        "stage3-concurrent",
+        "flood",
+        "-c",
+        "4",
+        "-b",
+        "1MiB",
+    ]);
     assert!(out.contains("sent 4.0 MiB in "), "{out}");
     assert!(out.contains(" MB/s; failed: none"), "{out}");
 }
 
 #[test]
 fn churn_completes_every_connection_and_reports_the_rate() {
-    let out = load(&["--stage", "stage3", "churn", "-n", "200", "-c", "16"]);
+    let out = load(&[
+        "--stage",
+        "stage3-concurrent",
+        "churn",
+        "-n",
+        "200",
+        "-c",
+        "16",
+    ]);
     assert!(out.contains("completed 200 in "), "{out}");
     assert!(out.contains(" connections/s; failed: none"), "{out}");
 }
 
 #[test]
 fn a_server_started_elsewhere_is_watched_through_its_pid() {
-    let stage = workshop::stages::find(&["stage3".to_string()])
+    let stage = workshop::stages::find(&["stage3-concurrent".to_string()])
         .unwrap()
         .remove(0);
     let server = Server::start(&stage.path.to_string_lossy());
