@@ -104,11 +104,18 @@ impl Server {
     /// Fails after [`PATIENCE`], or as soon as the server exits without it,
     /// and says what it waited for and how stderr ends.
     pub fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&[u8]) -> Option<T>) -> T {
+        self.wait_on(what, |collected| check(&collected.bytes))
+    }
+
+    /// Waits until `done` finds what it looks for in the collected stderr
+    /// (which also tells whether the process has exited), for at most
+    /// [`PATIENCE`], and fails early if the process exits first.
+    fn wait_on<T>(&self, what: &str, mut done: impl FnMut(&Collected) -> Option<T>) -> T {
         let started = Instant::now();
         let deadline = started + PATIENCE;
         let mut seen = self.stderr.bytes.lock().unwrap();
         loop {
-            if let Some(found) = check(&seen.bytes) {
+            if let Some(found) = done(&seen) {
                 return found;
             }
             let now = Instant::now();
@@ -158,26 +165,9 @@ impl Server {
     /// Waits until the process exits, for at most [`PATIENCE`], and returns
     /// its exit status. The process's end shows as the end of its stderr.
     pub fn wait_for_exit(&mut self) -> ExitStatus {
-        let deadline = Instant::now() + PATIENCE;
-        let mut seen = self.stderr.bytes.lock().unwrap();
-        while !seen.closed {
-            let now = Instant::now();
-            if now >= deadline {
-                let message = format!(
-                    "the server did not exit within {PATIENCE:?}; {}",
-                    tail(&seen.bytes)
-                );
-                drop(seen);
-                panic!("{message}");
-            }
-            seen = self
-                .stderr
-                .grew
-                .wait_timeout(seen, deadline - now)
-                .unwrap()
-                .0;
-        }
-        drop(seen);
+        self.wait_on("the server to exit", |collected| {
+            collected.closed.then_some(())
+        });
         self.child.wait().unwrap()
     }
 
