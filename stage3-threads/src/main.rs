@@ -4,9 +4,9 @@
 //! stage 3 with no async at all: std's blocking sockets, and
 //! `std::thread::spawn` where stage 3 has `tokio::spawn`. It works, and the
 //! code is as short; the difference is the cost. Each connection gets an
-//! operating-system thread, with its own stack (2 MiB of address space here,
-//! tens of KiB of it really used) and a kernel thread to schedule, where a
-//! task costs what it holds across an `.await`.
+//! operating-system thread, with its own stack (2 MiB of address space
+//! reserved, of which the pages it touches take memory) and a kernel thread
+//! to schedule, where a task costs what it holds across an `.await`.
 //!
 //! Run it: `cargo run -p stage3-threads`
 //!
