@@ -51,12 +51,18 @@ pub fn init_logging() {
 }
 
 /// How many connections the kernel may complete and keep for the server
-/// until it calls `accept`. `TcpListener::bind` asks for 1024, and std's for
-/// 128; Go asks for the system's maximum, and so do we: in a burst of
-/// clients, a full queue drops handshakes, and each dropped one costs its
-/// client a second before it tries again. The kernel lowers the number to its
-/// own limit, `net.core.somaxconn` on Linux (4096 by default).
-const LISTEN_QUEUE: i32 = 4096;
+/// until it calls `accept`. tokio's and std's `TcpListener::bind` ask for 128;
+/// Go asks for the system's maximum, and so do we: in a burst of clients, a
+/// full queue drops handshakes, and each dropped one costs its client a
+/// second before it tries again. On Linux the maximum is
+/// `net.core.somaxconn` (4096 by default); elsewhere we ask for 4096 and the
+/// system lowers it to its own limit.
+fn listen_queue() -> i32 {
+    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .unwrap_or(4096)
+}
 
 /// Binds a listener to `addr` (`HOST:PORT`) and logs `listening on ADDR` with
 /// the address it really got, so port 0 shows the port the system picked.
@@ -117,7 +123,7 @@ fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
         #[cfg(unix)]
         socket.set_reuse_address(true)?;
         socket.bind(&addr.into())?;
-        socket.listen(LISTEN_QUEUE)?;
+        socket.listen(listen_queue())?;
         let listener: std::net::TcpListener = socket.into();
         log::info!("listening on {}", listener.local_addr()?);
         Ok(listener)

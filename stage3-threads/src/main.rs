@@ -1,8 +1,8 @@
 //! # Stage 3, the other way: one thread per connection
 //!
 //! What this stage teaches: the road the Go tutorial warns against. It is
-//! stage 3 with no async at all: std's blocking sockets, and
-//! `std::thread::spawn` where stage 3 has `tokio::spawn`. It works, and the
+//! stage 3 with no async at all: std's blocking sockets, and a thread
+//! spawned where stage 3 has `tokio::spawn`. It works, and the
 //! code is as short; the difference is the cost. Each connection gets an
 //! operating-system thread, with its own stack (2 MiB of address space
 //! reserved, of which the pages it touches take memory) and a kernel thread
@@ -16,7 +16,7 @@
 //! and watch the threads and the memory in the crowd table.
 //!
 //! What changed since stage 3: no `#[tokio::main]`, no `.await`. The
-//! listener is std's, `thread::spawn` replaces `tokio::spawn`, and
+//! listener is std's, `thread::Builder::spawn` replaces `tokio::spawn`, and
 //! `std::io::copy` replaces `tokio::io::copy`.
 
 use std::net::{SocketAddr, TcpStream};
@@ -53,9 +53,11 @@ fn main() {
             }
         };
         log::info!("{peer} connected");
-        // Go: go serviceConn(conn), with a thread instead of a goroutine. The
-        // system may refuse a new thread (too many already): then this one
-        // client is turned away, and the server goes on.
+        // Go: go serviceConn(conn), with a thread instead of a goroutine.
+        // `Builder::spawn` returns an error where `thread::spawn` panics: when
+        // the system refuses one more thread (too many already), this one
+        // client is turned away and the server goes on. (Short of memory for
+        // a new thread's stack, a process can still die: the cost is real.)
         let spawned = thread::Builder::new().spawn(move || serve_connection(socket, peer));
         if let Err(err) = spawned {
             log::warn!("{peer} turned away: no thread for it: {err}");

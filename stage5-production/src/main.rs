@@ -70,10 +70,12 @@ struct Cli {
 /// The longest pause between two attempts to accept while out of resources.
 const MAX_PAUSE: Duration = Duration::from_secs(1);
 
-/// At most this much of what a client sent is copied once the grace period
-/// is over: enough for what the kernel holds for one connection, and a bound
-/// for a client that would otherwise keep the server copying forever.
+/// Once the grace period is over, what a client sent and the server has not
+/// read yet is copied, but at most this much and for at most this long: a
+/// client that keeps sending must not hold the shutdown up. (By then the
+/// server has been reading all through the grace period, so little is left.)
 const LEFT_OVER: usize = 1 << 20;
+const LEFT_OVER_TIME: Duration = Duration::from_secs(1);
 
 #[tokio::main]
 async fn main() {
@@ -264,7 +266,10 @@ async fn serve_connection(
             },
             // 1. The grace period is over. What the client sent before is in
             // the kernel's buffer: copy it too, then close.
-            () = grace_over.cancelled() => break copy_what_is_left(&socket, &mut stderr, &mut received).await,
+            () = grace_over.cancelled() => {
+                let left = copy_what_is_left(&socket, &mut stderr, &mut received);
+                break timeout(LEFT_OVER_TIME, left).await.unwrap_or(Ok("the server shut down".to_string()));
+            }
         };
         received += n;
         // Go: os.Stderr.Write(buf[:n])
@@ -283,13 +288,14 @@ async fn serve_connection(
 }
 
 /// Copies to stderr what the client has sent and the kernel holds, without
-/// waiting for more, and at most `LEFT_OVER` bytes of it.
+/// waiting for more, and at most `LEFT_OVER` bytes of it, in large pieces:
+/// each write to tokio's stderr is a trip to its blocking threads.
 async fn copy_what_is_left(
     socket: &TcpStream,
     stderr: &mut Stderr,
     received: &mut usize,
 ) -> io::Result<String> {
-    let mut buf = [0u8; 128];
+    let mut buf = vec![0u8; 64 * 1024];
     let mut copied = 0;
     while copied < LEFT_OVER {
         match socket.try_read(&mut buf) {

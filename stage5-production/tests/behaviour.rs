@@ -219,10 +219,9 @@ fn when_the_grace_period_ends_a_client_that_keeps_sending_is_closed() {
     let signalled = Instant::now();
     assert!(server.wait_for_exit().success());
     let took = signalled.elapsed();
-    assert!(
-        took < Duration::from_millis(500) + Duration::from_secs(2),
-        "exited {took:?} after the signal"
-    );
+    // The grace period, at most a second to copy what is left, and slack.
+    let bound = Duration::from_millis(500) + Duration::from_secs(1) + Duration::from_secs(3);
+    assert!(took < bound, "exited {took:?} after the signal");
     sender.join().unwrap();
     let stderr = server.stderr_text();
     assert!(

@@ -109,18 +109,22 @@ pub fn ipv6_address_in_brackets_is_accepted(bin: &str) {
 }
 
 /// Where `ss` can tell (Linux), the listen queue is the system's maximum, as
-/// Go asks for, not the 128 or 1024 that a burst of clients overflows.
+/// Go asks for, not the 128 that `TcpListener::bind` asks for and a burst overflows.
 pub fn listens_with_the_longest_queue_the_system_allows(bin: &str) {
     let server = Server::start(bin);
     let filter = format!("sport = :{}", server.addr().port());
-    let Ok(output) = std::process::Command::new("ss")
+    let output = std::process::Command::new("ss")
         .args(["-Hltn", &filter])
-        .output()
-    else {
-        eprintln!("skipped: no `ss` on this machine to read the listen queue's length");
+        .output();
+    let listing = output
+        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
+        .unwrap_or_default();
+    if listing.trim().is_empty() {
+        eprintln!(
+            "skipped: `ss` is missing here, or cannot see the sockets, to read the queue's length"
+        );
         return;
-    };
-    let listing = String::from_utf8_lossy(&output.stdout);
+    }
     // For a listening socket, ss shows the queue's length as Send-Q.
     let queue: u32 = listing
         .split_whitespace()
@@ -131,7 +135,7 @@ pub fn listens_with_the_longest_queue_the_system_allows(bin: &str) {
         .ok()
         .and_then(|text| text.trim().parse().ok())
         .unwrap_or(4096);
-    assert_eq!(queue, somaxconn.min(4096), "{listing}");
+    assert_eq!(queue, somaxconn, "{listing}");
 }
 
 /// Adds the command-line tests every stage passes, as test functions named
