@@ -214,6 +214,31 @@ async fn connect(addr: SocketAddr, index: usize) -> std::io::Result<TcpStream> {
     }
 }
 
+/// Waits for every task, showing `what: done of total` as they end, and
+/// returns what the successful ones gave and how the others failed.
+async fn gather<T: 'static>(
+    mut tasks: tokio::task::JoinSet<std::io::Result<T>>,
+    what: &str,
+    total: usize,
+) -> (Vec<T>, Failures) {
+    let mut progress = Progress::new();
+    let mut done = Vec::with_capacity(total);
+    let mut failures = Failures::default();
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok(value)) => done.push(value),
+            Ok(Err(err)) => failures.add(&err),
+            Err(join) => failures.add(&std::io::Error::other(join)),
+        }
+        progress.show(&format!(
+            "{what}: {} of {total}",
+            done.len() + failures.count()
+        ));
+    }
+    progress.done();
+    (done, failures)
+}
+
 /// What went wrong how often, such as `Connection refused: 3`.
 #[derive(Default)]
 struct Failures(BTreeMap<String, usize>);
@@ -244,10 +269,7 @@ type Outcome = (String, Option<usize>);
 
 async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outcome {
     let started = Instant::now();
-    let mut progress = Progress::new();
-    let mut held = Vec::with_capacity(connections);
-    let mut failures = Failures::default();
-    // Connect in waves of 256, so the listen queue never overflows.
+    // At most 256 handshakes in flight at a time.
     let mut pending = tokio::task::JoinSet::new();
     let permits = Arc::new(Semaphore::new(256));
     for index in 0..connections {
@@ -257,18 +279,9 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
             connect(addr, index).await
         });
     }
-    while let Some(joined) = pending.join_next().await {
-        match joined {
-            Ok(Ok(stream)) => held.push(stream),
-            Ok(Err(err)) => failures.add(&err),
-            Err(join) => failures.add(&std::io::Error::other(join)),
-        }
-        progress.show(&format!(
-            "hold: {} of {connections} connected",
-            held.len() + failures.count()
-        ));
-    }
+    let (held, failures) = gather(pending, "hold: connecting", connections).await;
     let connecting = started.elapsed();
+    let mut progress = Progress::new();
     progress.show(&format!(
         "hold: holding {} connections for {}",
         held.len(),
@@ -311,15 +324,8 @@ async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
             std::io::Result::Ok(bytes)
         });
     }
-    let mut sent = 0;
-    let mut failures = Failures::default();
-    while let Some(joined) = senders.join_next().await {
-        match joined {
-            Ok(Ok(n)) => sent += n,
-            Ok(Err(err)) => failures.add(&err),
-            Err(join) => failures.add(&std::io::Error::other(join)),
-        }
-    }
+    let (sent, failures) = gather(senders, "flood: clients done", clients).await;
+    let sent: u64 = sent.iter().sum();
     let took = started.elapsed();
     let rate = sent as f64 / took.as_secs_f64().max(f64::EPSILON) / 1e6;
     let report = format!(
@@ -349,21 +355,7 @@ async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outc
             std::io::Result::Ok(connect_time)
         });
     }
-    let mut progress = Progress::new();
-    let mut connect_times = Vec::with_capacity(connections);
-    let mut failures = Failures::default();
-    while let Some(joined) = workers.join_next().await {
-        match joined {
-            Ok(Ok(time)) => connect_times.push(time),
-            Ok(Err(err)) => failures.add(&err),
-            Err(join) => failures.add(&std::io::Error::other(join)),
-        }
-        progress.show(&format!(
-            "churn: {} of {connections}",
-            connect_times.len() + failures.count()
-        ));
-    }
-    progress.done();
+    let (mut connect_times, failures) = gather(workers, "churn", connections).await;
     let took = started.elapsed();
     connect_times.sort();
     let percentile = |p: f64| {
