@@ -1,9 +1,7 @@
 //! What the thread-per-connection stage shows: it serves clients together, as
 //! stage 3 does, at the price of an operating-system thread per client.
 
-use std::io::Write;
-
-use harness::Server;
+use harness::{Server, client};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stage3-threads");
 
@@ -22,15 +20,7 @@ harness::copy_to_stderr_tests!(BIN, &[]);
 fn each_client_gets_a_thread_of_its_own() {
     let server = Server::start(BIN);
     let before = server.threads();
-    let mut clients: Vec<_> = (0..100).map(|_| server.connect()).collect();
-    for (i, client) in clients.iter_mut().enumerate() {
-        client
-            .write_all(format!("client {i:03}\n").as_bytes())
-            .unwrap();
-    }
-    for i in 0..100 {
-        server.wait_for(format!("client {i:03}\n"));
-    }
+    let clients = client::crowd_that_says_hi(&server, 100);
     let during = server.threads();
     assert!(
         during >= before + 100,

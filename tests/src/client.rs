@@ -1,10 +1,10 @@
 //! What a test does as a client, beyond `connect` and `write_all`.
 
-use std::io::{ErrorKind, Read};
+use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::PATIENCE;
+use crate::{PATIENCE, Server};
 
 /// Waits until the server closes `stream`. Fails if the server sends data
 /// (no stage ever writes to a client) or keeps the connection open for longer
@@ -33,6 +33,22 @@ pub fn is_open(stream: &TcpStream) -> bool {
         matches!(stream.peek(&mut [0u8; 1]), Err(err) if err.kind() == ErrorKind::WouldBlock);
     stream.set_nonblocking(false).unwrap();
     open
+}
+
+/// Connects `count` clients to `server`; each says `client NNN says hi`, and
+/// this returns once the server has printed every line, with the clients
+/// still connected.
+pub fn crowd_that_says_hi(server: &Server, count: usize) -> Vec<TcpStream> {
+    let mut clients: Vec<TcpStream> = (0..count).map(|_| server.connect()).collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        client
+            .write_all(format!("client {i:03} says hi\n").as_bytes())
+            .unwrap();
+    }
+    for i in 0..count {
+        server.wait_for(format!("client {i:03} says hi\n"));
+    }
+    clients
 }
 
 /// Closes `stream` with a reset (RST) instead of the usual FIN, as a client

@@ -95,15 +95,7 @@ pub fn serves_two_clients_together(bin: &str, args: &[&str]) {
 /// appear while all hundred connections are open.
 pub fn serves_a_hundred_clients_at_once(bin: &str, args: &[&str]) {
     let server = Server::start_with_args(bin, args);
-    let mut clients: Vec<_> = (0..100).map(|_| server.connect()).collect();
-    for (i, client) in clients.iter_mut().enumerate() {
-        client
-            .write_all(format!("client {i:03} says hi\n").as_bytes())
-            .unwrap();
-    }
-    for i in 0..100 {
-        server.wait_for(format!("client {i:03} says hi\n"));
-    }
+    let clients = client::crowd_that_says_hi(&server, 100);
     assert!(clients.iter().all(client::is_open));
     assert!(!server.stderr_text().contains("finished"));
 
