@@ -3,7 +3,11 @@
 //! listener with a clear error. The accept loop, `tokio::spawn` and the read
 //! deadline never live here: they are what the stages teach.
 
-use std::io;
+pub mod stderr;
+
+pub use stderr::{copy_to_stderr, stderr};
+
+use std::io::{self, IsTerminal};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process;
 
@@ -44,9 +48,21 @@ pub fn parse_args<P: clap::Parser>() -> P {
 /// Logs to stderr at `info` unless `RUST_LOG` says otherwise (`RUST_LOG=off`
 /// leaves stderr to the clients' bytes alone). Milliseconds in the timestamps
 /// let you watch a read deadline expire.
+///
+/// Log lines go through the same queue as the clients' bytes (see
+/// [`stderr`](mod@stderr)), so they stay in order with them and a slow stderr
+/// never blocks the thread that logs.
 pub fn init_logging() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    // env_logger colours its own stderr when it is a terminal, but not a
+    // target it is given: ask for colours where it would have used them.
+    if std::env::var_os("RUST_LOG_STYLE").is_none() && io::stderr().is_terminal() {
+        builder.write_style(env_logger::WriteStyle::Always);
+    }
+    builder
         .format_timestamp_millis()
+        .target(env_logger::Target::Pipe(Box::new(stderr::LogTarget)))
         .init();
 }
 

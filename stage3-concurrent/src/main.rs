@@ -58,13 +58,14 @@ async fn main() {
 }
 
 /// Copies everything the client sends to stderr, then logs how it ended.
-async fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
-    // Go: n, err := io.Copy(os.Stderr, conn)
-    match tokio::io::copy(&mut socket, &mut tokio::io::stderr()).await {
+async fn serve_connection(socket: TcpStream, peer: SocketAddr) {
+    // Go: n, err := io.Copy(os.Stderr, conn). Why not tokio's own
+    // `io::copy` and `stderr()`: see `common::stderr`.
+    match common::copy_to_stderr(&socket).await {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
         // Go: log.Printf("Connection finished. Error %v", err). Go's io.Copy
-        // returns the count and the error; tokio's returns one or the other.
+        // returns the count and the error; ours returns one or the other.
         Err(err) => log::warn!("{peer} finished with an error: {err}"),
     }
     // The Go tutorial never closes `conn` here; Rust drops the socket, which closes it.

@@ -68,7 +68,9 @@ fn main() {
 /// Copies everything the client sends to stderr, then logs how it ended.
 fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
     // Go: n, err := io.Copy(os.Stderr, conn)
-    match std::io::copy(&mut socket, &mut std::io::stderr()) {
+    // The same stderr queue as the other stages (see `common::stderr`), so
+    // that the log and the clients' bytes stay in order here too.
+    match std::io::copy(&mut socket, &mut common::stderr()) {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
         // Go: log.Printf("Connection finished. Error %v", err). Go's io.Copy

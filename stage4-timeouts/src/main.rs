@@ -71,7 +71,10 @@ async fn main() {
 /// Copies what the client sends to stderr, 128 bytes at a time, and hangs up
 /// on a client that stays silent for `idle_timeout`.
 async fn serve_connection(mut socket: TcpStream, peer: SocketAddr, idle_timeout: Duration) {
-    let mut stderr = tokio::io::stderr();
+    // Not tokio's `stderr()`, which hands each write to another thread; this
+    // one queues it for a thread that writes all that is queued at once (see
+    // `common::stderr`). It is also what lets 128-byte writes keep up.
+    let mut stderr = common::stderr();
     let mut buf = [0u8; 128]; // Go: var buf [128]byte
     let mut received = 0;
     // How the connection ended: Ok(why) when the client closed it or went
@@ -97,9 +100,6 @@ async fn serve_connection(mut socket: TcpStream, peer: SocketAddr, idle_timeout:
             break Err(err);
         }
     };
-    // tokio's stderr may still be writing the last bytes: wait for them, so
-    // they come before the line that says the connection finished.
-    let _ = stderr.flush().await;
     // Go: log.Printf("Connection finished. Error %v", err)
     match ended {
         Ok(why) => log::info!("{peer} finished after {received} bytes: {why}"),

@@ -38,7 +38,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Stderr};
+use common::stderr::Stderr;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout;
@@ -250,7 +251,7 @@ async fn serve_connection(
     grace_over: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
-    let mut stderr = tokio::io::stderr();
+    let mut stderr = common::stderr();
     let mut buf = [0u8; 128]; // Go: var buf [128]byte
     let mut received = 0;
     let ended = loop {
@@ -277,9 +278,6 @@ async fn serve_connection(
             break Err(err);
         }
     };
-    // tokio's stderr may still be writing the last bytes: wait for them, so
-    // they come before the line that says the connection finished.
-    let _ = stderr.flush().await;
     match ended {
         Ok(why) => log::info!("{peer} finished after {received} bytes: {why}"),
         Err(err) => log::warn!("{peer} finished after {received} bytes with an error: {err}"),
@@ -288,8 +286,8 @@ async fn serve_connection(
 }
 
 /// Copies to stderr what the client has sent and the kernel holds, without
-/// waiting for more, and at most `LEFT_OVER` bytes of it, in large pieces:
-/// each write to tokio's stderr is a trip to its blocking threads.
+/// waiting for more, and at most `LEFT_OVER` bytes of it, in large pieces
+/// rather than stage 4's 128 bytes: the server is in a hurry now.
 async fn copy_what_is_left(
     socket: &TcpStream,
     stderr: &mut Stderr,

@@ -1,0 +1,3 @@
+module go-seed
+
+go 1.19
