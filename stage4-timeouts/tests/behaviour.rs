@@ -68,6 +68,43 @@ fn keeps_a_client_that_talks_every_100ms_for_several_deadlines() {
     ));
 }
 
+/// A stderr that nobody reads (a paused terminal, a full pipe) holds back
+/// the client whose bytes cannot be written yet, not the server: a silent
+/// client is still closed on time. Once stderr moves again, every byte the
+/// first client sent arrives.
+#[test]
+fn a_stuck_stderr_holds_back_the_talker_but_still_closes_silent_clients() {
+    // More than the pipe, the server's queue and both sockets' kernel buffers
+    // hold together (tens of MiB at most), so the talker must wait.
+    const SENT: usize = 40 << 20;
+    let server = Server::start_with_args(BIN, DEADLINE);
+    server.pause_stderr();
+    let mut talker = server.connect();
+    let talker_peer = talker.local_addr().unwrap();
+    let sending = thread::spawn(move || talker.write_all(&vec![b'x'; SENT]));
+
+    let mut silent = server.connect();
+    let silent_peer = silent.local_addr().unwrap();
+    client::wait_until_closed_by_server(&mut silent);
+    assert!(
+        !sending.is_finished(),
+        "the talker sent all {SENT} bytes while nobody read stderr: nothing held it back"
+    );
+
+    server.resume_stderr();
+    sending
+        .join()
+        .unwrap()
+        .expect("the talker's bytes were all taken");
+    server.wait_for_len(SENT);
+    server.wait_for(format!(
+        "{talker_peer} finished after {SENT} bytes: the client closed the connection"
+    ));
+    server.wait_for(format!(
+        "{silent_peer} finished after 0 bytes: silent for 300ms"
+    ));
+}
+
 // What stages 2 to 4 share: a mebibyte of random bytes reaches stderr
 // unchanged, the end of each connection is logged with its byte count and
 // reason, and a client that resets does not take the server down.

@@ -200,6 +200,19 @@ impl Server {
         line["Threads:".len()..].trim().parse().unwrap()
     }
 
+    /// Stops reading the server's stderr, as a terminal does when you press
+    /// Ctrl-S or select text: once the pipe is full, every write to stderr
+    /// waits. (At most one more read may still arrive.)
+    pub fn pause_stderr(&self) {
+        self.stderr.bytes.lock().unwrap().paused = true;
+    }
+
+    /// Reads the server's stderr again after [`Server::pause_stderr`].
+    pub fn resume_stderr(&self) {
+        self.stderr.bytes.lock().unwrap().paused = false;
+        self.stderr.grew.notify_all();
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
@@ -288,6 +301,8 @@ struct Stderr {
 struct Collected {
     bytes: Vec<u8>,
     closed: bool,
+    /// Nobody reads the pipe: the server's writes fill it, then wait.
+    paused: bool,
 }
 
 impl Stderr {
@@ -303,6 +318,12 @@ impl Stderr {
             self.grew.notify_all();
             if n == 0 {
                 return;
+            }
+            while collected.paused {
+                collected = self
+                    .grew
+                    .wait(collected)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
         }
     }
