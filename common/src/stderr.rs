@@ -47,6 +47,11 @@ pub const QUEUE_LIMIT: usize = 1024 * 1024;
 pub const LOG_LIMIT: usize = 8 * QUEUE_LIMIT;
 /// How long an exiting process waits for stderr to take what is queued.
 pub const EXIT_WAIT: Duration = Duration::from_secs(2);
+/// Bytes queued in smaller amounts wait up to [`GATHER_TIME`] for more, so
+/// that stage 4's 128-byte writes leave in batches: waking the writer
+/// thread for each would cost as much as Go's `write` for each.
+const BATCH: usize = 64 * 1024;
+const GATHER_TIME: Duration = Duration::from_millis(1);
 /// How much [`copy_to_stderr`] reads at once. Large reads matter most for
 /// throughput: each read is a system call, whatever its size.
 const READ_SIZE: usize = 256 * 1024;
@@ -211,9 +216,16 @@ impl Queue {
     }
 
     fn push(&self, mut state: MutexGuard<'_, State>, buf: &[u8]) {
-        let was_empty = state.pending.is_empty();
+        let before = state.pending.len();
         state.pending.extend_from_slice(buf);
-        if was_empty && !state.writing {
+        self.pushed(&state, before);
+    }
+
+    /// Wakes the writer thread when the queue was empty (it starts to gather
+    /// a batch) or has just grown into a batch (it need not gather more).
+    fn pushed(&self, state: &State, before: usize) {
+        let now = state.pending.len();
+        if !state.writing && (before == 0 || (before < BATCH && now >= BATCH)) {
             self.work.notify_one();
         }
     }
@@ -231,17 +243,15 @@ impl Queue {
     /// The read happens under the lock, so the bytes keep their place.
     fn read_from(&self, socket: &TcpStream) -> io::Result<usize> {
         let mut state = self.lock();
-        let was_empty = state.pending.is_empty();
+        let before = state.pending.len();
         state.pending.reserve(READ_SIZE);
         let n = socket.try_read_buf(&mut state.pending)?;
-        if n > 0 && was_empty && !state.writing {
-            self.work.notify_one();
-        }
+        self.pushed(&state, before);
         Ok(n)
     }
 }
 
-/// The writer thread: takes everything queued, writes it, and again.
+/// The writer thread: gathers a batch, writes it, and again.
 fn write_forever() {
     let queue = queue();
     let mut batch = Vec::new();
@@ -255,6 +265,18 @@ fn write_forever() {
                     .work
                     .wait(state)
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            // Let a small amount gather company for a moment, unless a
+            // writer already waits for room.
+            let gathering = Instant::now();
+            while state.pending.len() < BATCH && state.waiting.is_empty() {
+                let Some(left) = GATHER_TIME.checked_sub(gathering.elapsed()) else {
+                    break;
+                };
+                state = match queue.work.wait_timeout(state, left) {
+                    Ok((state, _)) => state,
+                    Err(poisoned) => poisoned.into_inner().0,
+                };
             }
             state.writing = true;
             std::mem::swap(&mut batch, &mut state.pending);
