@@ -6,11 +6,14 @@
 //! - [`compare`]: `workshop compare`, every stage run through the same
 //!   scenarios, with what each did as a table and timelines ([`report`]).
 //! - [`load`]: `workshop load`, a bounded load generator for loopback.
+//! - [`bench`]: `workshop bench`, memory, throughput and accept rate of every
+//!   concurrent server (the Go seed's included), in rounds, with a chart.
 //! - [`stages`]: finding (or building) the stage binaries, and running one
 //!   as a child process whose stderr is watched.
 //! - [`process`]: a process's memory and threads, read from `/proc`.
 //! - [`progress`] and [`units`]: how long work and figures are shown.
 
+pub mod bench;
 pub mod client;
 pub mod compare;
 pub mod load;

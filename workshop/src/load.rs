@@ -199,7 +199,7 @@ async fn target(addr: &str) -> Result<SocketAddr, String> {
 }
 
 /// Connects to `addr`, from the `index`th connection's source address.
-async fn connect(addr: SocketAddr, index: usize) -> std::io::Result<TcpStream> {
+pub(crate) async fn connect(addr: SocketAddr, index: usize) -> std::io::Result<TcpStream> {
     let source = index / PER_SOURCE;
     match addr.ip() {
         IpAddr::V4(ip) if ip.is_loopback() && source > 0 => {
@@ -241,18 +241,18 @@ async fn gather<T: 'static>(
 
 /// What went wrong how often, such as `Connection refused: 3`.
 #[derive(Default)]
-struct Failures(BTreeMap<String, usize>);
+pub(crate) struct Failures(BTreeMap<String, usize>);
 
 impl Failures {
     fn add(&mut self, err: &std::io::Error) {
         *self.0.entry(err.kind().to_string()).or_default() += 1;
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.0.values().sum()
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         if self.0.is_empty() {
             return "none".to_string();
         }
@@ -267,9 +267,9 @@ impl Failures {
 
 type Outcome = (String, Option<usize>);
 
-async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outcome {
-    let started = Instant::now();
-    // At most 256 handshakes in flight at a time.
+/// Opens `connections` silent connections, at most 256 handshakes at a
+/// time, and returns them with how the others failed.
+pub(crate) async fn open(addr: SocketAddr, connections: usize) -> (Vec<TcpStream>, Failures) {
     let mut pending = tokio::task::JoinSet::new();
     let permits = Arc::new(Semaphore::new(256));
     for index in 0..connections {
@@ -279,7 +279,12 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
             connect(addr, index).await
         });
     }
-    let (held, failures) = gather(pending, "hold: connecting", connections).await;
+    gather(pending, "hold: connecting", connections).await
+}
+
+async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outcome {
+    let started = Instant::now();
+    let (held, failures) = open(addr, connections).await;
     let connecting = started.elapsed();
     let mut progress = Progress::new();
     progress.show(&format!(
@@ -305,8 +310,16 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
     (report, (closed_early == 0).then_some(established))
 }
 
-async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
-    let started = Instant::now();
+/// `clients` clients each send `bytes` and close their side. With
+/// `wait_for_close`, each then waits for the server to close in turn, which
+/// it does once it has read everything (the seed's Go stage 3 never does).
+/// Returns the bytes sent and how the failed clients failed.
+pub(crate) async fn send(
+    addr: SocketAddr,
+    clients: usize,
+    bytes: u64,
+    wait_for_close: bool,
+) -> (u64, Failures) {
     let mut senders = tokio::task::JoinSet::new();
     for index in 0..clients {
         senders.spawn(async move {
@@ -318,14 +331,20 @@ async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
                 stream.write_all(&chunk[..n]).await?;
                 left -= n as u64;
             }
-            // Wait for the server to close in turn: it has read everything.
             stream.shutdown().await?;
-            let _ = stream.read(&mut [0u8; 1]).await;
+            if wait_for_close {
+                let _ = stream.read(&mut [0u8; 1]).await;
+            }
             std::io::Result::Ok(bytes)
         });
     }
     let (sent, failures) = gather(senders, "flood: clients done", clients).await;
-    let sent: u64 = sent.iter().sum();
+    (sent.iter().sum(), failures)
+}
+
+async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
+    let started = Instant::now();
+    let (sent, failures) = send(addr, clients, bytes, true).await;
     let took = started.elapsed();
     let rate = sent as f64 / took.as_secs_f64().max(f64::EPSILON) / 1e6;
     let report = format!(
@@ -338,8 +357,13 @@ async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
     (report, Some(clients))
 }
 
-async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outcome {
-    let started = Instant::now();
+/// Connects, sends a line and closes, `connections` times, `concurrency` at a
+/// time. Returns how long each handshake took, and how the others failed.
+pub(crate) async fn connect_send_close(
+    addr: SocketAddr,
+    connections: usize,
+    concurrency: usize,
+) -> (Vec<Duration>, Failures) {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut workers = tokio::task::JoinSet::new();
     for index in 0..connections {
@@ -355,7 +379,12 @@ async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outc
             std::io::Result::Ok(connect_time)
         });
     }
-    let (mut connect_times, failures) = gather(workers, "churn", connections).await;
+    gather(workers, "churn", connections).await
+}
+
+async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outcome {
+    let started = Instant::now();
+    let (mut connect_times, failures) = connect_send_close(addr, connections, concurrency).await;
     let took = started.elapsed();
     connect_times.sort();
     let percentile = |p: f64| {
@@ -413,7 +442,7 @@ impl UsageWatcher {
 }
 
 /// Parses `16MiB`, `512KiB`, `1GiB` or a plain number of bytes.
-fn parse_size(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit())
         .map_or((text, ""), |at| text.split_at(at));

@@ -1,13 +1,14 @@
 //! `workshop`: the course's own tool for workshops. `workshop client` talks to
 //! a stage like `nc` does; `workshop compare` runs every stage through the
 //! same scenarios and shows, side by side, what each did; `workshop load`
-//! puts a bounded load on a server on this machine.
+//! puts a bounded load on a server on this machine; `workshop bench`
+//! measures what each concurrent server costs, side by side.
 
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use workshop::{client, compare, load, report, stages};
+use workshop::{bench, client, compare, load, report, stages};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, and a bounded load generator.
 #[derive(Parser)]
@@ -25,6 +26,8 @@ enum Command {
     Compare(CompareArgs),
     /// Put a bounded load on a server on this machine and report what it saw
     Load(load::LoadArgs),
+    /// Measure what each concurrent server costs, side by side: memory, throughput, accept rate
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -57,6 +60,7 @@ async fn main() -> ExitCode {
         Command::Client(args) => client::run(args).await,
         Command::Compare(args) => run_compare(args).await,
         Command::Load(args) => load::run(args).await,
+        Command::Bench(args) => bench::run(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -44,13 +44,77 @@ pub fn listen_overflows() -> Option<u64> {
     values.split_whitespace().nth(at)?.parse().ok()
 }
 
+/// How many files (sockets included) process `pid` has open: each accepted
+/// connection is one, so this tells how many the server has taken in.
+pub fn open_files(pid: u32) -> Option<usize> {
+    Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
+}
+
+/// How many bytes process `pid` has handed to `write` and its kin, whatever
+/// the file: what a server has written to stderr, even to /dev/null
+/// (`wchar` in `/proc/PID/io`).
+pub fn bytes_written(pid: u32) -> Option<u64> {
+    let io = fs::read_to_string(format!("/proc/{pid}/io")).ok()?;
+    io.lines()
+        .find_map(|line| line.strip_prefix("wchar:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// The TCP port process `pid` listens on, found from its sockets' inodes in
+/// `/proc/net/tcp` and `tcp6`: for a server whose log cannot be read.
+pub fn listening_port(pid: u32) -> Option<u16> {
+    let inodes: Vec<String> = fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .flatten()
+        .filter_map(|fd| fs::read_link(fd.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_str()?;
+            Some(
+                target
+                    .strip_prefix("socket:[")?
+                    .strip_suffix(']')?
+                    .to_string(),
+            )
+        })
+        .collect();
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .find_map(|table| {
+            let table = fs::read_to_string(table).ok()?;
+            table.lines().skip(1).find_map(|line| {
+                // sl local_address rem_address st ... inode (the 10th field)
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let listening = fields.get(3) == Some(&"0A");
+                if !listening
+                    || !inodes
+                        .iter()
+                        .any(|inode| Some(&inode.as_str()) == fields.get(9))
+                {
+                    return None;
+                }
+                let port = fields.get(1)?.rsplit(':').next()?;
+                u16::from_str_radix(port, 16).ok()
+            })
+        })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Usage;
+    use super::{Usage, listening_port, open_files};
 
     #[test]
     fn this_process_has_memory_and_at_least_one_thread() {
         let usage = Usage::of(std::process::id()).expect("/proc/self/status");
         assert!(usage.rss_kib > 0 && usage.threads >= 1, "{usage:?}");
+    }
+
+    #[test]
+    fn a_listener_of_this_process_is_found_with_its_port() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        assert_eq!(listening_port(std::process::id()), Some(port));
+        assert!(open_files(std::process::id()).is_some_and(|n| n >= 1));
     }
 }

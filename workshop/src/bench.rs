@@ -1,0 +1,787 @@
+//! `workshop bench`: what each concurrent server costs, measured side by side.
+//!
+//! Every server that serves clients together (the stages from 3 on, and the
+//! Go seed's stages 3 and 4 when `go` is installed) goes through the same
+//! measurements, each on a fresh process:
+//!
+//! - memory and threads while it holds N idle connections;
+//! - throughput: 1 and 16 clients send a fixed total, with the server's stderr
+//!   going to /dev/null or to a pipe this tool reads; the time runs until the
+//!   server has written every byte (`wchar` in `/proc/PID/io`), so servers
+//!   that never close their connections are timed like the others;
+//! - accept rate: connect, send a line and close, 1 and 64 at a time, with
+//!   the machine's listen-queue overflows during the run.
+//!
+//! The whole set runs `--repeats` times, all servers in each round (the
+//! machine's noise then falls on every server alike), and the table gives the
+//! median with the lowest and highest. Raw results go to `results.jsonl`, the
+//! table to `table.md` and a chart of memory against connections to
+//! `memory.svg`. Only loopback is used, and every run is bounded in count and
+//! time.
+
+use std::fmt::Write as _;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::load;
+use crate::process::{Usage, bytes_written, listen_overflows, listening_port, open_files};
+use crate::stages;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// The servers to measure, by name or prefix (stage3,go-stage4); all of them if not given
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+
+    /// How many rounds; each runs every measurement on every server once
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    repeats: u32,
+
+    /// How many idle connections to hold, one run for each number
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000", value_parser = clap::value_parser!(u32).range(1..=19_000))]
+    held: Vec<u32>,
+
+    /// How many bytes the clients of a throughput run send in all
+    #[arg(long, default_value = "512MiB", value_parser = load::parse_size)]
+    bytes: u64,
+
+    /// How many connections an accept-rate run makes
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    churn: u32,
+
+    /// Where to write results.jsonl, table.md and memory.svg
+    #[arg(long, value_name = "DIR", default_value = "target/bench")]
+    out: PathBuf,
+
+    /// A run of a few seconds that checks the bench itself works: one round, tiny loads
+    #[arg(long)]
+    smoke: bool,
+}
+
+/// How long any one run may take before it counts as failed.
+const RUN_LIMIT: Duration = Duration::from_secs(120);
+
+/// A server under measurement: how to start it on a port of its choosing.
+#[derive(Clone, Debug)]
+struct Contender {
+    name: String,
+    program: PathBuf,
+    args: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Sink {
+    DevNull,
+    Pipe,
+}
+
+impl Sink {
+    fn name(self) -> &'static str {
+        match self {
+            Sink::DevNull => "/dev/null",
+            Sink::Pipe => "pipe",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Scenario {
+    Hold { connections: usize },
+    Flood { clients: usize, sink: Sink },
+    Churn { concurrency: usize },
+}
+
+impl Scenario {
+    /// The row of the table this scenario's figure goes to.
+    fn row(self) -> String {
+        match self {
+            Scenario::Hold { connections } => {
+                format!("memory per idle connection, {connections} held")
+            }
+            Scenario::Flood { clients, sink } => {
+                format!("throughput, {clients} clients, stderr to {}", sink.name())
+            }
+            Scenario::Churn { concurrency } => {
+                format!("accept rate, {concurrency} connecting at a time")
+            }
+        }
+    }
+
+    fn json(self) -> String {
+        match self {
+            Scenario::Hold { connections } => {
+                format!(r#""scenario":"hold","connections":{connections}"#)
+            }
+            Scenario::Flood { clients, sink } => format!(
+                r#""scenario":"throughput","clients":{clients},"stderr":"{}""#,
+                sink.name()
+            ),
+            Scenario::Churn { concurrency } => {
+                format!(r#""scenario":"accept","concurrency":{concurrency}"#)
+            }
+        }
+    }
+}
+
+/// What one run measured. `value` is the figure of the table: KiB per
+/// connection, MB/s, or connections per second.
+#[derive(Clone, Debug)]
+struct Sample {
+    round: u32,
+    server: String,
+    scenario: Scenario,
+    value: Result<f64, String>,
+    /// The run's other figures, as JSON fields.
+    detail: String,
+    /// For the chart: the server's RSS in KiB before and while holding.
+    rss_kib: Option<(u64, u64)>,
+}
+
+impl Sample {
+    fn json(&self) -> String {
+        let value = match &self.value {
+            Ok(value) => format!(r#""value":{value:.3}"#),
+            Err(error) => format!(r#""error":"{}""#, error.replace('"', "'")),
+        };
+        let detail = if self.detail.is_empty() {
+            String::new()
+        } else {
+            format!(",{}", self.detail)
+        };
+        format!(
+            r#"{{"round":{},"server":"{}",{},{value}{detail}}}"#,
+            self.round,
+            self.server,
+            self.scenario.json()
+        )
+    }
+}
+
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    let (held, bytes, churn, repeats) = if args.smoke {
+        (vec![20, 200], 4 << 20, 200, 1)
+    } else {
+        let held = args.held.iter().map(|&n| n as usize).collect();
+        (held, args.bytes, args.churn as usize, args.repeats)
+    };
+    let contenders = contenders(&args.only)?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|err| format!("cannot create {}: {err}", args.out.display()))?;
+    let jsonl_path = args.out.join("results.jsonl");
+    let mut jsonl = String::new();
+
+    let mut scenarios: Vec<Scenario> = held
+        .iter()
+        .map(|&connections| Scenario::Hold { connections })
+        .collect();
+    for clients in [1, 16] {
+        for sink in [Sink::DevNull, Sink::Pipe] {
+            scenarios.push(Scenario::Flood { clients, sink });
+        }
+    }
+    for concurrency in [1, 64] {
+        scenarios.push(Scenario::Churn { concurrency });
+    }
+    let names: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
+    eprintln!(
+        "workshop: bench of {} in {repeats} round(s) of {} runs each",
+        names.join(", "),
+        scenarios.len()
+    );
+
+    let mut samples = Vec::new();
+    for round in 1..=repeats {
+        for contender in &contenders {
+            for &scenario in &scenarios {
+                eprintln!(
+                    "workshop: round {round}/{repeats}: {}: {}",
+                    contender.name,
+                    scenario.row()
+                );
+                let sample = measure(contender, scenario, round, bytes, churn).await;
+                if let Err(error) = &sample.value {
+                    eprintln!("workshop:   failed: {error}");
+                }
+                jsonl += &sample.json();
+                jsonl.push('\n');
+                // Written as it goes: an interrupted bench keeps what it measured.
+                std::fs::write(&jsonl_path, &jsonl)
+                    .map_err(|err| format!("cannot write {}: {err}", jsonl_path.display()))?;
+                samples.push(sample);
+            }
+        }
+    }
+
+    let table = table(&contenders, &scenarios, &samples);
+    print!("{table}");
+    let svg = memory_chart(&contenders, &held, &samples);
+    for (file, text) in [("table.md", table), ("memory.svg", svg)] {
+        let path = args.out.join(file);
+        std::fs::write(&path, text)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    }
+    eprintln!(
+        "workshop: wrote results.jsonl, table.md and memory.svg to {}",
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The stages from stage 3 on, and the Go seed's programs when Go is here.
+fn contenders(only: &[String]) -> Result<Vec<Contender>, String> {
+    let mut all: Vec<Contender> = stages::find(&[])?
+        .into_iter()
+        .filter(|stage| serves_together(&stage.name))
+        .map(|stage| Contender {
+            args: if stage.takes_timeout {
+                // Held connections are idle on purpose: they must outlast
+                // the run. (Go's stage 4 keeps its fixed 5 s.)
+                vec!["--timeout".to_string(), "10m".to_string()]
+            } else {
+                Vec::new()
+            },
+            name: stage.name,
+            program: stage.path,
+        })
+        .collect();
+    all.extend(go_seed()?);
+    if only.is_empty() {
+        return Ok(all);
+    }
+    only.iter()
+        .map(|want| {
+            let found: Vec<&Contender> = all
+                .iter()
+                .filter(|c| c.name == *want || c.name.starts_with(want.as_str()))
+                .collect();
+            match found.as_slice() {
+                [one] => Ok((*one).clone()),
+                _ => match all.iter().find(|c| c.name == *want) {
+                    Some(exact) => Ok(exact.clone()),
+                    None if found.is_empty() => Err(format!(
+                        "no server is called {want:?}; there are {}",
+                        all.iter()
+                            .map(|c| c.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                    None => Err(format!("{want:?} names several servers; say which")),
+                },
+            }
+        })
+        .collect()
+}
+
+/// Stages 1 and 2 serve nobody or one client at a time: nothing to compare.
+fn serves_together(stage: &str) -> bool {
+    let number: String = stage
+        .trim_start_matches("stage")
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    number.parse::<u32>().is_ok_and(|n| n >= 3)
+}
+
+/// Builds the Go seed's stage 3 and stage 4 (`go-seed/` in the workspace)
+/// with the `go` on the PATH; without one, says so and leaves them out.
+fn go_seed() -> Result<Vec<Contender>, String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../go-seed");
+    let has_go = Command::new("go")
+        .arg("version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success());
+    if !has_go || !root.join("go.mod").exists() {
+        eprintln!(
+            "workshop: no `go` here (or no go-seed/): the Go seed's programs are left out (Debian: apt-get install golang)"
+        );
+        return Ok(Vec::new());
+    }
+    let out = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("go-seed")))
+        .ok_or("cannot find this program's directory")?;
+    std::fs::create_dir_all(&out)
+        .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
+    eprintln!("workshop: building the Go seed's programs (go build ./...)");
+    let built = Command::new("go")
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg("./...")
+        .current_dir(&root)
+        .stdin(Stdio::null())
+        .status()
+        .map_err(|err| format!("cannot run go: {err}"))?;
+    if !built.success() {
+        return Err(format!("go build failed ({built}); see its messages above"));
+    }
+    Ok(["stage3", "stage4"]
+        .into_iter()
+        .map(|stage| Contender {
+            name: format!("go-{stage}"),
+            program: out.join(stage),
+            args: Vec::new(),
+        })
+        .collect())
+}
+
+/// One run on a fresh server.
+async fn measure(
+    contender: &Contender,
+    scenario: Scenario,
+    round: u32,
+    bytes: u64,
+    churn: usize,
+) -> Sample {
+    let mut sample = Sample {
+        round,
+        server: contender.name.clone(),
+        scenario,
+        value: Err(String::new()),
+        detail: String::new(),
+        rss_kib: None,
+    };
+    let sink = match scenario {
+        Scenario::Flood { sink, .. } => sink,
+        _ => Sink::DevNull,
+    };
+    let server = match Server::start(contender, sink) {
+        Ok(server) => server,
+        Err(error) => {
+            sample.value = Err(error);
+            return sample;
+        }
+    };
+    let run = async {
+        match scenario {
+            Scenario::Hold { connections } => hold(&server, connections, &mut sample).await,
+            Scenario::Flood { clients, .. } => flood(&server, clients, bytes, &mut sample).await,
+            Scenario::Churn { concurrency } => {
+                accept_rate(&server, churn, concurrency, &mut sample).await
+            }
+        }
+    };
+    sample.value = match tokio::time::timeout(RUN_LIMIT, run).await {
+        Ok(value) => value,
+        Err(_) => Err(format!("did not finish within {}s", RUN_LIMIT.as_secs())),
+    };
+    sample
+}
+
+async fn hold(server: &Server, connections: usize, sample: &mut Sample) -> Result<f64, String> {
+    let pid = server.pid();
+    let before = Usage::of(pid).ok_or("cannot read the server's memory")?;
+    let files_before = open_files(pid).ok_or("cannot count the server's files")?;
+    let (held, failures) = load::open(server.addr, connections).await;
+    if held.len() < connections {
+        return Err(format!(
+            "only {} of {connections} connected ({})",
+            held.len(),
+            failures.describe()
+        ));
+    }
+    // The server has taken a connection in when it holds its socket.
+    let taken_in = wait_until(Duration::from_secs(30), || {
+        open_files(pid).is_some_and(|files| files >= files_before + connections)
+    })
+    .await;
+    if !taken_in {
+        return Err(format!(
+            "the server took in {} of {connections} connections",
+            open_files(pid)
+                .unwrap_or_default()
+                .saturating_sub(files_before)
+        ));
+    }
+    // A task or a thread allocates as it first runs: sample for a moment.
+    let mut peak = before;
+    for _ in 0..10 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = Usage::of(pid).ok_or("the server exited")?;
+        peak.rss_kib = peak.rss_kib.max(now.rss_kib);
+        peak.threads = peak.threads.max(now.threads);
+    }
+    let closed = held
+        .iter()
+        .filter(|stream| crate::already_closed(stream))
+        .count();
+    drop(held);
+    sample.rss_kib = Some((before.rss_kib, peak.rss_kib));
+    sample.detail = format!(
+        r#""rss_kib_before":{},"rss_kib":{},"threads_before":{},"threads":{},"closed_by_the_server":{closed}"#,
+        before.rss_kib, peak.rss_kib, before.threads, peak.threads
+    );
+    let per_connection = peak.rss_kib.saturating_sub(before.rss_kib) as f64 / connections as f64;
+    Ok(per_connection)
+}
+
+async fn flood(
+    server: &Server,
+    clients: usize,
+    bytes: u64,
+    sample: &mut Sample,
+) -> Result<f64, String> {
+    let pid = server.pid();
+    let written_before = bytes_written(pid).ok_or("cannot read the server's /proc/PID/io")?;
+    let started = Instant::now();
+    let (sent, failures) = load::send(server.addr, clients, bytes / clients as u64, false).await;
+    if failures.count() > 0 {
+        return Err(format!("clients failed: {}", failures.describe()));
+    }
+    // Done when the server has written all it was sent to its stderr.
+    let written = wait_until(RUN_LIMIT, || {
+        bytes_written(pid).is_some_and(|now| now - written_before >= sent)
+    })
+    .await;
+    let took = started.elapsed();
+    if !written {
+        return Err("the server did not write all it was sent".to_string());
+    }
+    sample.detail = format!(
+        r#""bytes":{sent},"seconds":{:.4},"read_from_the_pipe":{}"#,
+        took.as_secs_f64(),
+        server.piped.load(Ordering::Relaxed)
+    );
+    Ok(sent as f64 / took.as_secs_f64() / 1e6)
+}
+
+async fn accept_rate(
+    server: &Server,
+    connections: usize,
+    concurrency: usize,
+    sample: &mut Sample,
+) -> Result<f64, String> {
+    let overflows_before = listen_overflows();
+    let started = Instant::now();
+    let (times, failures) = load::connect_send_close(server.addr, connections, concurrency).await;
+    let took = started.elapsed();
+    let overflows = listen_overflows()
+        .zip(overflows_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    let slowest = times.iter().max().copied().unwrap_or_default();
+    sample.detail = format!(
+        r#""completed":{},"failed":{},"seconds":{:.4},"slowest_connect_ms":{},"listen_overflows":{}"#,
+        times.len(),
+        failures.count(),
+        took.as_secs_f64(),
+        slowest.as_millis(),
+        overflows.map_or("null".to_string(), |n| n.to_string())
+    );
+    if failures.count() > 0 {
+        return Err(format!("connections failed: {}", failures.describe()));
+    }
+    Ok(times.len() as f64 / took.as_secs_f64())
+}
+
+/// Checks `done` every millisecond until it holds or `limit` passes.
+async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    true
+}
+
+/// A server process for one run, killed when dropped. Its stderr goes to
+/// /dev/null or to a pipe a thread reads and counts, so its log cannot tell
+/// the port: that comes from `/proc`.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    piped: Arc<AtomicU64>,
+}
+
+impl Server {
+    fn start(contender: &Contender, sink: Sink) -> Result<Server, String> {
+        // Go's flag package takes --addr as well as -addr.
+        let mut command = Command::new(&contender.program);
+        command
+            .args(["--addr", "127.0.0.1:0"])
+            .args(&contender.args)
+            .env_remove("RUST_LOG")
+            .env("RUST_LOG_STYLE", "never")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(match sink {
+                Sink::DevNull => Stdio::null(),
+                Sink::Pipe => Stdio::piped(),
+            });
+        let mut child = command
+            .spawn()
+            .map_err(|err| format!("cannot start {}: {err}", contender.program.display()))?;
+        let piped = Arc::new(AtomicU64::new(0));
+        if let Some(mut pipe) = child.stderr.take() {
+            let piped = Arc::clone(&piped);
+            std::thread::spawn(move || {
+                let mut buf = vec![0u8; 256 * 1024];
+                while let Ok(n @ 1..) = pipe.read(&mut buf) {
+                    piped.fetch_add(n as u64, Ordering::Relaxed);
+                }
+            });
+        }
+        let mut server = Server {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            piped,
+        };
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if let Some(port) = listening_port(server.pid()) {
+                server.addr.set_port(port);
+                return Ok(server);
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(format!("{} exited at start ({status})", contender.name));
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        Err(format!("{} did not listen within 10 s", contender.name))
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The median, lowest and highest of the successful samples of one cell.
+fn summary(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = match sorted.len() {
+        0 => return None,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    };
+    Some((median, sorted[0], sorted[sorted.len() - 1]))
+}
+
+fn figure(scenario: Scenario, value: f64) -> String {
+    match scenario {
+        Scenario::Hold { .. } => format!("{value:.1} KiB"),
+        Scenario::Flood { .. } if value >= 1000.0 => format!("{:.2} GB/s", value / 1000.0),
+        Scenario::Flood { .. } => format!("{value:.0} MB/s"),
+        Scenario::Churn { .. } => format!("{value:.0}/s"),
+    }
+}
+
+/// A Markdown table: a row per measurement, a column per server, each cell
+/// the median and, in brackets, the lowest and highest of the rounds.
+fn table(contenders: &[Contender], scenarios: &[Scenario], samples: &[Sample]) -> String {
+    let mut out = String::from("| measurement |");
+    for contender in contenders {
+        let _ = write!(out, " {} |", contender.name);
+    }
+    out += "\n| --- |";
+    out += &" ---: |".repeat(contenders.len());
+    out.push('\n');
+    for &scenario in scenarios {
+        let _ = write!(out, "| {} |", scenario.row());
+        for contender in contenders {
+            let cell: Vec<&Sample> = samples
+                .iter()
+                .filter(|s| s.server == contender.name && s.scenario == scenario)
+                .collect();
+            let values: Vec<f64> = cell.iter().filter_map(|s| s.value.clone().ok()).collect();
+            let failed = cell.len() - values.len();
+            let mut text = match summary(&values) {
+                Some((median, low, high)) if values.len() > 1 => format!(
+                    "{} ({}–{})",
+                    figure(scenario, median),
+                    figure(scenario, low),
+                    figure(scenario, high)
+                ),
+                Some((median, ..)) => figure(scenario, median),
+                None => "failed".to_string(),
+            };
+            if failed > 0 && !values.is_empty() {
+                let _ = write!(text, ", {failed} failed");
+            }
+            if let Scenario::Hold { .. } = scenario {
+                let threads: Vec<f64> = cell
+                    .iter()
+                    .filter(|s| s.value.is_ok())
+                    .filter_map(|s| thread_count(&s.detail))
+                    .collect();
+                if let Some((median, ..)) = summary(&threads) {
+                    let _ = write!(text, ", {median:.0} threads");
+                }
+            }
+            let _ = write!(out, " {text} |");
+        }
+        out.push('\n');
+    }
+    let failures: Vec<String> = samples
+        .iter()
+        .filter_map(|s| {
+            let error = s.value.as_ref().err()?;
+            Some(format!(
+                "- {} ({}), round {}: {error}",
+                s.server,
+                s.scenario.row(),
+                s.round
+            ))
+        })
+        .collect();
+    if !failures.is_empty() {
+        out += "\nFailed runs:\n";
+        out += &failures.join("\n");
+        out.push('\n');
+    }
+    out
+}
+
+/// The `threads` field of a hold sample's details.
+fn thread_count(detail: &str) -> Option<f64> {
+    let rest = detail.split(r#""threads":"#).nth(1)?;
+    rest.split([',', '}']).next()?.parse().ok()
+}
+
+/// An SVG line chart: each server's RSS (median of the rounds) at 0 and at
+/// each number of held connections.
+fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) -> String {
+    const W: f64 = 720.0;
+    const H: f64 = 420.0;
+    const LEFT: f64 = 70.0;
+    const RIGHT: f64 = 190.0;
+    const TOP: f64 = 40.0;
+    const BOTTOM: f64 = 50.0;
+    const COLOURS: [&str; 8] = [
+        "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
+    ];
+    let mut lines = Vec::new();
+    for contender in contenders {
+        let mut points = Vec::new();
+        let rss = |connections: usize, pick: fn((u64, u64)) -> u64| {
+            let values: Vec<f64> = samples
+                .iter()
+                .filter(|s| s.server == contender.name)
+                .filter(|s| s.scenario == Scenario::Hold { connections })
+                .filter_map(|s| s.rss_kib.map(pick))
+                .map(|kib| kib as f64 / 1024.0)
+                .collect();
+            summary(&values).map(|(median, ..)| median)
+        };
+        if let Some(&first) = held.first() {
+            if let Some(idle) = rss(first, |(before, _)| before) {
+                points.push((0.0, idle));
+            }
+        }
+        for &connections in held {
+            if let Some(mib) = rss(connections, |(_, during)| during) {
+                points.push((connections as f64, mib));
+            }
+        }
+        lines.push((contender.name.as_str(), points));
+    }
+    let max_x = held.iter().copied().max().unwrap_or(1) as f64;
+    let max_y = lines
+        .iter()
+        .flat_map(|(_, points)| points.iter().map(|&(_, y)| y))
+        .fold(1.0, f64::max)
+        * 1.1;
+    let x = |value: f64| LEFT + value / max_x * (W - LEFT - RIGHT);
+    let y = |value: f64| H - BOTTOM - value / max_y * (H - TOP - BOTTOM);
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" viewBox="0 0 {W} {H}" font-family="sans-serif" font-size="12">
+<rect width="{W}" height="{H}" fill="white"/>
+<text x="{LEFT}" y="22" font-size="15">Resident memory (MiB) against idle connections held</text>
+<line x1="{LEFT}" y1="{}" x2="{}" y2="{}" stroke="black"/>
+<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{}" stroke="black"/>
+"#,
+        H - BOTTOM,
+        W - RIGHT,
+        H - BOTTOM,
+        H - BOTTOM
+    );
+    for step in 0..=4 {
+        let value = max_y * f64::from(step) / 4.0;
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="end">{value:.0}</text><line x1="{LEFT}" y1="{1}" x2="{}" y2="{1}" stroke="lightgray"/>"#,
+            LEFT - 6.0,
+            y(value),
+            W - RIGHT
+        );
+    }
+    for &connections in std::iter::once(&0).chain(held) {
+        let _ = writeln!(
+            svg,
+            r#"<text x="{}" y="{}" text-anchor="middle">{connections}</text>"#,
+            x(connections as f64),
+            H - BOTTOM + 18.0
+        );
+    }
+    let _ = writeln!(
+        svg,
+        r#"<text x="{}" y="{}" text-anchor="middle">connections held</text>"#,
+        (LEFT + W - RIGHT) / 2.0,
+        H - 10.0
+    );
+    for (index, (name, points)) in lines.iter().enumerate() {
+        let colour = COLOURS[index % COLOURS.len()];
+        let path: Vec<String> = points
+            .iter()
+            .map(|&(px, py)| format!("{:.1},{:.1}", x(px), y(py)))
+            .collect();
+        let _ = writeln!(
+            svg,
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="2"/>"#,
+            path.join(" ")
+        );
+        for &(px, py) in points {
+            let _ = writeln!(
+                svg,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" fill="{colour}"/>"#,
+                x(px),
+                y(py)
+            );
+        }
+        let legend_y = TOP + 20.0 * index as f64;
+        let _ = writeln!(
+            svg,
+            r#"<line x1="{}" y1="{legend_y}" x2="{}" y2="{legend_y}" stroke="{colour}" stroke-width="3"/><text x="{}" y="{}">{name}</text>"#,
+            W - RIGHT + 15.0,
+            W - RIGHT + 35.0,
+            W - RIGHT + 42.0,
+            legend_y + 4.0
+        );
+    }
+    svg += "</svg>\n";
+    svg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{serves_together, summary};
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(summary(&[3.0, 1.0, 2.0]), Some((2.0, 1.0, 3.0)));
+        assert_eq!(summary(&[4.0, 1.0, 2.0, 3.0]), Some((2.5, 1.0, 4.0)));
+        assert_eq!(summary(&[]), None);
+    }
+
+    #[test]
+    fn stages_from_3_on_serve_clients_together() {
+        assert!(!serves_together("stage1-listener"));
+        assert!(!serves_together("stage2-accept-loop"));
+        assert!(serves_together("stage3-threads"));
+        assert!(serves_together("stage5-production"));
+    }
+}
