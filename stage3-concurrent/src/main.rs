@@ -4,7 +4,8 @@
 //! counterpart of Go's `go serviceConn(conn)`. The accept loop hands each
 //! connection to a task of its own and goes straight back to `accept`, so
 //! clients are served together. A task costs what it holds across an
-//! `.await` (here the socket and `io::copy`'s 8 KiB buffer), not a thread's
+//! `.await` (here the socket and a few words: `copy_to_stderr` keeps no
+//! buffer while it waits for the client), not a thread's
 //! megabytes of stack: the runtime runs thousands on a few threads, switching
 //! whenever one waits.
 //!

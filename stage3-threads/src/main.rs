@@ -17,7 +17,7 @@
 //!
 //! What changed since stage 3: no `#[tokio::main]`, no `.await`. The
 //! listener is std's, `thread::Builder::spawn` replaces `tokio::spawn`, and
-//! `std::io::copy` replaces `tokio::io::copy`.
+//! `std::io::copy` into `common::stderr()` replaces `common::copy_to_stderr`.
 
 use std::net::{SocketAddr, TcpStream};
 use std::thread;

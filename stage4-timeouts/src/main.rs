@@ -17,7 +17,7 @@
 //!
 //! What changed since stage 3: `serve_connection` reads into Go's
 //! 128-byte buffer in a loop, with a deadline on each read, instead of one
-//! `io::copy`; and the socket is closed on purpose, where Go says
+//! `copy_to_stderr`; and the socket is closed on purpose, where Go says
 //! `defer conn.Close()`.
 
 use std::net::SocketAddr;

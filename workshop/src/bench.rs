@@ -47,7 +47,7 @@ pub struct BenchArgs {
     held: Vec<u32>,
 
     /// How many bytes the clients of a throughput run send in all
-    #[arg(long, default_value = "512MiB", value_parser = load::parse_size)]
+    #[arg(long, default_value = "256MiB", value_parser = load::parse_size)]
     bytes: u64,
 
     /// How many connections an accept-rate run makes
@@ -249,7 +249,9 @@ fn contenders(only: &[String]) -> Result<Vec<Contender>, String> {
             program: stage.path,
         })
         .collect();
-    all.extend(go_seed()?);
+    if only.is_empty() || only.iter().any(|want| want.starts_with("go")) {
+        all.extend(go_seed()?);
+    }
     if only.is_empty() {
         return Ok(all);
     }
@@ -351,7 +353,12 @@ async fn measure(
         Scenario::Flood { sink, .. } => sink,
         _ => Sink::DevNull,
     };
-    let server = match Server::start(contender, sink) {
+    load::fresh_sources(match scenario {
+        Scenario::Hold { connections } => connections,
+        Scenario::Flood { clients, .. } => clients,
+        Scenario::Churn { .. } => churn,
+    });
+    let mut server = match Server::start(contender, sink) {
         Ok(server) => server,
         Err(error) => {
             sample.value = Err(error);
@@ -371,6 +378,10 @@ async fn measure(
         Ok(value) => value,
         Err(_) => Err(format!("did not finish within {}s", RUN_LIMIT.as_secs())),
     };
+    // A server that died explains the failure better than its symptoms.
+    if let (Err(error), Ok(Some(status))) = (&mut sample.value, server.child.try_wait()) {
+        *error = format!("the server died ({status}): {error}");
+    }
     sample
 }
 
@@ -571,12 +582,19 @@ fn summary(values: &[f64]) -> Option<(f64, f64, f64)> {
     Some((median, sorted[0], sorted[sorted.len() - 1]))
 }
 
-fn figure(scenario: Scenario, value: f64) -> String {
-    match scenario {
-        Scenario::Hold { .. } => format!("{value:.1} KiB"),
-        Scenario::Flood { .. } if value >= 1000.0 => format!("{:.2} GB/s", value / 1000.0),
-        Scenario::Flood { .. } => format!("{value:.0} MB/s"),
-        Scenario::Churn { .. } => format!("{value:.0}/s"),
+/// How a cell shows its figures: the unit and the precision suit the median,
+/// and the lowest and highest follow it, such as `231 MB/s (226–248)`.
+fn figures(scenario: Scenario, median: f64, range: Option<(f64, f64)>) -> String {
+    let (scale, decimals, unit) = match scenario {
+        Scenario::Hold { .. } => (1.0, 1, " KiB"),
+        Scenario::Flood { .. } if median >= 1000.0 => (1000.0, 2, " GB/s"),
+        Scenario::Flood { .. } => (1.0, 0, " MB/s"),
+        Scenario::Churn { .. } => (1.0, 0, "/s"),
+    };
+    let show = |value: f64| format!("{:.*}", decimals, value / scale);
+    match range {
+        Some((low, high)) => format!("{}{unit} ({}–{})", show(median), show(low), show(high)),
+        None => format!("{}{unit}", show(median)),
     }
 }
 
@@ -600,13 +618,10 @@ fn table(contenders: &[Contender], scenarios: &[Scenario], samples: &[Sample]) -
             let values: Vec<f64> = cell.iter().filter_map(|s| s.value.clone().ok()).collect();
             let failed = cell.len() - values.len();
             let mut text = match summary(&values) {
-                Some((median, low, high)) if values.len() > 1 => format!(
-                    "{} ({}–{})",
-                    figure(scenario, median),
-                    figure(scenario, low),
-                    figure(scenario, high)
-                ),
-                Some((median, ..)) => figure(scenario, median),
+                Some((median, low, high)) if values.len() > 1 => {
+                    figures(scenario, median, Some((low, high)))
+                }
+                Some((median, ..)) => figures(scenario, median, None),
                 None => "failed".to_string(),
             };
             if failed > 0 && !values.is_empty() {
