@@ -7,7 +7,7 @@ pub mod stderr;
 
 pub use stderr::{copy_to_stderr, stderr};
 
-use std::io::{self, IsTerminal};
+use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process;
 
@@ -55,10 +55,14 @@ pub fn parse_args<P: clap::Parser>() -> P {
 pub fn init_logging() {
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
-    // env_logger colours its own stderr when it is a terminal, but not a
-    // target it is given: ask for colours where it would have used them.
-    if std::env::var_os("RUST_LOG_STYLE").is_none() && io::stderr().is_terminal() {
-        builder.write_style(env_logger::WriteStyle::Always);
+    // env_logger decides on colours for its own stderr, but never colours a
+    // target it is given: decide as it would have, unless RUST_LOG_STYLE says.
+    let style = std::env::var("RUST_LOG_STYLE").unwrap_or_default();
+    if style.is_empty() || style == "auto" {
+        builder.write_style(match anstream::AutoStream::choice(&io::stderr()) {
+            anstream::ColorChoice::Never => env_logger::WriteStyle::Never,
+            _ => env_logger::WriteStyle::Always,
+        });
     }
     builder
         .format_timestamp_millis()

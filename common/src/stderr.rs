@@ -19,17 +19,20 @@
 //! no write is ever split: a log line or a client's piece is never cut by
 //! another's.
 //!
-//! When stderr is slow, the queue fills. Past [`QUEUE_LIMIT`] bytes, a task
-//! with client bytes to write waits (without blocking its thread) until the
-//! writer has caught up; meanwhile it does not read its socket, the kernel's
+//! When stderr is slow, the queue fills. Past [`QUEUE_LIMIT`] bytes (give or
+//! take a read in progress on each runtime thread), a task with client bytes
+//! to write waits (without blocking its thread) until the writer has caught
+//! up; meanwhile it does not read its socket, the kernel's
 //! buffers fill, and TCP makes the client wait: backpressure. Accepting,
 //! logging and read deadlines go on. Log lines are never made to wait: if
 //! stderr stays stuck until [`LOG_LIMIT`] bytes are queued, further log lines
 //! are dropped, and a line says how many once stderr moves again.
 //!
-//! Bytes still queued when the process exits (`std::process::exit` or the
-//! end of `main`) are written first, for at most [`EXIT_WAIT`]: a stderr that
-//! nobody reads cannot keep the process alive.
+//! Bytes queued before the process exits (`std::process::exit` or the end of
+//! `main`) are written first, for at most [`EXIT_WAIT`]: a stderr that nobody
+//! reads cannot keep the process alive. A process killed by a signal it does
+//! not handle (Ctrl-C in stages 1 to 4) loses what is still queued: at most a
+//! millisecond's worth, unless stderr was slow.
 
 use std::future::poll_fn;
 use std::io::{self, Write};
@@ -38,6 +41,7 @@ use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use bytes::BufMut;
 use tokio::io::AsyncWrite;
 use tokio::net::TcpStream;
 
@@ -52,7 +56,7 @@ pub const EXIT_WAIT: Duration = Duration::from_secs(2);
 /// thread for each would cost as much as Go's `write` for each.
 const BATCH: usize = 64 * 1024;
 const GATHER_TIME: Duration = Duration::from_millis(1);
-/// How much [`copy_to_stderr`] reads at once. Large reads matter most for
+/// The most [`copy_to_stderr`] reads at once. Large reads matter most for
 /// throughput: each read is a system call, whatever its size.
 const READ_SIZE: usize = 256 * 1024;
 
@@ -162,14 +166,19 @@ struct Queue {
     work: Condvar,
     /// Blocked threads wait here for room in the queue.
     room: Condvar,
-    /// An exiting process waits here for the queue to be written.
-    idle: Condvar,
+    /// An exiting process waits here for the writer to write more.
+    progress: Condvar,
 }
 
 #[derive(Default)]
 struct State {
     pending: Vec<u8>,
-    /// The writer thread holds a batch it took from `pending`.
+    /// Bytes queued and bytes written since the start, so that an exiting
+    /// process waits for what was queued before it, not after.
+    queued: u64,
+    written: u64,
+    /// The writer thread holds a batch it took from `pending`, so it needs
+    /// no waking.
     writing: bool,
     /// Tasks waiting for room in the queue.
     waiting: Vec<Waker>,
@@ -202,7 +211,7 @@ fn queue() -> &'static Queue {
             state: Mutex::default(),
             work: Condvar::new(),
             room: Condvar::new(),
-            idle: Condvar::new(),
+            progress: Condvar::new(),
         }
     })
 }
@@ -218,13 +227,14 @@ impl Queue {
     fn push(&self, mut state: MutexGuard<'_, State>, buf: &[u8]) {
         let before = state.pending.len();
         state.pending.extend_from_slice(buf);
-        self.pushed(&state, before);
+        self.pushed(&mut state, before);
     }
 
     /// Wakes the writer thread when the queue was empty (it starts to gather
     /// a batch) or has just grown into a batch (it need not gather more).
-    fn pushed(&self, state: &State, before: usize) {
+    fn pushed(&self, state: &mut State, before: usize) {
         let now = state.pending.len();
+        state.queued += (now - before) as u64;
         if !state.writing && (before == 0 || (before < BATCH && now >= BATCH)) {
             self.work.notify_one();
         }
@@ -244,9 +254,10 @@ impl Queue {
     fn read_from(&self, socket: &TcpStream) -> io::Result<usize> {
         let mut state = self.lock();
         let before = state.pending.len();
-        state.pending.reserve(READ_SIZE);
-        let n = socket.try_read_buf(&mut state.pending)?;
-        self.pushed(&state, before);
+        // `limit`, or the read would fill all the spare room the queue's
+        // buffer has, megabytes after a burst, while everyone waits for the lock.
+        let n = socket.try_read_buf(&mut (&mut state.pending).limit(READ_SIZE))?;
+        self.pushed(&mut state, before);
         Ok(n)
     }
 }
@@ -255,21 +266,22 @@ impl Queue {
 fn write_forever() {
     let queue = queue();
     let mut batch = Vec::new();
+    let mut just_written = 0;
     loop {
-        {
+        let waiting = {
             let mut state = queue.lock();
+            state.written += just_written;
             state.writing = false;
+            queue.progress.notify_all();
             while state.pending.is_empty() {
-                queue.idle.notify_all();
                 state = queue
                     .work
                     .wait(state)
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
             }
-            // Let a small amount gather company for a moment, unless a
-            // writer already waits for room.
+            // Let a small amount gather company for a moment.
             let gathering = Instant::now();
-            while state.pending.len() < BATCH && state.waiting.is_empty() {
+            while state.pending.len() < BATCH {
                 let Some(left) = GATHER_TIME.checked_sub(gathering.elapsed()) else {
                     break;
                 };
@@ -280,38 +292,45 @@ fn write_forever() {
             }
             state.writing = true;
             std::mem::swap(&mut batch, &mut state.pending);
+            just_written = batch.len() as u64;
             let dropped = std::mem::take(&mut state.dropped_log_lines);
             if dropped > 0 {
                 let note = format!("[{dropped} log lines were dropped: stderr did not keep up]\n");
                 batch.extend_from_slice(note.as_bytes());
             }
-            for waker in state.waiting.drain(..) {
-                waker.wake();
-            }
             queue.room.notify_all();
+            std::mem::take(&mut state.waiting)
+        };
+        // Woken without the lock held, in case a woken task's code logs.
+        for waker in waiting {
+            waker.wake();
         }
-        // Like Go's `os.Stderr.Write` in the seed, a failed write (stderr
-        // closed) is not the clients' problem: their bytes are dropped.
+        // A failed write (stderr closed) drops the bytes and the server goes
+        // on: the clients are not to blame. (Go's seed ignores the error too.)
         let _ = io::stderr().write_all(&batch);
         batch.clear();
-        // A burst may have grown the batch far past what is usual: give the
+        // A burst may have grown the buffer far past what is usual: give the
         // memory back rather than keep it for the life of the process.
-        batch.shrink_to(QUEUE_LIMIT);
+        if batch.capacity() > 2 * (QUEUE_LIMIT + READ_SIZE) {
+            batch.shrink_to(QUEUE_LIMIT + READ_SIZE);
+        }
     }
 }
 
 /// Runs at `exit`: waits, for at most [`EXIT_WAIT`], until the writer thread
-/// has written everything queued.
+/// has written what was queued before (clients still sending meanwhile do
+/// not make it wait longer).
 #[cfg(unix)]
 extern "C" fn write_queued_at_exit() {
     let queue = queue();
     let deadline = Instant::now() + EXIT_WAIT;
     let mut state = queue.lock();
-    while state.writing || !state.pending.is_empty() {
+    let queued = state.queued;
+    while state.written < queued {
         let Some(left) = deadline.checked_duration_since(Instant::now()) else {
             return;
         };
-        state = match queue.idle.wait_timeout(state, left) {
+        state = match queue.progress.wait_timeout(state, left) {
             Ok((state, _)) => state,
             Err(poisoned) => poisoned.into_inner().0,
         };

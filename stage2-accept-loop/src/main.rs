@@ -57,7 +57,7 @@ async fn main() {
 /// Copies everything the client sends to stderr, then logs how it ended.
 async fn serve_connection(socket: TcpStream, peer: SocketAddr) {
     // Go: n, err := io.Copy(os.Stderr, conn). Why not tokio's own
-    // `io::copy` and `stderr()`: see `common::stderr`.
+    // `io::copy` and `stderr()`: see common/src/stderr.rs.
     match common::copy_to_stderr(&socket).await {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),

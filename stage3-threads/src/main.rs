@@ -68,8 +68,9 @@ fn main() {
 /// Copies everything the client sends to stderr, then logs how it ended.
 fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
     // Go: n, err := io.Copy(os.Stderr, conn)
-    // The same stderr queue as the other stages (see `common::stderr`), so
-    // that the log and the clients' bytes stay in order here too.
+    // The same stderr as the other stages (common/src/stderr.rs): the log
+    // goes through its queue, so the clients' bytes must too, to stay in
+    // order with the log lines.
     match std::io::copy(&mut socket, &mut common::stderr()) {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),

@@ -73,7 +73,7 @@ async fn main() {
 async fn serve_connection(mut socket: TcpStream, peer: SocketAddr, idle_timeout: Duration) {
     // Not tokio's `stderr()`, which hands each write to another thread; this
     // one queues it for a thread that writes all that is queued at once (see
-    // `common::stderr`). It is also what lets 128-byte writes keep up.
+    // common/src/stderr.rs). It is also what lets 128-byte writes keep up.
     let mut stderr = common::stderr();
     let mut buf = [0u8; 128]; // Go: var buf [128]byte
     let mut received = 0;

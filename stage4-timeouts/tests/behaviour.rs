@@ -75,20 +75,20 @@ fn keeps_a_client_that_talks_every_100ms_for_several_deadlines() {
 #[test]
 fn a_stuck_stderr_holds_back_the_talker_but_still_closes_silent_clients() {
     // More than the pipe, the server's queue and both sockets' kernel buffers
-    // hold together (tens of MiB at most), so the talker must wait.
-    const SENT: usize = 40 << 20;
+    // can hold together, so the talker must wait.
+    let sent = kernel_socket_buffers_at_most() + (8 << 20);
     let server = Server::start_with_args(BIN, DEADLINE);
     server.pause_stderr();
     let mut talker = server.connect();
     let talker_peer = talker.local_addr().unwrap();
-    let sending = thread::spawn(move || talker.write_all(&vec![b'x'; SENT]));
+    let sending = thread::spawn(move || talker.write_all(&vec![b'x'; sent]));
 
     let mut silent = server.connect();
     let silent_peer = silent.local_addr().unwrap();
     client::wait_until_closed_by_server(&mut silent);
     assert!(
         !sending.is_finished(),
-        "the talker sent all {SENT} bytes while nobody read stderr: nothing held it back"
+        "the talker sent all {sent} bytes while nobody read stderr: nothing held it back"
     );
 
     server.resume_stderr();
@@ -96,13 +96,26 @@ fn a_stuck_stderr_holds_back_the_talker_but_still_closes_silent_clients() {
         .join()
         .unwrap()
         .expect("the talker's bytes were all taken");
-    server.wait_for_len(SENT);
+    server.wait_for_len(sent);
     server.wait_for(format!(
-        "{talker_peer} finished after {SENT} bytes: the client closed the connection"
+        "{talker_peer} finished after {sent} bytes: the client closed the connection"
     ));
     server.wait_for(format!(
         "{silent_peer} finished after 0 bytes: silent for 300ms"
     ));
+}
+
+/// The most a receiving and a sending socket may buffer on this machine (the
+/// largest `tcp_rmem` and `tcp_wmem`), or 40 MiB where Linux does not say.
+fn kernel_socket_buffers_at_most() -> usize {
+    let largest = |name: &str| -> Option<usize> {
+        let text = std::fs::read_to_string(format!("/proc/sys/net/ipv4/{name}")).ok()?;
+        text.split_whitespace().last()?.parse().ok()
+    };
+    match (largest("tcp_rmem"), largest("tcp_wmem")) {
+        (Some(receiving), Some(sending)) => receiving + sending,
+        _ => 40 << 20,
+    }
 }
 
 // What stages 2 to 4 share: a mebibyte of random bytes reaches stderr

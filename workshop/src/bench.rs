@@ -34,7 +34,7 @@ use crate::stages;
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
-    /// The servers to measure, by name or prefix (stage3,go-stage4); all of them if not given
+    /// The servers to measure, by name or prefix (stage4,go-stage4); all of them if not given
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
 
@@ -146,7 +146,7 @@ impl Sample {
     fn json(&self) -> String {
         let value = match &self.value {
             Ok(value) => format!(r#""value":{value:.3}"#),
-            Err(error) => format!(r#""error":"{}""#, error.replace('"', "'")),
+            Err(error) => format!(r#""error":{}"#, json_string(error)),
         };
         let detail = if self.detail.is_empty() {
             String::new()
@@ -154,19 +154,38 @@ impl Sample {
             format!(",{}", self.detail)
         };
         format!(
-            r#"{{"round":{},"server":"{}",{},{value}{detail}}}"#,
+            r#"{{"round":{},"server":{},{},{value}{detail}}}"#,
             self.round,
-            self.server,
+            json_string(&self.server),
             self.scenario.json()
         )
     }
+}
+
+/// `text` as a JSON string, quotes and escapes included.
+fn json_string(text: &str) -> String {
+    let mut out = String::from('"');
+    for c in text.chars() {
+        match c {
+            '"' => out += "\\\"",
+            '\\' => out += "\\\\",
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
     let (held, bytes, churn, repeats) = if args.smoke {
         (vec![20, 200], 4 << 20, 200, 1)
     } else {
-        let held = args.held.iter().map(|&n| n as usize).collect();
+        let mut held: Vec<usize> = args.held.iter().map(|&n| n as usize).collect();
+        held.sort_unstable();
+        held.dedup();
         (held, args.bytes, args.churn as usize, args.repeats)
     };
     let contenders = contenders(&args.only)?;
@@ -358,7 +377,7 @@ async fn measure(
         Scenario::Flood { clients, .. } => clients,
         Scenario::Churn { .. } => churn,
     });
-    let mut server = match Server::start(contender, sink) {
+    let mut server = match Server::start(contender, sink).await {
         Ok(server) => server,
         Err(error) => {
             sample.value = Err(error);
@@ -403,12 +422,13 @@ async fn hold(server: &Server, connections: usize, sample: &mut Sample) -> Resul
     })
     .await;
     if !taken_in {
-        return Err(format!(
-            "the server took in {} of {connections} connections",
-            open_files(pid)
-                .unwrap_or_default()
-                .saturating_sub(files_before)
-        ));
+        return Err(match open_files(pid) {
+            Some(files) => format!(
+                "the server took in {} of {connections} connections",
+                files.saturating_sub(files_before)
+            ),
+            None => "the server exited while taking the connections in".to_string(),
+        });
     }
     // A task or a thread allocates as it first runs: sample for a moment.
     let mut peak = before;
@@ -512,7 +532,7 @@ struct Server {
 }
 
 impl Server {
-    fn start(contender: &Contender, sink: Sink) -> Result<Server, String> {
+    async fn start(contender: &Contender, sink: Sink) -> Result<Server, String> {
         // Go's flag package takes --addr as well as -addr.
         let mut command = Command::new(&contender.program);
         command
@@ -553,7 +573,7 @@ impl Server {
             if let Ok(Some(status)) = server.child.try_wait() {
                 return Err(format!("{} exited at start ({status})", contender.name));
             }
-            std::thread::sleep(Duration::from_millis(5));
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
         Err(format!("{} did not listen within 10 s", contender.name))
     }
@@ -670,10 +690,10 @@ fn thread_count(detail: &str) -> Option<f64> {
 /// An SVG line chart: each server's RSS (median of the rounds) at 0 and at
 /// each number of held connections.
 fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) -> String {
-    const W: f64 = 720.0;
+    const W: f64 = 780.0;
     const H: f64 = 420.0;
     const LEFT: f64 = 70.0;
-    const RIGHT: f64 = 190.0;
+    const RIGHT: f64 = 260.0;
     const TOP: f64 = 40.0;
     const BOTTOM: f64 = 50.0;
     const COLOURS: [&str; 8] = [
@@ -702,7 +722,19 @@ fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) ->
                 points.push((connections as f64, mib));
             }
         }
-        lines.push((contender.name.as_str(), points));
+        // A number of connections no round could hold is named in the legend.
+        let failed_at = held.iter().find(|&&connections| {
+            samples
+                .iter()
+                .filter(|s| s.server == contender.name)
+                .filter(|s| s.scenario == Scenario::Hold { connections })
+                .all(|s| s.value.is_err())
+        });
+        let name = match failed_at {
+            Some(connections) => format!("{} (failed at {connections})", contender.name),
+            None => contender.name.clone(),
+        };
+        lines.push((name, points));
     }
     let max_x = held.iter().copied().max().unwrap_or(1) as f64;
     let max_y = lines
@@ -710,6 +742,12 @@ fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) ->
         .flat_map(|(_, points)| points.iter().map(|&(_, y)| y))
         .fold(1.0, f64::max)
         * 1.1;
+    // Grid lines every 1, 2 or 5 times a power of ten, at most eight of them.
+    let tick = [1.0, 2.0, 5.0]
+        .iter()
+        .flat_map(|&m| (-1..6).map(move |p| m * 10f64.powi(p)))
+        .filter(|&step| max_y / step <= 8.0)
+        .fold(f64::MAX, f64::min);
     let x = |value: f64| LEFT + value / max_x * (W - LEFT - RIGHT);
     let y = |value: f64| H - BOTTOM - value / max_y * (H - TOP - BOTTOM);
     let mut svg = format!(
@@ -724,8 +762,8 @@ fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) ->
         H - BOTTOM,
         H - BOTTOM
     );
-    for step in 0..=4 {
-        let value = max_y * f64::from(step) / 4.0;
+    for step in 0..=(max_y / tick).floor() as u32 {
+        let value = tick * f64::from(step);
         let _ = writeln!(
             svg,
             r#"<text x="{}" y="{}" text-anchor="end">{value:.0}</text><line x1="{LEFT}" y1="{1}" x2="{}" y2="{1}" stroke="lightgray"/>"#,
@@ -783,7 +821,13 @@ fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) ->
 
 #[cfg(test)]
 mod tests {
-    use super::{serves_together, summary};
+    use super::{json_string, serves_together, summary};
+
+    #[test]
+    fn errors_become_valid_json_strings() {
+        assert_eq!(json_string("plain"), r#""plain""#);
+        assert_eq!(json_string("say \"hi\"\\\n"), r#""say \"hi\"\\\u000a""#);
+    }
 
     #[test]
     fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {

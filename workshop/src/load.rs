@@ -210,7 +210,7 @@ static FIRST_SOURCE: AtomicUsize = AtomicUsize::new(0);
 pub(crate) fn fresh_sources(connections: usize) {
     let used = connections / PER_SOURCE + 1;
     let _ = FIRST_SOURCE.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |first| {
-        Some((first + used) % 200)
+        Some(1 + (first + used) % 200)
     });
 }
 

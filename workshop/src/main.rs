@@ -10,7 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use workshop::{bench, client, compare, load, report, stages};
 
-/// The course's workshop tool: a client for learners, every stage compared side by side, and a bounded load generator.
+/// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
