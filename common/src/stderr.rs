@@ -264,6 +264,7 @@ impl Queue {
 
 /// The writer thread: gathers a batch, writes it, and again.
 fn write_forever() {
+    widen_a_pipe();
     let queue = queue();
     let mut batch = Vec::new();
     let mut just_written = 0;
@@ -314,6 +315,18 @@ fn write_forever() {
         if batch.capacity() > 2 * (QUEUE_LIMIT + READ_SIZE) {
             batch.shrink_to(QUEUE_LIMIT + READ_SIZE);
         }
+    }
+}
+
+/// When stderr is a pipe, asks for a 1 MiB one: the default 64 KiB holds a
+/// few of the writer's batches at most, and each full pipe is a pause until
+/// the reader catches up. (Linux only; a refusal changes nothing.)
+fn widen_a_pipe() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: fcntl on our own stderr descriptor; F_SETPIPE_SZ fails
+    // harmlessly (EBADF, EPERM, ...) where it does not apply.
+    unsafe {
+        libc::fcntl(2, libc::F_SETPIPE_SZ, QUEUE_LIMIT as libc::c_int);
     }
 }
 
