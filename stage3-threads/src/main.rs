@@ -56,8 +56,10 @@ fn main() {
         // Go: go serviceConn(conn), with a thread instead of a goroutine.
         // `Builder::spawn` returns an error where `thread::spawn` panics: when
         // the system refuses one more thread (too many already), this one
-        // client is turned away and the server goes on. (Short of memory for
-        // a new thread's stack, a process can still die: the cost is real.)
+        // client is turned away and the server goes on. (The process can
+        // still die: on Linux each thread takes four memory mappings, and
+        // near 16,000 threads the next thread's signal stack cannot be
+        // mapped, which aborts the process. The cost is real.)
         let spawned = thread::Builder::new().spawn(move || serve_connection(socket, peer));
         if let Err(err) = spawned {
             log::warn!("{peer} turned away: no thread for it: {err}");
