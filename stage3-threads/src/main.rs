@@ -58,7 +58,7 @@ fn main() {
         // the system refuses one more thread (too many already), this one
         // client is turned away and the server goes on. (The process can
         // still die: on Linux each thread takes four memory mappings, and
-        // near 16,000 threads the next thread's signal stack cannot be
+        // near 16,400 threads the next thread's signal stack cannot be
         // mapped, which aborts the process. The cost is real.)
         let spawned = thread::Builder::new().spawn(move || serve_connection(socket, peer));
         if let Err(err) = spawned {
