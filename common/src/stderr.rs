@@ -20,7 +20,7 @@
 //! another's.
 //!
 //! When stderr is slow, the queue fills. Past [`QUEUE_LIMIT`] bytes (give or
-//! take a read in progress on each runtime thread), a task with client bytes
+//! take the last write or read), a task with client bytes
 //! to write waits (without blocking its thread) until the writer has caught
 //! up; meanwhile it does not read its socket, the kernel's
 //! buffers fill, and TCP makes the client wait: backpressure. Accepting,
@@ -38,7 +38,7 @@ use std::future::poll_fn;
 use std::io::{self, Write};
 use std::pin::Pin;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
 use bytes::BufMut;
@@ -83,8 +83,8 @@ pub async fn copy_to_stderr(socket: &TcpStream) -> io::Result<u64> {
     let mut copied = 0;
     loop {
         socket.readable().await?;
-        poll_fn(|cx| queue().poll_room(cx)).await;
-        match queue().read_from(socket) {
+        let room = poll_fn(|cx| queue().poll_room(cx)).await;
+        match queue().read_from(room, socket) {
             Ok(0) => return Ok(copied),
             Ok(n) => copied += n as u64,
             // Readiness can be stale: wait again.
@@ -101,11 +101,7 @@ impl AsyncWrite for Stderr {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         let queue = queue();
-        let mut state = queue.lock();
-        if state.pending.len() >= QUEUE_LIMIT {
-            state.wait_for_room(cx.waker());
-            return Poll::Pending;
-        }
+        let state = ready!(queue.poll_room(cx));
         queue.push(state, buf);
         Poll::Ready(Ok(buf.len()))
     }
@@ -240,19 +236,19 @@ impl Queue {
         }
     }
 
-    fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+    /// The queue, locked, once it has room; until then the task waits.
+    fn poll_room(&self, cx: &mut Context<'_>) -> Poll<MutexGuard<'_, State>> {
         let mut state = self.lock();
         if state.pending.len() < QUEUE_LIMIT {
-            return Poll::Ready(());
+            return Poll::Ready(state);
         }
         state.wait_for_room(cx.waker());
         Poll::Pending
     }
 
-    /// Reads what the socket holds straight into the queue, without waiting.
-    /// The read happens under the lock, so the bytes keep their place.
-    fn read_from(&self, socket: &TcpStream) -> io::Result<usize> {
-        let mut state = self.lock();
+    /// Reads what the socket holds straight into the queue, without waiting,
+    /// under the lock `poll_room` gave, so the bytes keep their place.
+    fn read_from(&self, mut state: MutexGuard<'_, State>, socket: &TcpStream) -> io::Result<usize> {
         let before = state.pending.len();
         // `limit`, or the read would fill all the spare room the queue's
         // buffer has, megabytes after a burst, while everyone waits for the lock.
