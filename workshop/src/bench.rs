@@ -138,8 +138,9 @@ struct Sample {
     value: Result<f64, String>,
     /// The run's other figures, as JSON fields.
     detail: String,
-    /// For the chart: the server's RSS in KiB before and while holding.
-    rss_kib: Option<(u64, u64)>,
+    /// For a hold: the server's memory and threads before, and at the peak
+    /// while holding (the chart and the threads in the table).
+    usage: Option<(Usage, Usage)>,
 }
 
 impl Sample {
@@ -400,7 +401,7 @@ async fn measure(
         scenario,
         value: Err(String::new()),
         detail: String::new(),
-        rss_kib: None,
+        usage: None,
     };
     let sink = match scenario {
         Scenario::Flood { sink, .. } => sink,
@@ -469,16 +470,14 @@ async fn hold(server: &Server, connections: usize, sample: &mut Sample) -> Resul
     let mut peak = before;
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        let now = Usage::of(pid).ok_or("the server exited")?;
-        peak.rss_kib = peak.rss_kib.max(now.rss_kib);
-        peak.threads = peak.threads.max(now.threads);
+        peak = peak.peak(Usage::of(pid).ok_or("the server exited")?);
     }
     let closed = held
         .iter()
         .filter(|stream| crate::already_closed(stream))
         .count();
     drop(held);
-    sample.rss_kib = Some((before.rss_kib, peak.rss_kib));
+    sample.usage = Some((before, peak));
     sample.detail = format!(
         r#""rss_kib_before":{},"rss_kib":{},"threads_before":{},"threads":{},"closed_by_the_server":{closed}"#,
         before.rss_kib, peak.rss_kib, before.threads, peak.threads
@@ -686,7 +685,7 @@ fn table(contenders: &[Contender], scenarios: &[Scenario], samples: &[Sample]) -
                 let threads: Vec<f64> = cell
                     .iter()
                     .filter(|s| s.value.is_ok())
-                    .filter_map(|s| thread_count(&s.detail))
+                    .filter_map(|s| s.usage.map(|(_, peak)| peak.threads as f64))
                     .collect();
                 if let Some((median, ..)) = summary(&threads) {
                     let _ = write!(text, ", {median:.0} threads");
@@ -716,12 +715,6 @@ fn table(contenders: &[Contender], scenarios: &[Scenario], samples: &[Sample]) -
     out
 }
 
-/// The `threads` field of a hold sample's details.
-fn thread_count(detail: &str) -> Option<f64> {
-    let rest = detail.split(r#""threads":"#).nth(1)?;
-    rest.split([',', '}']).next()?.parse().ok()
-}
-
 /// An SVG line chart: each server's RSS (median of the rounds) at 0 and at
 /// each number of held connections.
 fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) -> String {
@@ -737,13 +730,13 @@ fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) ->
     let mut lines = Vec::new();
     for contender in contenders {
         let mut points = Vec::new();
-        let rss = |connections: usize, pick: fn((u64, u64)) -> u64| {
+        let rss = |connections: usize, pick: fn((Usage, Usage)) -> Usage| {
             let values: Vec<f64> = samples
                 .iter()
                 .filter(|s| s.server == contender.name)
                 .filter(|s| s.scenario == Scenario::Hold { connections })
-                .filter_map(|s| s.rss_kib.map(pick))
-                .map(|kib| kib as f64 / 1024.0)
+                .filter_map(|s| s.usage.map(pick))
+                .map(|usage| usage.rss_kib as f64 / 1024.0)
                 .collect();
             summary(&values).map(|(median, ..)| median)
         };

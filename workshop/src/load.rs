@@ -470,11 +470,7 @@ impl UsageWatcher {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
                 let Some(now) = Usage::of(pid) else { return };
-                record.send_modify(|peak| {
-                    let old = peak.get_or_insert(now);
-                    old.rss_kib = old.rss_kib.max(now.rss_kib);
-                    old.threads = old.threads.max(now.threads);
-                });
+                record.send_modify(|peak| *peak = Some(peak.map_or(now, |peak| peak.peak(now))));
             }
         });
         UsageWatcher {

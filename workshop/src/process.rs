@@ -12,6 +12,14 @@ pub struct Usage {
 }
 
 impl Usage {
+    /// The larger memory and the larger thread count of two samples.
+    pub fn peak(self, other: Usage) -> Usage {
+        Usage {
+            rss_kib: self.rss_kib.max(other.rss_kib),
+            threads: self.threads.max(other.threads),
+        }
+    }
+
     /// Reads the usage of process `pid`, or `None` where `/proc` cannot tell.
     pub fn of(pid: u32) -> Option<Usage> {
         let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
