@@ -306,31 +306,12 @@ fn contenders(only: &[String]) -> Result<Vec<Contender>, String> {
     if only.is_empty() || only.iter().any(|want| want.starts_with("go")) {
         all.extend(go_seed()?);
     }
-    if only.is_empty() {
-        return Ok(all);
-    }
-    only.iter()
-        .map(|want| {
-            let found: Vec<&Contender> = all
-                .iter()
-                .filter(|c| c.name == *want || c.name.starts_with(want.as_str()))
-                .collect();
-            match found.as_slice() {
-                [one] => Ok((*one).clone()),
-                _ => match all.iter().find(|c| c.name == *want) {
-                    Some(exact) => Ok(exact.clone()),
-                    None if found.is_empty() => Err(format!(
-                        "no server is called {want:?}; there are {}",
-                        all.iter()
-                            .map(|c| c.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )),
-                    None => Err(format!("{want:?} names several servers; say which")),
-                },
-            }
-        })
-        .collect()
+    // By name or prefix, as `workshop compare --stages` takes them.
+    let names = stages::select(all.iter().map(|c| c.name.clone()).collect(), only)?;
+    Ok(names
+        .iter()
+        .filter_map(|name| all.iter().find(|c| c.name == *name).cloned())
+        .collect())
 }
 
 /// Stages 1 and 2 serve nobody or one client at a time: nothing to compare.
@@ -580,6 +561,7 @@ impl Server {
                 Sink::DevNull => Stdio::null(),
                 Sink::Pipe => Stdio::piped(),
             });
+        stages::die_with_this_process(&mut command);
         let mut child = command
             .spawn()
             .map_err(|err| format!("cannot start {}: {err}", contender.program.display()))?;

@@ -119,7 +119,7 @@ fn course_order(name: &str) -> (u32, String) {
     )
 }
 
-fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, String> {
+pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, String> {
     if available.is_empty() {
         return Err("found no stage binaries to run".to_string());
     }
@@ -247,7 +247,7 @@ impl RunningStage {
             // Only `common` logs, and all it says is `listening on`.
             Output::Discarded => command.env("RUST_LOG", "common=info"),
         };
-        die_with_this_process(&mut command);
+        die_with_this_process(command.as_std_mut());
         let mut child = command
             .spawn()
             .map_err(|err| format!("cannot start {}: {err}", stage.path.display()))?;
@@ -291,11 +291,12 @@ pub enum Output {
 
 /// Has the kernel end the child when this process ends, however it ends:
 /// `kill_on_drop` needs an orderly exit, and Ctrl-C or a kill is not one.
-fn die_with_this_process(command: &mut Command) {
+pub(crate) fn die_with_this_process(command: &mut std::process::Command) {
     #[cfg(target_os = "linux")]
     // SAFETY: between fork and exec only async-signal-safe calls are
     // allowed, and prctl is one.
     unsafe {
+        use std::os::unix::process::CommandExt;
         command.pre_exec(
             || match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
                 0 => Ok(()),
