@@ -316,12 +316,7 @@ fn contenders(only: &[String]) -> Result<Vec<Contender>, String> {
 
 /// Stages 1 and 2 serve nobody or one client at a time: nothing to compare.
 fn serves_together(stage: &str) -> bool {
-    let number: String = stage
-        .trim_start_matches("stage")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    number.parse::<u32>().is_ok_and(|n| n >= 3)
+    stages::stage_number(stage).is_some_and(|n| n >= 3)
 }
 
 /// Builds the Go seed's stage 3 and stage 4 (`go-seed/` in the workspace)

@@ -109,14 +109,16 @@ fn binaries_in(dir: &Path) -> Vec<String> {
 
 /// Sorts `stage10-x` after `stage9-y`: by the stage's number, then its name.
 fn course_order(name: &str) -> (u32, String) {
-    let number = name
-        .trim_start_matches("stage")
+    (stage_number(name).unwrap_or(u32::MAX), name.to_string())
+}
+
+/// The number of a stage in the course: 3 for `stage3-threads`.
+pub(crate) fn stage_number(name: &str) -> Option<u32> {
+    name.trim_start_matches("stage")
         .split(|c: char| !c.is_ascii_digit())
-        .next();
-    (
-        number.and_then(|n| n.parse().ok()).unwrap_or(u32::MAX),
-        name.to_string(),
-    )
+        .next()?
+        .parse()
+        .ok()
 }
 
 pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, String> {
