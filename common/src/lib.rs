@@ -1,27 +1,28 @@
 //! Plumbing every stage shares, kept here so that each stage's `main.rs` shows
-//! only its lesson: the command-line arguments, the logger, and binding the
-//! listener with a clear error. The accept loop, `tokio::spawn` and the read
-//! deadline never live here: they are what the stages teach.
+//! only its lesson: the command-line arguments (with `--addr` resolved as Go
+//! resolves it), the logger, turning an error into one line and exit status
+//! 1, and the stderr writer. The listen, the accept loop, the copy,
+//! `tokio::spawn` and the read deadline never live here: they are what the
+//! stages teach, written with tokio's own calls.
 
 pub mod stderr;
 
-pub use stderr::{copy_to_stderr, stderr};
+pub use stderr::stderr;
 
+use std::fmt::Display;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::process;
 
 use clap::error::ErrorKind;
-use socket2::{Domain, Protocol, Socket, Type};
-use tokio::net::TcpListener;
 
 /// The arguments every stage takes; a stage flattens them into its own parser,
 /// whose doc comment is the stage's `--help` text.
 #[derive(clap::Args, Debug)]
 pub struct ServerArgs {
     /// Where to listen: a host name or an IP address ([::1] for IPv6), and a port; port 0 picks a free one
-    #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9000")]
-    pub addr: String,
+    #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9000", value_parser = resolve)]
+    pub addr: SocketAddr,
 }
 
 /// Parses the command line. `--help` and `--version` print and exit 0; bad
@@ -70,85 +71,40 @@ pub fn init_logging() {
         .init();
 }
 
-/// How many connections the kernel may complete and keep for the server
-/// until it calls `accept`. tokio's and std's `TcpListener::bind` ask for 128;
-/// Go asks for the system's maximum, and so do we: in a burst of clients, a
-/// full queue drops handshakes, and each dropped one costs its client a
-/// second before it tries again. On Linux the maximum is
-/// `net.core.somaxconn` (4096 by default); elsewhere we ask for 4096 and the
-/// system lowers it to its own limit.
-fn listen_queue() -> i32 {
-    std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(4096)
+/// Go's `if err != nil { log.Fatal(err) }`, for what a server cannot start
+/// without: `or_exit` gives the value, or prints one line, `error: WHAT:
+/// ERR`, and exits with status 1.
+pub trait OrExit<T> {
+    fn or_exit(self, what: impl Display) -> T;
 }
 
-/// Binds a listener to `addr` (`HOST:PORT`) and logs `listening on ADDR` with
-/// the address it really got, so port 0 shows the port the system picked.
-/// On failure it prints one line naming the address and the reason, and exits
-/// with status 1: Go's `if err != nil { log.Fatal(err) }`.
-pub async fn listen_or_exit(addr: &str) -> TcpListener {
-    let listener = async {
-        let (host, port) = split_host_port(addr)?;
-        let resolved = tokio::net::lookup_host((host, port))
-            .await
-            .map_err(|err| err.to_string())?;
-        let listener = bind(preferred(resolved)?)?;
-        listener
-            .set_nonblocking(true)
-            .map_err(|err| err.to_string())?;
-        TcpListener::from_std(listener).map_err(|err| err.to_string())
-    };
-    or_exit(addr, listener.await)
+impl<T, E: Display> OrExit<T> for Result<T, E> {
+    fn or_exit(self, what: impl Display) -> T {
+        self.unwrap_or_else(|err| {
+            // Straight to stderr, not through the log: this is the server
+            // failing to start, as clap's messages for bad arguments are.
+            eprintln!("error: {what}: {err}");
+            process::exit(1)
+        })
+    }
 }
 
-/// [`listen_or_exit`] for a server without tokio, with threads.
-pub fn listen_blocking_or_exit(addr: &str) -> std::net::TcpListener {
-    let listener = split_host_port(addr).and_then(|(host, port)| {
-        let resolved = (host, port)
-            .to_socket_addrs()
-            .map_err(|err| err.to_string())?;
-        bind(preferred(resolved)?)
-    });
-    or_exit(addr, listener)
-}
-
-fn or_exit<T>(addr: &str, result: Result<T, String>) -> T {
-    result.unwrap_or_else(|reason| {
-        eprintln!("error: cannot listen on {addr}: {reason}");
-        process::exit(1)
-    })
-}
-
-/// `localhost` may resolve to ::1 before 127.0.0.1. Like Go's net.Listen we
-/// listen on the first IPv4 address if there is one, and on that one only:
-/// a port in use on 127.0.0.1 is an error, not a reason to try ::1.
-fn preferred(resolved: impl Iterator<Item = SocketAddr>) -> Result<SocketAddr, String> {
-    let resolved: Vec<SocketAddr> = resolved.collect();
-    let addr = resolved
-        .iter()
-        .find(|addr| addr.is_ipv4())
-        .or(resolved.first());
-    addr.copied()
-        .ok_or_else(|| "the host name resolved to no address".to_string())
-}
-
-/// Binds and listens as `TcpListener::bind` does, with Go's listen queue.
-fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, String> {
-    let listen = || -> io::Result<std::net::TcpListener> {
-        let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
-        // Restarting the server must not wait for the old connections'
-        // TIME_WAIT to pass: tokio and Go set this too.
-        #[cfg(unix)]
-        socket.set_reuse_address(true)?;
-        socket.bind(&addr.into())?;
-        socket.listen(listen_queue())?;
-        let listener: std::net::TcpListener = socket.into();
-        log::info!("listening on {}", listener.local_addr()?);
-        Ok(listener)
-    };
-    listen().map_err(|err| err.to_string())
+/// Turns `HOST:PORT` into the address to listen on, the way Go's
+/// `net.Listen` does: `localhost` may resolve to ::1 before 127.0.0.1, and Go
+/// takes the first IPv4 address if there is one, and that one only (a port in
+/// use on 127.0.0.1 is an error, not a reason to try ::1). `TcpListener::bind`
+/// given the host name would try each address in turn instead.
+pub fn resolve(addr: &str) -> Result<SocketAddr, String> {
+    let (host, port) = split_host_port(addr)?;
+    let resolved: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|err| format!("cannot resolve '{host}': {err}"))?
+        .collect();
+    let preferred = resolved.iter().find(|addr| addr.is_ipv4());
+    preferred
+        .or(resolved.first())
+        .copied()
+        .ok_or_else(|| format!("'{host}' resolved to no address"))
 }
 
 /// A connection limit that leaves room below the process's limit on open
@@ -185,24 +141,26 @@ fn open_file_limit() -> Option<u64> {
 /// Splits `HOST:PORT`, `[IPv6]:PORT` included, with a message a learner can act on.
 fn split_host_port(addr: &str) -> Result<(&str, u16), String> {
     let usage = "expected HOST:PORT, such as localhost:9000, 127.0.0.1:0 or [::1]:9000";
-    let (host, port) = addr.rsplit_once(':').ok_or(usage)?;
-    let port = port
-        .parse()
-        .map_err(|_| format!("'{port}' is not a port number (0 to 65535)"))?;
-    let host = match host.strip_prefix('[') {
-        Some(bracketed) => bracketed.strip_suffix(']').ok_or(usage)?,
-        None if host.contains(':') => return Err(format!("{usage} (IPv6 needs brackets)")),
-        None => host,
+    let (host, port) = match addr.strip_prefix('[') {
+        // `[::1]:9000`: the port comes after the closing bracket.
+        Some(bracketed) => bracketed.split_once("]:").ok_or(usage)?,
+        None => addr.rsplit_once(':').ok_or(usage)?,
     };
+    if host.contains(':') && !addr.starts_with('[') {
+        return Err(format!("{usage} (IPv6 needs brackets)"));
+    }
     if host.is_empty() {
         return Err(usage.to_string());
     }
+    let port = port
+        .parse()
+        .map_err(|_| format!("'{port}' is not a port number (0 to 65535)"))?;
     Ok((host, port))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::split_host_port;
+    use super::{resolve, split_host_port};
 
     #[test]
     fn host_and_port_are_split_at_the_last_colon() {
@@ -213,7 +171,14 @@ mod tests {
 
     #[test]
     fn malformed_addresses_are_refused_with_a_reason() {
-        for bad in ["localhost", ":9000", "[::1:9000", "::1:9000", "[]:9000"] {
+        for bad in [
+            "localhost",
+            ":9000",
+            "[::1:9000",
+            "::1:9000",
+            "[]:9000",
+            "[::1]",
+        ] {
             let reason = split_host_port(bad).expect_err(bad);
             assert!(reason.starts_with("expected HOST:PORT"), "{bad}: {reason}");
         }
@@ -221,5 +186,14 @@ mod tests {
             split_host_port("localhost:99999"),
             Err("'99999' is not a port number (0 to 65535)".to_string())
         );
+    }
+
+    #[test]
+    fn localhost_resolves_to_ipv4_first_like_go() {
+        let addr = resolve("localhost:9000").unwrap();
+        let has_ipv4 = std::net::ToSocketAddrs::to_socket_addrs("localhost:0")
+            .is_ok_and(|mut addrs| addrs.any(|addr| addr.is_ipv4()));
+        assert_eq!(addr.is_ipv4(), has_ipv4, "{addr}");
+        assert_eq!(addr.port(), 9000);
     }
 }

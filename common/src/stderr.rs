@@ -1,16 +1,18 @@
-//! The stderr every stage writes its clients' bytes and its log lines to.
+//! The stderr every stage writes its clients' bytes and its log lines to:
+//! `common::stderr()` stands exactly where `tokio::io::stderr()` would.
 //!
 //! Go's `os.Stderr.Write` blocks the goroutine, and Go's scheduler moves the
 //! other goroutines to other threads. tokio has no such thing, so neither of
-//! the obvious ports is good enough:
+//! the obvious ports is good enough (`stage4-tokio-stderr` is stage 4 written
+//! with them, and its tests and `workshop bench` show what it costs):
 //!
 //! - `tokio::io::stderr()` sends every write to tokio's blocking threads: one
-//!   hand-over per write. Stage 4's 128-byte writes crawl (about 14 MB/s with
-//!   16 clients on a 2-core machine) and, under a crowd, the blocking pool
-//!   grows to hundreds of threads.
-//! - `std::io::stderr()` from a task blocks that runtime thread while stderr is
-//!   slow (a paused terminal, a pipe nobody reads): with a few such threads
-//!   blocked, the server stops accepting and stops closing idle clients.
+//!   hand-over per write. Stage 4's 128-byte writes crawl, and while stderr
+//!   is stuck every client with bytes to write holds one of those threads.
+//! - `std::io::stderr()` (where env_logger writes by default) from a task
+//!   blocks that runtime thread while stderr is slow (a paused terminal, a
+//!   pipe nobody reads): with the runtime's few threads blocked, the server
+//!   stops accepting and stops closing idle clients.
 //!
 //! So writing is one thread's job. Every write appends its bytes to one queue
 //! in memory and returns; a dedicated thread takes all that is queued and
@@ -20,13 +22,13 @@
 //! another's.
 //!
 //! When stderr is slow, the queue fills. Past [`QUEUE_LIMIT`] bytes (give or
-//! take the last write or read), a task with client bytes
-//! to write waits (without blocking its thread) until the writer has caught
-//! up; meanwhile it does not read its socket, the kernel's
-//! buffers fill, and TCP makes the client wait: backpressure. Accepting,
-//! logging and read deadlines go on. Log lines are never made to wait: if
-//! stderr stays stuck until [`LOG_LIMIT`] bytes are queued, further log lines
-//! are dropped, and a line says how many once stderr moves again.
+//! take the last write), a task with client bytes to write waits (without
+//! blocking its thread) until the writer has caught up; meanwhile it does not
+//! read its socket, the kernel's buffers fill, and TCP makes the client wait:
+//! backpressure. Accepting, logging and read deadlines go on. Log lines are
+//! never made to wait: if stderr stays stuck until [`LOG_LIMIT`] bytes are
+//! queued, further log lines are dropped, and a line says how many once
+//! stderr moves again.
 //!
 //! Bytes queued before the process exits (`std::process::exit` or the end of
 //! `main`) are written first, for at most [`EXIT_WAIT`]: a stderr that nobody
@@ -34,16 +36,13 @@
 //! not handle (Ctrl-C in stages 1 to 4) loses what is still queued: at most a
 //! millisecond's worth, unless stderr was slow.
 
-use std::future::poll_fn;
 use std::io::{self, Write};
 use std::pin::Pin;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
-use bytes::BufMut;
 use tokio::io::AsyncWrite;
-use tokio::net::TcpStream;
 
 /// How many queued bytes make a writer of client bytes wait.
 pub const QUEUE_LIMIT: usize = 1024 * 1024;
@@ -56,9 +55,6 @@ pub const EXIT_WAIT: Duration = Duration::from_secs(2);
 /// thread for each would cost as much as Go's `write` for each.
 const BATCH: usize = 64 * 1024;
 const GATHER_TIME: Duration = Duration::from_millis(1);
-/// The most [`copy_to_stderr`] reads at once. Large reads matter most for
-/// throughput: each read is a system call, whatever its size.
-const READ_SIZE: usize = 256 * 1024;
 
 /// A handle on the process's stderr queue; cheap to make, use one per task.
 ///
@@ -73,37 +69,13 @@ pub fn stderr() -> Stderr {
     Stderr
 }
 
-/// Copies everything `socket` sends to stderr until the client closes the
-/// connection, and returns the number of bytes: Go's `io.Copy(os.Stderr, conn)`.
-///
-/// Unlike `tokio::io::copy`, it keeps no buffer while it waits for the client:
-/// it reads straight into the stderr queue once the socket is readable. An
-/// idle connection then costs its socket and this small future only.
-pub async fn copy_to_stderr(socket: &TcpStream) -> io::Result<u64> {
-    let mut copied = 0;
-    loop {
-        socket.readable().await?;
-        let room = poll_fn(|cx| queue().poll_room(cx)).await;
-        match queue().read_from(room, socket) {
-            Ok(0) => return Ok(copied),
-            Ok(n) => copied += n as u64,
-            // Readiness can be stale: wait again.
-            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(err) => return Err(err),
-        }
-    }
-}
-
 impl AsyncWrite for Stderr {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let queue = queue();
-        let state = ready!(queue.poll_room(cx));
-        queue.push(state, buf);
-        Poll::Ready(Ok(buf.len()))
+        queue().poll_write(cx, buf)
     }
 
     /// Queued bytes are in order with everything written after them, log
@@ -119,15 +91,7 @@ impl AsyncWrite for Stderr {
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let queue = queue();
-        let mut state = queue.lock();
-        while state.pending.len() >= QUEUE_LIMIT {
-            state = queue
-                .room
-                .wait(state)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
-        queue.push(state, buf);
+        queue().write_blocking(buf);
         Ok(buf.len())
     }
 
@@ -141,13 +105,7 @@ pub(crate) struct LogTarget;
 
 impl Write for LogTarget {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let queue = queue();
-        let mut state = queue.lock();
-        if state.pending.len() >= LOG_LIMIT {
-            state.dropped_log_lines += 1;
-        } else {
-            queue.push(state, buf);
-        }
+        queue().write_log(buf);
         Ok(buf.len())
     }
 
@@ -156,6 +114,22 @@ impl Write for LogTarget {
     }
 }
 
+/// The process's queue: it starts, with its writer thread, at the first write.
+fn queue() -> &'static Queue {
+    static QUEUE: OnceLock<&'static Queue> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        widen_a_pipe();
+        #[cfg(unix)]
+        // SAFETY: `write_queued_at_exit` is an `extern "C"` function that
+        // never unwinds; registering it has no other effect.
+        unsafe {
+            libc::atexit(write_queued_at_exit);
+        }
+        Queue::start(io::stderr())
+    })
+}
+
+/// Bytes on their way to one output, and the thread that writes them there.
 struct Queue {
     state: Mutex<State>,
     /// The writer thread waits here for bytes.
@@ -181,38 +155,24 @@ struct State {
     dropped_log_lines: u64,
 }
 
-impl State {
-    fn wait_for_room(&mut self, waker: &Waker) {
-        if !self.waiting.iter().any(|waiting| waiting.will_wake(waker)) {
-            self.waiting.push(waker.clone());
-        }
-    }
-}
-
-/// The queue, and its writer thread, start with the first write.
-fn queue() -> &'static Queue {
-    static QUEUE: OnceLock<Queue> = OnceLock::new();
-    QUEUE.get_or_init(|| {
-        std::thread::Builder::new()
-            .name("stderr writer".to_string())
-            .spawn(write_forever)
-            .expect("a process that starts has room for one more thread");
-        #[cfg(unix)]
-        // SAFETY: `write_queued_at_exit` is an `extern "C"` function that
-        // never unwinds; registering it has no other effect.
-        unsafe {
-            libc::atexit(write_queued_at_exit);
-        }
-        Queue {
+impl Queue {
+    /// A queue that writes to `output` from a thread of its own. It lives as
+    /// long as the process: the process's one queue is made once, and tests
+    /// make a few.
+    fn start(output: impl Write + Send + 'static) -> &'static Queue {
+        let queue: &'static Queue = Box::leak(Box::new(Queue {
             state: Mutex::default(),
             work: Condvar::new(),
             room: Condvar::new(),
             progress: Condvar::new(),
-        }
-    })
-}
+        }));
+        std::thread::Builder::new()
+            .name("stderr writer".to_string())
+            .spawn(move || queue.write_forever(output))
+            .expect("a process that starts has room for one more thread");
+        queue
+    }
 
-impl Queue {
     /// A panic elsewhere while holding the lock leaves the bytes usable.
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state
@@ -220,17 +180,44 @@ impl Queue {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// A task's write: queued at once, or, while the queue is full, the task
+    /// is woken when there is room.
+    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        let state = ready!(self.poll_room(cx));
+        self.push(state, buf);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// A thread's write: blocks the thread while the queue is full.
+    fn write_blocking(&self, buf: &[u8]) {
+        let mut state = self.lock();
+        while state.pending.len() >= QUEUE_LIMIT {
+            state = self
+                .room
+                .wait(state)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        self.push(state, buf);
+    }
+
+    /// A log line: queued at once, or dropped and counted past [`LOG_LIMIT`].
+    fn write_log(&self, buf: &[u8]) {
+        let mut state = self.lock();
+        if state.pending.len() >= LOG_LIMIT {
+            state.dropped_log_lines += 1;
+        } else {
+            self.push(state, buf);
+        }
+    }
+
     fn push(&self, mut state: MutexGuard<'_, State>, buf: &[u8]) {
         let before = state.pending.len();
         state.pending.extend_from_slice(buf);
-        self.pushed(&mut state, before);
-    }
-
-    /// Wakes the writer thread when the queue was empty (it starts to gather
-    /// a batch) or has just grown into a batch (it need not gather more).
-    fn pushed(&self, state: &mut State, before: usize) {
+        state.queued += buf.len() as u64;
+        // Wake the writer thread when the queue was empty (it starts to
+        // gather a batch) or has just grown into a batch (it need not gather
+        // more).
         let now = state.pending.len();
-        state.queued += (now - before) as u64;
         if !state.writing && (before == 0 || (before < BATCH && now >= BATCH)) {
             self.work.notify_one();
         }
@@ -242,74 +229,84 @@ impl Queue {
         if state.pending.len() < QUEUE_LIMIT {
             return Poll::Ready(state);
         }
-        state.wait_for_room(cx.waker());
+        if !state.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            state.waiting.push(cx.waker().clone());
+        }
         Poll::Pending
     }
 
-    /// Reads what the socket holds straight into the queue, without waiting,
-    /// under the lock `poll_room` gave, so the bytes keep their place.
-    fn read_from(&self, mut state: MutexGuard<'_, State>, socket: &TcpStream) -> io::Result<usize> {
-        let before = state.pending.len();
-        // `limit`, or the read would fill all the spare room the queue's
-        // buffer has, megabytes after a burst, while everyone waits for the lock.
-        let n = socket.try_read_buf(&mut (&mut state.pending).limit(READ_SIZE))?;
-        self.pushed(&mut state, before);
-        Ok(n)
-    }
-}
-
-/// The writer thread: gathers a batch, writes it, and again.
-fn write_forever() {
-    widen_a_pipe();
-    let queue = queue();
-    let mut batch = Vec::new();
-    let mut just_written = 0;
-    loop {
-        let waiting = {
-            let mut state = queue.lock();
-            state.written += just_written;
-            state.writing = false;
-            queue.progress.notify_all();
-            while state.pending.is_empty() {
-                state = queue
-                    .work
-                    .wait(state)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-            }
-            // Let a small amount gather company for a moment.
-            let gathering = Instant::now();
-            while state.pending.len() < BATCH {
-                let Some(left) = GATHER_TIME.checked_sub(gathering.elapsed()) else {
-                    break;
-                };
-                state = match queue.work.wait_timeout(state, left) {
-                    Ok((state, _)) => state,
-                    Err(poisoned) => poisoned.into_inner().0,
-                };
-            }
-            state.writing = true;
-            std::mem::swap(&mut batch, &mut state.pending);
-            just_written = batch.len() as u64;
-            let dropped = std::mem::take(&mut state.dropped_log_lines);
-            if dropped > 0 {
-                let note = format!("[{dropped} log lines were dropped: stderr did not keep up]\n");
-                batch.extend_from_slice(note.as_bytes());
-            }
-            queue.room.notify_all();
-            std::mem::take(&mut state.waiting)
-        };
-        // Woken without the lock held, in case a woken task's code logs.
-        for waker in waiting {
-            waker.wake();
+    /// Waits until the writer has written what was queued before this call
+    /// (clients still sending meanwhile do not make it wait longer), for at
+    /// most `within`. Whether it was all written.
+    fn drain(&self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        let mut state = self.lock();
+        let queued = state.queued;
+        while state.written < queued {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            state = match self.progress.wait_timeout(state, left) {
+                Ok((state, _)) => state,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
         }
-        // A failed write (stderr closed) drops the bytes and the server goes
-        // on: the clients are not to blame. (Go's seed ignores the error too.)
-        let _ = io::stderr().write_all(&batch);
-        batch.clear();
-        // A burst may have grown the buffer far past what is usual: give the
-        // memory back rather than keep it for the life of the process.
-        if batch.capacity() > 2 * (QUEUE_LIMIT + READ_SIZE) {
-            batch.shrink_to(QUEUE_LIMIT + READ_SIZE);
+        true
+    }
+
+    /// The writer thread: gathers a batch, writes it, and again.
+    fn write_forever(&self, mut output: impl Write) {
+        let mut batch = Vec::new();
+        let mut just_written = 0;
+        loop {
+            let waiting = {
+                let mut state = self.lock();
+                state.written += just_written;
+                state.writing = false;
+                self.progress.notify_all();
+                while state.pending.is_empty() {
+                    state = self
+                        .work
+                        .wait(state)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                }
+                // Let a small amount gather company for a moment.
+                let gathering = Instant::now();
+                while state.pending.len() < BATCH {
+                    let Some(left) = GATHER_TIME.checked_sub(gathering.elapsed()) else {
+                        break;
+                    };
+                    state = match self.work.wait_timeout(state, left) {
+                        Ok((state, _)) => state,
+                        Err(poisoned) => poisoned.into_inner().0,
+                    };
+                }
+                state.writing = true;
+                std::mem::swap(&mut batch, &mut state.pending);
+                just_written = batch.len() as u64;
+                let dropped = std::mem::take(&mut state.dropped_log_lines);
+                if dropped > 0 {
+                    let note =
+                        format!("[{dropped} log lines were dropped: stderr did not keep up]\n");
+                    batch.extend_from_slice(note.as_bytes());
+                }
+                self.room.notify_all();
+                std::mem::take(&mut state.waiting)
+            };
+            // Woken without the lock held, in case a woken task's code logs.
+            for waker in waiting {
+                waker.wake();
+            }
+            // A failed write (stderr closed) drops the bytes and the server
+            // goes on: the clients are not to blame. (Go's seed ignores the
+            // error too.)
+            let _ = output.write_all(&batch);
+            batch.clear();
+            // A burst may have grown the buffer far past what is usual: give
+            // the memory back rather than keep it for the life of the process.
+            if batch.capacity() > 4 * QUEUE_LIMIT {
+                batch.shrink_to(2 * QUEUE_LIMIT);
+            }
         }
     }
 }
@@ -327,21 +324,220 @@ fn widen_a_pipe() {
 }
 
 /// Runs at `exit`: waits, for at most [`EXIT_WAIT`], until the writer thread
-/// has written what was queued before (clients still sending meanwhile do
-/// not make it wait longer).
+/// has written what was queued before.
 #[cfg(unix)]
 extern "C" fn write_queued_at_exit() {
-    let queue = queue();
-    let deadline = Instant::now() + EXIT_WAIT;
-    let mut state = queue.lock();
-    let queued = state.queued;
-    while state.written < queued {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            return;
-        };
-        state = match queue.progress.wait_timeout(state, left) {
-            Ok((state, _)) => state,
-            Err(poisoned) => poisoned.into_inner().0,
-        };
+    queue().drain(EXIT_WAIT);
+}
+
+#[cfg(test)]
+mod tests {
+    //! Each test drives a queue of its own, whose output is a [`Gate`]: a
+    //! stderr the test opens and closes, as a terminal paused with Ctrl-S.
+
+    use std::sync::mpsc;
+    use std::sync::{Arc, Condvar, Mutex};
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::time::{Duration, Instant};
+
+    use super::{LOG_LIMIT, QUEUE_LIMIT, Queue};
+
+    /// The most any wait in these tests lasts before it fails.
+    const PATIENCE: Duration = Duration::from_secs(10);
+
+    /// An output that takes bytes only while open; a write to it while it is
+    /// closed waits, as a write to a full pipe does.
+    #[derive(Clone, Default)]
+    struct Gate(Arc<(Mutex<Taken>, Condvar)>);
+
+    #[derive(Default)]
+    struct Taken {
+        open: bool,
+        bytes: Vec<u8>,
+    }
+
+    impl Gate {
+        fn open() -> Gate {
+            let gate = Gate::default();
+            gate.set_open(true);
+            gate
+        }
+
+        fn set_open(&self, open: bool) {
+            self.0.0.lock().unwrap().open = open;
+            self.0.1.notify_all();
+        }
+
+        /// Waits until the output holds `len` bytes, and returns them.
+        fn wait_for_len(&self, len: usize) -> Vec<u8> {
+            let (taken, changed) = &*self.0;
+            let (taken, timeout) = changed
+                .wait_timeout_while(taken.lock().unwrap(), PATIENCE, |taken| {
+                    taken.bytes.len() < len
+                })
+                .unwrap();
+            assert!(
+                !timeout.timed_out(),
+                "waited for {len} bytes of output, got {}",
+                taken.bytes.len()
+            );
+            taken.bytes.clone()
+        }
+    }
+
+    impl std::io::Write for Gate {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let (taken, changed) = &*self.0;
+            let mut taken = changed
+                .wait_while(taken.lock().unwrap(), |taken| !taken.open)
+                .unwrap();
+            taken.bytes.extend_from_slice(buf);
+            changed.notify_all();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A task's waker that tells the test when it is woken.
+    struct Woken(Mutex<mpsc::Sender<()>>);
+
+    impl Wake for Woken {
+        fn wake(self: Arc<Self>) {
+            let _ = self.0.lock().unwrap().send(());
+        }
+    }
+
+    fn waker() -> (Waker, mpsc::Receiver<()>) {
+        let (sender, receiver) = mpsc::channel();
+        (Waker::from(Arc::new(Woken(Mutex::new(sender)))), receiver)
+    }
+
+    /// Waits until `done` says so, for at most [`PATIENCE`].
+    fn wait_until(done: impl Fn() -> bool) {
+        let started = Instant::now();
+        while !done() {
+            assert!(started.elapsed() < PATIENCE, "waited {PATIENCE:?} in vain");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn log_lines_and_client_bytes_leave_in_the_order_they_were_written() {
+        let output = Gate::open();
+        let queue = Queue::start(output.clone());
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut expected = Vec::new();
+        for i in 0..100 {
+            let bytes = format!("client {i} says hello\n");
+            let line = format!("[INFO] client {i} finished\n");
+            assert!(queue.poll_write(&mut cx, bytes.as_bytes()).is_ready());
+            queue.write_log(line.as_bytes());
+            expected.extend_from_slice(bytes.as_bytes());
+            expected.extend_from_slice(line.as_bytes());
+        }
+        assert_eq!(output.wait_for_len(expected.len()), expected);
+    }
+
+    #[test]
+    fn a_full_queue_makes_a_writer_wait_and_loses_nothing() {
+        let output = Gate::default();
+        let queue = Queue::start(output.clone());
+        let (waker, woken) = waker();
+        let mut cx = Context::from_waker(&waker);
+
+        // Every piece different, so that a lost or repeated one shows.
+        let piece = |i: usize| format!("{i:08}").repeat(8 * 1024).into_bytes();
+        let mut sent = Vec::new();
+        let waiting_at = (0..)
+            .find(|&i| {
+                assert!(sent.len() < 4 * QUEUE_LIMIT, "the queue never filled up");
+                let piece = piece(i);
+                match queue.poll_write(&mut cx, &piece) {
+                    Poll::Ready(written) => {
+                        assert_eq!(written.unwrap(), piece.len());
+                        sent.extend_from_slice(&piece);
+                        false
+                    }
+                    Poll::Pending => true,
+                }
+            })
+            .unwrap();
+        assert!(sent.len() >= QUEUE_LIMIT, "waited at {} bytes", sent.len());
+        assert!(woken.try_recv().is_err(), "woken while stderr was stuck");
+
+        // Stderr moves again: the waiting writer is woken, its write is taken,
+        // and every byte comes out once, in order.
+        output.set_open(true);
+        woken
+            .recv_timeout(PATIENCE)
+            .expect("the waiting writer was never woken");
+        let last = piece(waiting_at);
+        assert!(queue.poll_write(&mut cx, &last).is_ready());
+        sent.extend_from_slice(&last);
+        assert!(output.wait_for_len(sent.len()) == sent);
+    }
+
+    #[test]
+    fn a_thread_writing_to_a_full_queue_blocks_until_there_is_room() {
+        let output = Gate::default();
+        let queue = Queue::start(output.clone());
+        let writer = std::thread::spawn(move || {
+            for _ in 0..4 {
+                queue.write_blocking(&vec![b'x'; QUEUE_LIMIT]);
+            }
+        });
+        // The writer thread holds the first mebibyte, stuck, and the queue
+        // another: the thread's next write cannot go in.
+        wait_until(|| {
+            let state = queue.lock();
+            state.writing && state.pending.len() >= QUEUE_LIMIT
+        });
+        assert!(!writer.is_finished(), "a full queue did not block");
+        output.set_open(true);
+        writer.join().unwrap();
+        assert_eq!(output.wait_for_len(4 * QUEUE_LIMIT).len(), 4 * QUEUE_LIMIT);
+    }
+
+    #[test]
+    fn log_lines_past_the_limit_are_dropped_and_counted_once_stderr_moves() {
+        let output = Gate::default();
+        let queue = Queue::start(output.clone());
+        let line = |i: usize| format!("[INFO] line {i:06}{}\n", " ".repeat(1000));
+        // Once the writer thread is stuck on its first batch, the queue only
+        // grows, and what it keeps is known.
+        let mut kept = line(0).into_bytes();
+        queue.write_log(&kept);
+        wait_until(|| queue.lock().writing);
+        let mut i = 1;
+        while queue.lock().dropped_log_lines < 3 {
+            assert!(kept.len() <= 2 * LOG_LIMIT, "no log line was ever dropped");
+            if queue.lock().pending.len() < LOG_LIMIT {
+                kept.extend_from_slice(line(i).as_bytes());
+            }
+            queue.write_log(line(i).as_bytes());
+            i += 1;
+        }
+        output.set_open(true);
+        let note = b"[3 log lines were dropped: stderr did not keep up]\n";
+        let written = output.wait_for_len(kept.len() + note.len());
+        assert_eq!(&written[..kept.len()], kept.as_slice());
+        assert_eq!(&written[kept.len()..], note);
+    }
+
+    #[test]
+    fn at_exit_what_was_queued_is_written_but_a_stuck_stderr_is_not_waited_for() {
+        let output = Gate::default();
+        let queue = Queue::start(output.clone());
+        queue.write_blocking(b"the last words\n");
+        assert!(
+            !queue.drain(Duration::from_millis(100)),
+            "drained into a stuck stderr"
+        );
+        output.set_open(true);
+        assert!(queue.drain(PATIENCE), "not drained once stderr moved");
+        assert_eq!(output.wait_for_len(15), b"the last words\n");
     }
 }

@@ -14,6 +14,8 @@
 //! program.
 
 use clap::Parser;
+use common::OrExit;
+use tokio::net::TcpListener;
 
 /// Stage 1: bind a listener, then accept connections in a loop (and close each one).
 ///
@@ -30,8 +32,16 @@ async fn main() {
     let cli: Cli = common::parse_args();
     common::init_logging();
 
-    // Go: l, err := net.Listen("tcp", "localhost:9000")
-    let listener = common::listen_or_exit(&cli.server.addr).await;
+    // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
+    // (`--addr` arrives as an IP address: `common` resolved the host name
+    // as Go does, IPv4 first.)
+    let addr = cli.server.addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .or_exit(format!("cannot listen on {addr}"));
+    // The address we got: with port 0, the one the system picked.
+    let addr = listener.local_addr().or_exit("cannot listen");
+    log::info!("listening on {addr}");
 
     // The accept loop. Go: for { conn, err := l.Accept() ... }
     loop {

@@ -11,12 +11,15 @@
 //! connects (the kernel completes its handshake and keeps its bytes), but
 //! nothing it types appears until you quit the first client with Ctrl-C.
 //!
-//! What changed since stage 1: the accepted socket is served instead of dropped.
+//! What changed since stage 1: the accepted socket is served instead of
+//! dropped: `io::copy`, Go's `io.Copy`, copies it to stderr.
 
 use std::net::SocketAddr;
 
 use clap::Parser;
-use tokio::net::TcpStream;
+use common::OrExit;
+use tokio::io;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Stage 2: serve each client inside the accept loop, so clients are served one at a time.
 ///
@@ -33,8 +36,16 @@ async fn main() {
     let cli: Cli = common::parse_args();
     common::init_logging();
 
-    // Go: l, err := net.Listen("tcp", "localhost:9000")
-    let listener = common::listen_or_exit(&cli.server.addr).await;
+    // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
+    // (`--addr` arrives as an IP address: `common` resolved the host name
+    // as Go does, IPv4 first.)
+    let addr = cli.server.addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .or_exit(format!("cannot listen on {addr}"));
+    // The address we got: with port 0, the one the system picked.
+    let addr = listener.local_addr().or_exit("cannot listen");
+    log::info!("listening on {addr}");
 
     // The accept loop. Go: for { conn, err := l.Accept() ... }
     loop {
@@ -55,10 +66,14 @@ async fn main() {
 }
 
 /// Copies everything the client sends to stderr, then logs how it ended.
-async fn serve_connection(socket: TcpStream, peer: SocketAddr) {
-    // Go: n, err := io.Copy(os.Stderr, conn). Why not tokio's own
-    // `io::copy` and `stderr()`: see common/src/stderr.rs.
-    match common::copy_to_stderr(&socket).await {
+async fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
+    // Go: n, err := io.Copy(os.Stderr, conn)
+    // `common::stderr()` stands where `tokio::io::stderr()` would. tokio's
+    // hands every write to a thread of its blocking pool, and while stderr
+    // is stuck (a terminal paused with Ctrl-S) each client with bytes to
+    // write holds one of those threads; this one queues the bytes for a
+    // single writer thread. `stage4-tokio-stderr` shows the difference.
+    match io::copy(&mut socket, &mut common::stderr()).await {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
         // Go: log.Printf("Connection finished. Error %v", err). Go's io.Copy

@@ -4,10 +4,15 @@
 //! counterpart of Go's `go serviceConn(conn)`. The accept loop hands each
 //! connection to a task of its own and goes straight back to `accept`, so
 //! clients are served together. A task costs what it holds across an
-//! `.await` (here the socket and a few words: `copy_to_stderr` keeps no
-//! buffer while it waits for the client), not a thread's
-//! megabytes of stack: the runtime runs thousands on a few threads, switching
-//! whenever one waits.
+//! `.await`, not a thread's megabytes of stack: here the socket and the
+//! 8 KiB buffer `io::copy` keeps for as long as the copy lasts, idle or not.
+//! The runtime runs thousands of tasks on a few threads, switching whenever
+//! one waits.
+//!
+//! Three lessons improve this stage, each a crate to diff against it:
+//! `stage3-lean-copy` holds no buffer while a client is idle,
+//! `stage3-listen-queue` keeps a burst of clients from overflowing the
+//! listen queue, and `stage3-threads` shows what a thread per client costs.
 //!
 //! Run it: `cargo run -p stage3-concurrent`
 //!
@@ -20,7 +25,9 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
-use tokio::net::TcpStream;
+use common::OrExit;
+use tokio::io;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Stage 3: serve each client in a task of its own, so clients are served together.
 ///
@@ -37,8 +44,16 @@ async fn main() {
     let cli: Cli = common::parse_args();
     common::init_logging();
 
-    // Go: l, err := net.Listen("tcp", "localhost:9000")
-    let listener = common::listen_or_exit(&cli.server.addr).await;
+    // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
+    // (`--addr` arrives as an IP address: `common` resolved the host name
+    // as Go does, IPv4 first.)
+    let addr = cli.server.addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .or_exit(format!("cannot listen on {addr}"));
+    // The address we got: with port 0, the one the system picked.
+    let addr = listener.local_addr().or_exit("cannot listen");
+    log::info!("listening on {addr}");
 
     // The accept loop. Go: for { conn, err := l.Accept() ... }
     loop {
@@ -59,10 +74,14 @@ async fn main() {
 }
 
 /// Copies everything the client sends to stderr, then logs how it ended.
-async fn serve_connection(socket: TcpStream, peer: SocketAddr) {
-    // Go: n, err := io.Copy(os.Stderr, conn). Why not tokio's own
-    // `io::copy` and `stderr()`: see common/src/stderr.rs.
-    match common::copy_to_stderr(&socket).await {
+async fn serve_connection(mut socket: TcpStream, peer: SocketAddr) {
+    // Go: n, err := io.Copy(os.Stderr, conn)
+    // `common::stderr()` stands where `tokio::io::stderr()` would. tokio's
+    // hands every write to a thread of its blocking pool, and while stderr
+    // is stuck (a terminal paused with Ctrl-S) each client with bytes to
+    // write holds one of those threads; this one queues the bytes for a
+    // single writer thread. `stage4-tokio-stderr` shows the difference.
+    match io::copy(&mut socket, &mut common::stderr()).await {
         // Go: log.Printf("Received %d bytes", n)
         Ok(n) => log::info!("{peer} finished after {n} bytes: the client closed the connection"),
         // Go: log.Printf("Connection finished. Error %v", err). Go's io.Copy

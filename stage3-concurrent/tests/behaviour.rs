@@ -29,3 +29,14 @@ fn out_of_file_descriptors_it_exits_like_go_log_fatal() {
     assert_eq!(status.code(), Some(1), "{status}");
     server.wait_for("accept failed: Too many open files");
 }
+
+/// `TcpListener::bind` asks for a listen queue of 128 clients. While the
+/// server is busy (stopped, here), the kernel completes 129 clients'
+/// connections and keeps them for it; the next client's handshake is
+/// dropped, and it tries again only a second later. `stage3-listen-queue`
+/// holds a burst of 500.
+#[cfg(target_os = "linux")]
+#[test]
+fn while_it_is_stopped_its_listen_queue_holds_only_129_clients() {
+    harness::listen_queue::a_stopped_server_queues_only_129_clients(BIN);
+}

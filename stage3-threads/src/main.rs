@@ -17,12 +17,13 @@
 //!
 //! What changed since stage 3: no `#[tokio::main]`, no `.await`. The
 //! listener is std's, `thread::Builder::spawn` replaces `tokio::spawn`, and
-//! `std::io::copy` into `common::stderr()` replaces `common::copy_to_stderr`.
+//! `std::io::copy` replaces `tokio::io::copy`.
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::thread;
 
 use clap::Parser;
+use common::OrExit;
 
 /// Stage 3 with threads: serve each client on an OS thread of its own, the cost the tutorial warns of.
 ///
@@ -38,8 +39,12 @@ fn main() {
     let cli: Cli = common::parse_args();
     common::init_logging();
 
-    // Go: l, err := net.Listen("tcp", "localhost:9000")
-    let listener = common::listen_blocking_or_exit(&cli.server.addr);
+    // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
+    let addr = cli.server.addr;
+    let listener = TcpListener::bind(addr).or_exit(format!("cannot listen on {addr}"));
+    // The address we got: with port 0, the one the system picked.
+    let addr = listener.local_addr().or_exit("cannot listen");
+    log::info!("listening on {addr}");
 
     // The accept loop. Go: for { conn, err := l.Accept() ... }
     loop {

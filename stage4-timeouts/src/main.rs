@@ -17,15 +17,16 @@
 //!
 //! What changed since stage 3: `serve_connection` reads into Go's
 //! 128-byte buffer in a loop, with a deadline on each read, instead of one
-//! `copy_to_stderr`; and the socket is closed on purpose, where Go says
+//! `io::copy`; and the socket is closed on purpose, where Go says
 //! `defer conn.Close()`.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::Parser;
+use common::OrExit;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::time::timeout;
 
 /// Stage 4: give every read a deadline, so a client that stays silent is disconnected.
@@ -47,8 +48,16 @@ async fn main() {
     let cli: Cli = common::parse_args();
     common::init_logging();
 
-    // Go: l, err := net.Listen("tcp", "localhost:9000")
-    let listener = common::listen_or_exit(&cli.server.addr).await;
+    // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
+    // (`--addr` arrives as an IP address: `common` resolved the host name
+    // as Go does, IPv4 first.)
+    let addr = cli.server.addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .or_exit(format!("cannot listen on {addr}"));
+    // The address we got: with port 0, the one the system picked.
+    let addr = listener.local_addr().or_exit("cannot listen");
+    log::info!("listening on {addr}");
 
     // The accept loop. Go: for { conn, err := l.Accept() ... }
     loop {
@@ -71,9 +80,10 @@ async fn main() {
 /// Copies what the client sends to stderr, 128 bytes at a time, and hangs up
 /// on a client that stays silent for `idle_timeout`.
 async fn serve_connection(mut socket: TcpStream, peer: SocketAddr, idle_timeout: Duration) {
-    // Not tokio's `stderr()`, which hands each write to another thread; this
-    // one queues it for a thread that writes all that is queued at once (see
-    // common/src/stderr.rs). It is also what lets 128-byte writes keep up.
+    // Not `tokio::io::stderr()`, which hands each write to another thread:
+    // this one queues it for a thread that writes all that is queued at
+    // once, which is what lets 128-byte writes keep up. `stage4-tokio-stderr`
+    // is this stage with tokio's, to measure the difference.
     let mut stderr = common::stderr();
     let mut buf = [0u8; 128]; // Go: var buf [128]byte
     let mut received = 0;

@@ -1,3 +1,3 @@
 //! The command line every stage shares: see `harness::interface`.
 
-harness::interface_tests!(env!("CARGO_BIN_EXE_stage4-timeouts"));
+harness::interface_tests!(env!("CARGO_BIN_EXE_stage4-timeouts"), listen_queue: bind);

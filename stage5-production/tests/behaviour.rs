@@ -95,7 +95,7 @@ fn out_of_file_descriptors_it_pauses_without_spinning_and_recovers() {
 fn sigint_mid_stream_exits_0_within_the_grace_period_with_every_byte_on_stderr() {
     let mut server = Server::builder(BIN)
         .args(["--grace", "10s"])
-        .env("RUST_LOG", "common=info")
+        .env("RUST_LOG", harness::ONLY_THE_LISTENING_LINE)
         .start();
     let listening_line = server.stderr();
     let sent = client::random_bytes(256 * 1024);
@@ -202,10 +202,7 @@ fn closes_an_idle_client_after_a_300ms_deadline() {
 #[cfg(unix)]
 #[test]
 fn when_the_grace_period_ends_a_client_that_keeps_sending_is_closed() {
-    let mut server = Server::builder(BIN)
-        .args(["--grace", "500ms"])
-        .env("RUST_LOG", "common=info,stage5_production=info")
-        .start();
+    let mut server = Server::start_with_args(BIN, &["--grace", "500ms"]);
     let mut streaming = server.connect();
     let peer = streaming.local_addr().unwrap();
     // Sends until the server closes the connection, for at most PATIENCE.
@@ -250,4 +247,12 @@ fn a_second_sigint_ends_the_server_at_once() {
     let status = server.wait_for_exit();
     assert_eq!(status.code(), Some(1), "{status}");
     server.wait_for("Ctrl-C (SIGINT) again: exiting now, without waiting for the connections");
+}
+
+/// Like Go, the longest listen queue the system allows: while the server is
+/// busy (stopped, here), a burst of 500 clients is kept for it.
+#[cfg(target_os = "linux")]
+#[test]
+fn while_it_is_stopped_its_listen_queue_holds_a_burst_of_500_clients() {
+    harness::listen_queue::a_stopped_server_queues_a_burst_of_500_clients(BIN);
 }

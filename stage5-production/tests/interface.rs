@@ -1,3 +1,3 @@
 //! The command line every stage shares: see `harness::interface`.
 
-harness::interface_tests!(env!("CARGO_BIN_EXE_stage5-production"));
+harness::interface_tests!(env!("CARGO_BIN_EXE_stage5-production"), listen_queue: longest);

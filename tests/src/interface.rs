@@ -55,12 +55,12 @@ pub fn unparsable_address_exits_1_with_one_line_saying_why(bin: &str) {
     let line = exits_1_with_one_line(bin, &["--addr", "localhost"]);
     assert_eq!(
         line,
-        "error: cannot listen on localhost: expected HOST:PORT, such as localhost:9000, 127.0.0.1:0 or [::1]:9000"
+        "error: invalid value 'localhost' for '--addr <HOST:PORT>': expected HOST:PORT, such as localhost:9000, 127.0.0.1:0 or [::1]:9000"
     );
     let line = exits_1_with_one_line(bin, &["--addr", "localhost:99999"]);
     assert_eq!(
         line,
-        "error: cannot listen on localhost:99999: '99999' is not a port number (0 to 65535)"
+        "error: invalid value 'localhost:99999' for '--addr <HOST:PORT>': '99999' is not a port number (0 to 65535)"
     );
 }
 
@@ -108,40 +108,33 @@ pub fn ipv6_address_in_brackets_is_accepted(bin: &str) {
     drop(server.connect());
 }
 
-/// Where `ss` can tell (Linux), the listen queue is the system's maximum, as
-/// Go asks for, not the 128 that `TcpListener::bind` asks for and a burst overflows.
-pub fn listens_with_the_longest_queue_the_system_allows(bin: &str) {
-    let server = Server::start(bin);
-    let filter = format!("sport = :{}", server.addr().port());
-    let output = std::process::Command::new("ss")
-        .args(["-Hltn", &filter])
-        .output();
-    let listing = output
-        .map(|output| String::from_utf8_lossy(&output.stdout).into_owned())
-        .unwrap_or_default();
-    if listing.trim().is_empty() {
-        eprintln!(
-            "skipped: `ss` is missing here, or cannot see the sockets, to read the queue's length"
-        );
-        return;
-    }
-    // For a listening socket, ss shows the queue's length as Send-Q.
-    let queue: u32 = listing
-        .split_whitespace()
-        .nth(2)
-        .and_then(|field| field.parse().ok())
-        .unwrap_or_else(|| panic!("no listening socket in `ss {filter}`: {listing:?}"));
-    let somaxconn: u32 = std::fs::read_to_string("/proc/sys/net/core/somaxconn")
-        .ok()
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(4096);
-    assert_eq!(queue, somaxconn, "{listing}");
-}
-
 /// Adds the command-line tests every stage passes, as test functions named
 /// after what they show; `$bin` is the stage's `env!("CARGO_BIN_EXE_...")`.
+/// `listen_queue: bind` checks the queue `TcpListener::bind` asks for,
+/// `listen_queue: longest` the longest the system allows.
 #[macro_export]
 macro_rules! interface_tests {
+    ($bin:expr, listen_queue: bind) => {
+        $crate::interface_tests!($bin);
+
+        /// `TcpListener::bind` asks for a listen queue of 128 clients.
+        #[test]
+        fn listens_with_the_queue_of_128_that_bind_asks_for() {
+            $crate::listen_queue::assert_length($bin, $crate::listen_queue::BIND_ASKS_FOR);
+        }
+    };
+    ($bin:expr, listen_queue: longest) => {
+        $crate::interface_tests!($bin);
+
+        /// Like Go, the longest listen queue the system allows.
+        #[test]
+        fn listens_with_the_longest_queue_the_system_allows() {
+            match $crate::listen_queue::system_maximum() {
+                Some(longest) => $crate::listen_queue::assert_length($bin, longest),
+                None => eprintln!("skipped: this system does not say its longest listen queue"),
+            }
+        }
+    };
     ($bin:expr) => {
         #[test]
         fn help_says_what_the_stage_teaches_and_what_to_try() {
@@ -161,11 +154,6 @@ macro_rules! interface_tests {
         #[test]
         fn ipv6_address_in_brackets_is_accepted() {
             $crate::interface::ipv6_address_in_brackets_is_accepted($bin);
-        }
-
-        #[test]
-        fn listens_with_the_longest_queue_the_system_allows() {
-            $crate::interface::listens_with_the_longest_queue_the_system_allows($bin);
         }
 
         #[test]

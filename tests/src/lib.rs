@@ -8,12 +8,14 @@
 //!   server hangs up, reset a connection.
 //! - [`scenarios`] are the behaviours stages 2 to 4 share, which
 //!   [`copy_to_stderr_tests!`] adds to a stage's tests.
-//! - [`interface_tests!`] adds the command-line tests every stage must pass.
+//! - [`interface_tests!`] adds the command-line tests every stage must pass,
+//!   and checks the length of its [`listen_queue`].
 //! - [`command::run`] runs a command that exits, such as `--help`.
 
 pub mod client;
 pub mod command;
 pub mod interface;
+pub mod listen_queue;
 pub mod scenarios;
 mod server;
 
@@ -25,3 +27,8 @@ use std::time::Duration;
 /// saw. Generous, because a loaded 2-core machine can stall a process for a
 /// while; a passing test never waits this long.
 pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// A `RUST_LOG` that logs nothing but the `listening on ADDR` line, which
+/// tells a test the port (env_logger keeps only the messages matching what
+/// follows the `/`): stderr then holds that line and the clients' bytes.
+pub const ONLY_THE_LISTENING_LINE: &str = "info/^listening on ";

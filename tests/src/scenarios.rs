@@ -15,11 +15,9 @@ use crate::{Server, client};
 /// bytes the client sent: a mebibyte of random binary data, unchanged, as Go's
 /// `io.Copy(os.Stderr, conn)` would copy it.
 pub fn a_mebibyte_of_random_bytes_reaches_stderr_unchanged(bin: &str, args: &[&str]) {
-    // `RUST_LOG=off` would hide the line that tells the test the port, so
-    // this keeps `common`'s log, which prints nothing but that one line.
     let server = Server::builder(bin)
         .args(args)
-        .env("RUST_LOG", "common=info")
+        .env("RUST_LOG", crate::ONLY_THE_LISTENING_LINE)
         .start();
     let listening_line = server.stderr();
     let sent = client::random_bytes(1024 * 1024);

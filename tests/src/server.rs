@@ -207,6 +207,28 @@ impl Server {
         self.stderr.bytes.lock().unwrap().paused = true;
     }
 
+    /// After [`Server::pause_stderr`], waits until a thread of the server
+    /// is stuck writing to its stderr: asleep in a pipe write, as Linux says
+    /// in `/proc/PID/task/TID/wchan`. (Stderr is the server's only pipe.)
+    #[cfg(target_os = "linux")]
+    pub fn wait_until_stuck_writing_stderr(&self) {
+        let tasks = format!("/proc/{}/task", self.child.id());
+        let stuck = || {
+            std::fs::read_dir(&tasks).unwrap().flatten().any(|task| {
+                let wchan = std::fs::read_to_string(task.path().join("wchan"));
+                wchan.is_ok_and(|wchan| wchan.ends_with("pipe_write"))
+            })
+        };
+        let started = Instant::now();
+        while !stuck() {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "no thread of the server was stuck writing to stderr after {PATIENCE:?}"
+            );
+            thread::yield_now();
+        }
+    }
+
     /// Reads the server's stderr again after [`Server::pause_stderr`].
     pub fn resume_stderr(&self) {
         self.stderr.bytes.lock().unwrap().paused = false;

@@ -32,7 +32,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct CompareArgs {
-    /// The stages to compare, by name or prefix (stage2,stage4); all of them if not given
+    /// The stages to compare, by name or prefix (stage2,stage4-timeouts); all of them if not given
     #[arg(long, value_delimiter = ',')]
     stages: Vec<String>,
 

@@ -246,8 +246,9 @@ impl RunningStage {
             .kill_on_drop(true);
         match output {
             Output::Watched => command.env_remove("RUST_LOG"),
-            // Only `common` logs, and all it says is `listening on`.
-            Output::Discarded => command.env("RUST_LOG", "common=info"),
+            // Only the `listening on` line: env_logger keeps the messages
+            // that match what follows the `/`.
+            Output::Discarded => command.env("RUST_LOG", "info/^listening on "),
         };
         die_with_this_process(command.as_std_mut());
         let mut child = command

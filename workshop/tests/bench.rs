@@ -17,7 +17,7 @@ fn a_smoke_run_measures_every_scenario_and_writes_table_results_and_chart() {
             "bench",
             "--smoke",
             "--only",
-            "stage3-concurrent,stage4",
+            "stage3-concurrent,stage4-timeouts",
             "--out",
             out.to_str().unwrap(),
         ],

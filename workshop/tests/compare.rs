@@ -94,7 +94,8 @@ fn compare_shows_stage2_serial_and_stage3_concurrent() {
 
 #[test]
 fn compare_shows_stage4_close_the_idle_client_and_keep_the_talking_one() {
-    let args = "--stages stage3-concurrent,stage4 --timeout 300ms --crowd 10 --format markdown";
+    let args =
+        "--stages stage3-concurrent,stage4-timeouts --timeout 300ms --crowd 10 --format markdown";
     let report = compare(&args.split(' ').collect::<Vec<_>>());
     let stage3 = verdicts(&report, "stage3-concurrent");
     let stage4 = verdicts(&report, "stage4-timeouts");

@@ -47,7 +47,7 @@ fn hold_keeps_every_connection_open_and_reports_the_server_memory() {
 fn hold_sees_stage4_close_connections_that_stay_silent() {
     let out = load(&[
         "--stage",
-        "stage4",
+        "stage4-timeouts",
         "--stage-arg=--timeout=100ms",
         "hold",
         "-n",

@@ -1,0 +1,106 @@
+//! Serving one connection: stage 4's deadline on `stage3-lean-copy`'s
+//! read, which holds no buffer while the client is idle, and one more way to
+//! end: the grace period of a shutdown (1) is over.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::stderr::Stderr;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
+
+/// The most one read takes from the socket. The buffer exists only from a
+/// read to its write, so it can be large: each read is a system call,
+/// whatever its size, and fewer calls move more bytes.
+const READ_SIZE: usize = 64 * 1024;
+
+/// Once the grace period is over, what a client sent and the server has not
+/// read yet is copied, but at most this much and for at most this long: a
+/// client that keeps sending must not hold the shutdown up. (By then the
+/// server has been reading all through the grace period, so little is left.)
+const LEFT_OVER: usize = 1 << 20;
+const LEFT_OVER_TIME: Duration = Duration::from_secs(1);
+
+/// Copies what the client sends to stderr and hangs up on a client silent
+/// for `idle_timeout`, or once `grace_over` is cancelled. Holds `_permit`
+/// (2) until it returns.
+pub async fn serve(
+    socket: TcpStream,
+    peer: SocketAddr,
+    idle_timeout: Duration,
+    grace_over: CancellationToken,
+    _permit: OwnedSemaphorePermit,
+) {
+    let mut stderr = common::stderr();
+    let mut received = 0;
+    // How the connection ended: Ok(why) when the client closed it, went
+    // silent or the server shut down, Err(error) when reading or writing failed.
+    let ended = loop {
+        // Go: conn.SetReadDeadline(time.Now().Add(5 * time.Second)), then
+        // wait until the client sends something, holding no buffer.
+        let ready = tokio::select! {
+            ready = timeout(idle_timeout, socket.readable()) => ready,
+            // 1. The grace period is over. What the client sent before is in
+            // the kernel's buffer: copy it too, then close.
+            () = grace_over.cancelled() => {
+                let left = copy_what_is_left(&socket, &mut stderr, &mut received);
+                break timeout(LEFT_OVER_TIME, left).await.unwrap_or(Ok("the server shut down".to_string()));
+            }
+        };
+        match ready {
+            Err(_deadline_passed) => {
+                let idle = humantime::format_duration(idle_timeout);
+                break Ok(format!("silent for {idle}"));
+            }
+            Ok(Err(err)) => break Err(err),
+            Ok(Ok(())) => {}
+        }
+        // Go: n, err := conn.Read(buf[:]), into a buffer that lives until it
+        // is written.
+        let mut buf = Vec::with_capacity(READ_SIZE);
+        match socket.try_read_buf(&mut buf) {
+            Ok(0) => break Ok("the client closed the connection".to_string()),
+            Ok(n) => received += n,
+            // "Readable" can be a false alarm: nothing to read after all.
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(err) => break Err(err),
+        }
+        // Go: os.Stderr.Write(buf[:n])
+        if let Err(err) = stderr.write_all(&buf).await {
+            break Err(err);
+        }
+    };
+    match ended {
+        Ok(why) => log::info!("{peer} finished after {received} bytes: {why}"),
+        Err(err) => log::warn!("{peer} finished after {received} bytes with an error: {err}"),
+    }
+    // 2. `_permit` is dropped here with the socket: one more client may come in.
+}
+
+/// Copies to stderr what the client has sent and the kernel holds, without
+/// waiting for more, and at most `LEFT_OVER` bytes of it.
+async fn copy_what_is_left(
+    socket: &TcpStream,
+    stderr: &mut Stderr,
+    received: &mut usize,
+) -> io::Result<String> {
+    let mut copied = 0;
+    while copied < LEFT_OVER {
+        let mut buf = Vec::with_capacity(READ_SIZE);
+        match socket.try_read_buf(&mut buf) {
+            Ok(0) => return Ok("the client closed the connection".to_string()),
+            Ok(n) => {
+                copied += n;
+                *received += n;
+                stderr.write_all(&buf).await?;
+            }
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+            Err(err) => return Err(err),
+        }
+    }
+    Ok("the server shut down".to_string())
+}

@@ -1,0 +1,51 @@
+//! Step 2, a connection limit: "No file descriptors available" is what a server
+//! that accepts without limit ends with. Each connection holds a permit from
+//! a semaphore; at the limit the accept loop waits for a permit before it
+//! calls `accept`, so new clients wait in the kernel's listen queue, not in
+//! this process.
+
+use std::sync::Arc;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+pub struct ConnectionLimit {
+    permits: Arc<Semaphore>,
+    max: usize,
+    /// Whether the limit was reached and not left since: the warning is
+    /// logged once per episode, not once per client.
+    at_the_limit: bool,
+}
+
+impl ConnectionLimit {
+    pub fn new(max: usize) -> ConnectionLimit {
+        ConnectionLimit {
+            permits: Arc::new(Semaphore::new(max)),
+            max,
+            at_the_limit: false,
+        }
+    }
+
+    /// A permit for one more connection, once one is free; `None` if
+    /// shutdown begins first. The connection's task holds the permit, and
+    /// dropping it, when the task ends, lets one more client in.
+    pub async fn permit(&mut self, shutdown: &CancellationToken) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() {
+            self.at_the_limit = false;
+            return Some(permit);
+        }
+        if !self.at_the_limit {
+            log::warn!(
+                "the limit of {} connections is reached: new clients wait",
+                self.max
+            );
+            self.at_the_limit = true;
+        }
+        tokio::select! {
+            permit = Arc::clone(&self.permits).acquire_owned() => {
+                Some(permit.expect("the semaphore is never closed"))
+            }
+            () = shutdown.cancelled() => None,
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! Step 1, graceful shutdown: on Ctrl-C or SIGTERM, stop accepting at once, let
+//! the open connections finish for up to the grace period, then tell them
+//! to close, and wait until they have. A `CancellationToken` (from
+//! tokio-util) says "stop" to everyone who holds a copy; a `TaskTracker`
+//! counts the connections' tasks so that `main` can wait for them. This is
+//! what tokio's own graceful-shutdown example uses.
+
+use std::time::Duration;
+
+use common::OrExit;
+use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Asks for Ctrl-C (SIGINT) and, on Unix, SIGTERM (what `kill` and service
+/// managers send), and returns a token that the first one cancels; a second
+/// one ends the process at once, with status 1. Until a program asks for
+/// them, these signals just kill it.
+pub fn on_signals() -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    #[cfg(unix)]
+    let (mut interrupt, mut terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).or_exit("cannot ask for SIGINT"),
+            signal(SignalKind::terminate()).or_exit("cannot ask for SIGTERM"),
+        )
+    };
+    let cancel = shutdown.clone();
+    tokio::spawn(async move {
+        loop {
+            #[cfg(unix)]
+            let signal = tokio::select! {
+                _ = interrupt.recv() => "Ctrl-C (SIGINT)",
+                _ = terminate.recv() => "SIGTERM",
+            };
+            #[cfg(not(unix))]
+            let signal = match tokio::signal::ctrl_c().await {
+                Ok(()) => "Ctrl-C",
+                Err(_) => return,
+            };
+            if !cancel.is_cancelled() {
+                log::info!("{signal}: shutting down (a second one ends the server at once)");
+                cancel.cancel();
+            } else {
+                log::warn!("{signal} again: exiting now, without waiting for the connections");
+                std::process::exit(1);
+            }
+        }
+    });
+    shutdown
+}
+
+/// Waits for the open connections to finish, for at most `grace`; then
+/// cancels `grace_over`, which tells each to copy what its client already
+/// sent and close, and waits until they have.
+pub async fn finish_connections(
+    connections: TaskTracker,
+    grace: Duration,
+    grace_over: CancellationToken,
+) {
+    // No more connections will be spawned: `wait` can end.
+    connections.close();
+    log::info!(
+        "shutting down; open connections: {}, with {} to finish",
+        connections.len(),
+        humantime::format_duration(grace)
+    );
+    if timeout(grace, connections.wait()).await.is_err() {
+        log::info!(
+            "grace period over; closing the open connections: {}",
+            connections.len()
+        );
+        grace_over.cancel();
+        connections.wait().await;
+    }
+}
