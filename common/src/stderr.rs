@@ -53,7 +53,7 @@ pub const EXIT_WAIT: Duration = Duration::from_secs(2);
 /// Bytes queued in smaller amounts wait up to [`GATHER_TIME`] for more, so
 /// that stage 4's 128-byte writes leave in batches: waking the writer
 /// thread for each would cost as much as Go's `write` for each.
-const BATCH: usize = 64 * 1024;
+const BATCH: usize = 256 * 1024;
 const GATHER_TIME: Duration = Duration::from_millis(1);
 
 /// A handle on the process's stderr queue; cheap to make, use one per task.
@@ -218,7 +218,10 @@ impl Queue {
         // gather a batch) or has just grown into a batch (it need not gather
         // more).
         let now = state.pending.len();
-        if !state.writing && (before == 0 || (before < BATCH && now >= BATCH)) {
+        let wake = !state.writing && (before == 0 || (before < BATCH && now >= BATCH));
+        // Unlocked first: the writer thread woken needs the lock at once.
+        drop(state);
+        if wake {
             self.work.notify_one();
         }
     }
