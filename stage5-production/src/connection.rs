@@ -10,7 +10,7 @@ use common::stderr::Stderr;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
 
 /// The most one read takes from the socket. The buffer exists only from a
@@ -36,19 +36,22 @@ pub async fn serve(
     _permit: OwnedSemaphorePermit,
 ) {
     let mut stderr = common::stderr();
+    // Bytes read from the client, and how many of them stderr never took.
     let mut received = 0;
+    let mut unwritten = 0;
+    // Go: conn.SetReadDeadline(time.Now().Add(5 * time.Second)), again
+    // after every read.
+    let mut deadline = Instant::now() + idle_timeout;
     // How the connection ended: Ok(why) when the client closed it, went
     // silent or the server shut down, Err(error) when reading or writing failed.
     let ended = loop {
-        // Go: conn.SetReadDeadline(time.Now().Add(5 * time.Second)), then
-        // wait until the client sends something, holding no buffer.
+        // Wait until the client sends something, holding no buffer.
         let ready = tokio::select! {
-            ready = timeout(idle_timeout, socket.readable()) => ready,
+            ready = timeout_at(deadline, socket.readable()) => ready,
             // 1. The grace period is over. What the client sent before is in
             // the kernel's buffer: copy it too, then close.
             () = grace_over.cancelled() => {
-                let left = copy_what_is_left(&socket, &mut stderr, &mut received);
-                break timeout(LEFT_OVER_TIME, left).await.unwrap_or(Ok("the server shut down".to_string()));
+                break copy_what_is_left(&socket, &mut stderr, &mut received, &mut unwritten).await;
             }
         };
         match ready {
@@ -64,30 +67,48 @@ pub async fn serve(
         let mut buf = Vec::with_capacity(READ_SIZE);
         match socket.try_read_buf(&mut buf) {
             Ok(0) => break Ok("the client closed the connection".to_string()),
-            Ok(n) => received += n,
-            // "Readable" can be a false alarm: nothing to read after all.
+            Ok(n) => {
+                received += n;
+                deadline = Instant::now() + idle_timeout;
+            }
+            // "Readable" can be a false alarm: wait again, for what is left
+            // of the same deadline.
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
             Err(err) => break Err(err),
         }
-        // Go: os.Stderr.Write(buf[:n])
-        if let Err(err) = stderr.write_all(&buf).await {
-            break Err(err);
+        // Go: os.Stderr.Write(buf[:n]). While stderr is stuck this waits,
+        // but not past the grace period (1).
+        match write_unless(&mut stderr, &buf, grace_over.cancelled()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                unwritten += buf.len();
+                break Ok("the server shut down".to_string());
+            }
+            Err(err) => break Err(err),
         }
     };
+    let lost = match unwritten {
+        0 => String::new(),
+        n => format!(" ({n} of them never written: stderr was stuck)"),
+    };
     match ended {
-        Ok(why) => log::info!("{peer} finished after {received} bytes: {why}"),
-        Err(err) => log::warn!("{peer} finished after {received} bytes with an error: {err}"),
+        Ok(why) => log::info!("{peer} finished after {received} bytes{lost}: {why}"),
+        Err(err) => log::warn!("{peer} finished after {received} bytes{lost} with an error: {err}"),
     }
     // 2. `_permit` is dropped here with the socket: one more client may come in.
 }
 
 /// Copies to stderr what the client has sent and the kernel holds, without
-/// waiting for more, and at most `LEFT_OVER` bytes of it.
+/// waiting for more, at most `LEFT_OVER` bytes of it, and for at most
+/// `LEFT_OVER_TIME`, however stuck stderr is.
 async fn copy_what_is_left(
     socket: &TcpStream,
     stderr: &mut Stderr,
     received: &mut usize,
+    unwritten: &mut usize,
 ) -> io::Result<String> {
+    let give_up = tokio::time::sleep(LEFT_OVER_TIME);
+    tokio::pin!(give_up);
     let mut copied = 0;
     while copied < LEFT_OVER {
         let mut buf = Vec::with_capacity(READ_SIZE);
@@ -96,11 +117,29 @@ async fn copy_what_is_left(
             Ok(n) => {
                 copied += n;
                 *received += n;
-                stderr.write_all(&buf).await?;
+                if !write_unless(stderr, &buf, give_up.as_mut()).await? {
+                    *unwritten += n;
+                    break;
+                }
             }
             Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
             Err(err) => return Err(err),
         }
     }
     Ok("the server shut down".to_string())
+}
+
+/// Writes `buf` to stderr, waiting while stderr is stuck, but not once
+/// `give_up` is done: then nothing is written, and `Ok(false)` says so. (A
+/// write to `common::stderr()` is queued whole or not at all, so giving up
+/// never leaves half of `buf` written.)
+async fn write_unless(
+    stderr: &mut Stderr,
+    buf: &[u8],
+    give_up: impl Future<Output = ()>,
+) -> io::Result<bool> {
+    tokio::select! {
+        written = stderr.write_all(buf) => written.map(|()| true),
+        () = give_up => Ok(false),
+    }
 }

@@ -49,3 +49,34 @@ impl ConnectionLimit {
         }
     }
 }
+
+/// A connection limit that leaves room below the process's limit on open
+/// files: every connection is a file descriptor, and the process needs a few
+/// more of its own (the listener, the runtime's, stdin, stdout, stderr).
+/// An unlimited or huge limit still gives a number a semaphore can hold.
+pub fn default_max_connections() -> usize {
+    const SPARE: u64 = 32;
+    const CEILING: u64 = 1 << 20;
+    let limit = open_file_limit().unwrap_or(1024);
+    usize::try_from(limit.saturating_sub(SPARE).clamp(1, CEILING)).unwrap_or(1)
+}
+
+/// The soft limit on open files (`ulimit -n`), where the system says.
+fn open_file_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the struct it is given.
+        let status = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+        // `rlim_t` is not 64 bits on every Unix.
+        #[allow(clippy::useless_conversion)]
+        (status == 0).then(|| u64::try_from(limit.rlim_cur).unwrap_or(u64::MAX))
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
+}

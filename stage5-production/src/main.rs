@@ -7,7 +7,9 @@
 //! 1. A server that can only be stopped by killing it: graceful shutdown
 //!    (`shutdown.rs`). On Ctrl-C or SIGTERM it stops accepting at once, lets
 //!    the open connections finish for up to `--grace`, then copies what they
-//!    already sent, closes them and exits 0. A second Ctrl-C ends it at once.
+//!    already sent, closes them and exits 0. A second Ctrl-C ends it at once,
+//!    and a stuck stderr does not hold it up: bytes still waiting for it when
+//!    the grace period ends are given up, and the log counts them.
 //! 2. "No file descriptors available": a connection limit (`limit.rs`). Each
 //!    connection holds a permit from a semaphore; at the limit the server
 //!    stops accepting, and new clients wait in the kernel's listen queue.
@@ -91,7 +93,7 @@ async fn main() {
     // the process may have, since each connection is one.
     let max_connections = cli
         .max_connections
-        .map_or_else(common::default_max_connections, |n| n as usize);
+        .map_or_else(limit::default_max_connections, |n| n as usize);
     let mut limit = limit::ConnectionLimit::new(max_connections);
     // 3. Accepting that pauses on errors instead of ending the server.
     let mut listener = accept::PatientListener::new(listener);

@@ -7,7 +7,6 @@
 
 use std::time::Duration;
 
-use common::OrExit;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -20,6 +19,7 @@ pub fn on_signals() -> CancellationToken {
     let shutdown = CancellationToken::new();
     #[cfg(unix)]
     let (mut interrupt, mut terminate) = {
+        use common::OrExit;
         use tokio::signal::unix::{SignalKind, signal};
         (
             signal(SignalKind::interrupt()).or_exit("cannot ask for SIGINT"),

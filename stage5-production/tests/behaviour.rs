@@ -3,6 +3,8 @@
 
 use std::io::Write;
 use std::net::TcpStream;
+// Only the tests that send signals (Unix) time what they see.
+#[cfg(unix)]
 use std::time::{Duration, Instant};
 
 use harness::{Server, client};
@@ -255,4 +257,48 @@ fn a_second_sigint_ends_the_server_at_once() {
 #[test]
 fn while_it_is_stopped_its_listen_queue_holds_a_burst_of_500_clients() {
     harness::listen_queue::a_stopped_server_queues_a_burst_of_500_clients(BIN);
+}
+
+/// A stderr nobody reads (a terminal paused with Ctrl-S) does not hold the
+/// shutdown up. A client's bytes wait for stderr; on SIGTERM with a 1 s
+/// grace period, the server gives up on them when the grace period ends,
+/// closes the client, and exits within its bound: the grace period, a
+/// second to copy what is left, and the two seconds it gives stderr at
+/// exit. If stderr moves meanwhile, the log says how much was never written.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stuck_stderr_does_not_hold_the_shutdown_up() {
+    let mut server = Server::start_with_args(BIN, &["--grace", "1s"]);
+    server.pause_stderr();
+    let mut talker = server.connect();
+    let peer = talker.local_addr().unwrap();
+    let mut sending = talker.try_clone().unwrap();
+    // More than the pipe and the server's queue hold: the rest waits.
+    std::thread::spawn(move || sending.write_all(&vec![b'x'; 8 << 20]));
+    if !server.wait_until_stuck_writing_stderr() {
+        eprintln!("skipped: this kernel does not say where threads sleep (wchan)");
+        return;
+    }
+
+    server.signal(libc::SIGTERM);
+    let signalled = Instant::now();
+    client::wait_until_closed_by_server(&mut talker);
+    server.resume_stderr();
+    let status = server.wait_for_exit();
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status}");
+    let bound = Duration::from_secs(1 + 1 + 2);
+    assert!(
+        took < bound + Duration::from_secs(2),
+        "exited {took:?} after SIGTERM"
+    );
+    let stderr = server.stderr_text();
+    let finished = stderr
+        .lines()
+        .find(|line| line.contains(&format!("{peer} finished after ")))
+        .unwrap_or_else(|| panic!("no line says how {peer} finished"));
+    assert!(
+        finished.contains("never written: stderr was stuck): the server shut down"),
+        "{finished}"
+    );
 }

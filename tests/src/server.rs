@@ -4,7 +4,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::PATIENCE;
 
@@ -174,7 +174,7 @@ impl Server {
     /// The processor time the process has used so far (user and system),
     /// as Linux reports it in `/proc/PID/stat`.
     #[cfg(target_os = "linux")]
-    pub fn cpu_time(&self) -> Duration {
+    pub fn cpu_time(&self) -> std::time::Duration {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
         // The fields after the command name, which is in parentheses, start
         // at the 3rd; user and system time are the 14th and 15th, in clock
@@ -186,7 +186,7 @@ impl Server {
         let ticks = fields[14 - 3].parse::<u64>().unwrap() + fields[15 - 3].parse::<u64>().unwrap();
         // SAFETY: sysconf only reads a configuration value.
         let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-        Duration::from_millis(ticks * 1000 / ticks_per_second)
+        std::time::Duration::from_millis(ticks * 1000 / ticks_per_second)
     }
 
     /// How many threads the process has, as Linux reports in `/proc/PID/status`.
@@ -208,22 +208,32 @@ impl Server {
     }
 
     /// After [`Server::pause_stderr`], waits until a thread of the server
-    /// is stuck writing to its stderr: asleep in a pipe write, as Linux says
-    /// in `/proc/PID/task/TID/wchan`. (Stderr is the server's only pipe.)
+    /// is stuck writing to its stderr, asleep in a pipe write, as
+    /// Linux says in `/proc/PID/task/TID/wchan` (`pipe_write` or, before
+    /// Linux 5.5, `pipe_wait`; stderr is the server's only pipe). Returns
+    /// false at once where the kernel does not say where threads sleep (it
+    /// shows `0`), so that the test can say it is skipped.
     #[cfg(target_os = "linux")]
-    pub fn wait_until_stuck_writing_stderr(&self) {
+    pub fn wait_until_stuck_writing_stderr(&self) -> bool {
         let tasks = format!("/proc/{}/task", self.child.id());
-        let stuck = || {
-            std::fs::read_dir(&tasks).unwrap().flatten().any(|task| {
-                let wchan = std::fs::read_to_string(task.path().join("wchan"));
-                wchan.is_ok_and(|wchan| wchan.ends_with("pipe_write"))
-            })
+        let sleeping_in = || -> Vec<String> {
+            let tasks = std::fs::read_dir(&tasks).unwrap().flatten();
+            tasks
+                .filter_map(|task| std::fs::read_to_string(task.path().join("wchan")).ok())
+                .collect()
         };
+        if sleeping_in().iter().all(|wchan| wchan == "0") {
+            return false;
+        }
         let started = Instant::now();
-        while !stuck() {
+        loop {
+            let wchans = sleeping_in();
+            if wchans.iter().any(|wchan| wchan.contains("pipe_w")) {
+                return true;
+            }
             assert!(
                 started.elapsed() < PATIENCE,
-                "no thread of the server was stuck writing to stderr after {PATIENCE:?}"
+                "waited {PATIENCE:?} for a thread stuck writing stderr; they sleep in {wchans:?}"
             );
             thread::yield_now();
         }
