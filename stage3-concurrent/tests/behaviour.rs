@@ -1,6 +1,8 @@
 //! What stage 3 shows: with one task per connection, clients are served
 //! together. Every client's bytes reach stderr while the others stay open.
 
+// Only the out-of-file-descriptors test (Unix) starts a server of its own.
+#[cfg(unix)]
 use harness::Server;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stage3-concurrent");

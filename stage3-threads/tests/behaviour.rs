@@ -1,6 +1,8 @@
 //! What the thread-per-connection stage shows: it serves clients together, as
 //! stage 3 does, at the price of an operating-system thread per client.
 
+// Only the thread count's test (Linux) starts a server of its own.
+#[cfg(target_os = "linux")]
 use harness::{Server, client};
 
 const BIN: &str = env!("CARGO_BIN_EXE_stage3-threads");
