@@ -129,9 +129,5 @@ harness::serves_clients_together_tests!(BIN, &[]);
 /// A duration that does not parse is refused with one line naming the flag.
 #[test]
 fn unparsable_timeout_exits_1_with_one_line() {
-    let line = harness::interface::exits_1_with_one_line(BIN, &["--timeout", "soon"]);
-    assert!(
-        line.starts_with("error: invalid value 'soon' for '--timeout <DURATION>'"),
-        "{line}"
-    );
+    harness::interface::unparsable_timeout_exits_1_with_one_line(BIN);
 }

@@ -188,6 +188,12 @@ fn sigterm_with_no_client_exits_0_at_once() {
     );
 }
 
+/// A duration that does not parse is refused with one line naming the flag.
+#[test]
+fn unparsable_timeout_exits_1_with_one_line() {
+    harness::interface::unparsable_timeout_exits_1_with_one_line(BIN);
+}
+
 /// Stage 4's deadline still holds: a silent client is closed after it.
 #[test]
 fn closes_an_idle_client_after_a_300ms_deadline() {

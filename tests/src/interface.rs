@@ -64,6 +64,16 @@ pub fn unparsable_address_exits_1_with_one_line_saying_why(bin: &str) {
     );
 }
 
+/// For the stages that take `--timeout`: a duration that does not parse is
+/// refused with one line naming the flag.
+pub fn unparsable_timeout_exits_1_with_one_line(bin: &str) {
+    let line = exits_1_with_one_line(bin, &["--timeout", "soon"]);
+    assert!(
+        line.starts_with("error: invalid value 'soon' for '--timeout <DURATION>'"),
+        "{line}"
+    );
+}
+
 pub fn unknown_flag_exits_1_with_clap_message(bin: &str) {
     let stderr = run(bin, &["--frobnicate"], "", 1, PATIENCE).stderr;
     assert!(
