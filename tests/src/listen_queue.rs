@@ -57,8 +57,7 @@ pub fn clients_queued_while_stopped(server: &Server, tries: usize) -> usize {
     use std::net::TcpStream;
     use std::time::Duration;
 
-    server.signal(libc::SIGSTOP);
-    wait_until_stopped(server.pid());
+    server.stop();
     let mut queued: Vec<TcpStream> = Vec::new();
     while queued.len() < tries {
         // Well under the second after which a dropped handshake is retried.
@@ -68,28 +67,8 @@ pub fn clients_queued_while_stopped(server: &Server, tries: usize) -> usize {
             Err(err) => panic!("connecting to a stopped server: {err}"),
         }
     }
-    server.signal(libc::SIGCONT);
+    server.resume();
     queued.len()
-}
-
-/// Waits until Linux says the process is stopped (state `T`).
-#[cfg(target_os = "linux")]
-fn wait_until_stopped(pid: u32) {
-    let started = std::time::Instant::now();
-    loop {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-        let state = stat[stat.rfind(')').unwrap() + 1..]
-            .split_whitespace()
-            .next();
-        if state == Some("T") {
-            return;
-        }
-        assert!(
-            started.elapsed() < crate::PATIENCE,
-            "the server never stopped: {stat}"
-        );
-        std::thread::yield_now();
-    }
 }
 
 /// With the queue `TcpListener::bind` asks for, a stopped server's queue

@@ -171,22 +171,50 @@ impl Server {
         self.child.wait().unwrap()
     }
 
+    /// The fields of `/proc/PID/stat` from the 3rd on (the ones after the
+    /// command name, which is in parentheses and may hold spaces): the 3rd
+    /// field, the process's state, comes first.
+    #[cfg(target_os = "linux")]
+    fn stat(&self) -> Vec<String> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
+        let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+        after_name.split_whitespace().map(str::to_string).collect()
+    }
+
     /// The processor time the process has used so far (user and system),
     /// as Linux reports it in `/proc/PID/stat`.
     #[cfg(target_os = "linux")]
     pub fn cpu_time(&self) -> std::time::Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap();
-        // The fields after the command name, which is in parentheses, start
-        // at the 3rd; user and system time are the 14th and 15th, in clock
+        // User and system time are the 14th and 15th fields, in clock
         // ticks. Some fields before them may be negative (-1 without a
         // terminal), so count the fields rather than keep the numbers.
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
-            .split_whitespace()
-            .collect();
+        let fields = self.stat();
         let ticks = fields[14 - 3].parse::<u64>().unwrap() + fields[15 - 3].parse::<u64>().unwrap();
         // SAFETY: sysconf only reads a configuration value.
         let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
         std::time::Duration::from_millis(ticks * 1000 / ticks_per_second)
+    }
+
+    /// Stops the process (SIGSTOP, as if it were busy elsewhere: it runs no
+    /// code, accepts no one) and waits until Linux says it is stopped.
+    #[cfg(target_os = "linux")]
+    pub fn stop(&self) {
+        self.signal(libc::SIGSTOP);
+        let started = Instant::now();
+        while self.stat()[0] != "T" {
+            assert!(
+                started.elapsed() < PATIENCE,
+                "the server never stopped: {:?}",
+                self.stat()
+            );
+            thread::yield_now();
+        }
+    }
+
+    /// Lets a process stopped with [`Server::stop`] run again.
+    #[cfg(target_os = "linux")]
+    pub fn resume(&self) {
+        self.signal(libc::SIGCONT);
     }
 
     /// How many threads the process has, as Linux reports in `/proc/PID/status`.
