@@ -28,9 +28,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::load;
 use crate::process::{Usage, bytes_written, listen_overflows, listening_port, open_files};
 use crate::stages;
+use crate::{limits, load};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -192,7 +192,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         held.dedup();
         (held, args.bytes, args.churn as usize, args.repeats)
     };
-    raise_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
+    check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
     let contenders = contenders(&args.only)?;
     std::fs::create_dir_all(&args.out)
         .map_err(|err| format!("cannot create {}: {err}", args.out.display()))?;
@@ -256,37 +256,16 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The connections the bench holds are files of this process, and the
-/// servers it starts inherit its limit on open files. Raises the soft limit to
-/// the hard one (Go's runtime does as much for itself), and refuses a load the
-/// limit cannot hold.
-fn raise_open_file_limit(needed: usize) -> Result<(), String> {
-    #[cfg(target_os = "linux")]
-    {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        // SAFETY: getrlimit and setrlimit only read and write the struct given.
-        unsafe {
-            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0
-                && limit.rlim_cur < limit.rlim_max
-            {
-                limit.rlim_cur = limit.rlim_max;
-                libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-            }
-            libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit);
-        }
-        let allowed = usize::try_from(limit.rlim_cur).unwrap_or(usize::MAX);
-        if allowed < needed {
-            return Err(format!(
-                "holding that many connections needs about {needed} open files, and this process may open {allowed} (ulimit -n): raise the limit, or hold fewer (--held)"
-            ));
-        }
+/// The connections the bench holds are files of this process, and of the
+/// server, which inherits this process's limit on open files (raised to the
+/// hard limit at start): a load the limit cannot hold is refused up front.
+fn check_open_file_limit(needed: usize) -> Result<(), String> {
+    match limits::open_file_limit() {
+        Some(allowed) if allowed < needed as u64 => Err(format!(
+            "holding that many connections needs about {needed} open files, and this process may open {allowed} (ulimit -n): raise the limit, or hold fewer (--held)"
+        )),
+        _ => Ok(()),
     }
-    #[cfg(not(target_os = "linux"))]
-    let _ = needed;
-    Ok(())
 }
 
 /// The stages from stage 3 on, and the Go seed's programs when Go is here.

@@ -15,6 +15,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
 
+use crate::limits;
 use crate::process::{Usage, listen_overflows};
 use crate::progress::Progress;
 use crate::report::{End, Row, Timeline};
@@ -42,6 +43,8 @@ enum Joined {
     Connected(TcpStream),
     TimedOut,
     Failed,
+    /// This process had no file descriptor left for the socket.
+    OutOfFiles,
     NotTried,
 }
 
@@ -308,8 +311,10 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
                 timed_out.fetch_add(1, Ordering::Relaxed);
                 return Joined::TimedOut;
             };
-            let Ok(mut stream) = connected else {
-                return Joined::Failed;
+            let mut stream = match connected {
+                Ok(stream) => stream,
+                Err(err) if limits::out_of_files(&err) => return Joined::OutOfFiles,
+                Err(_) => return Joined::Failed,
             };
             match stream.write_all(format!("crowd {i:05}\n").as_bytes()).await {
                 Ok(()) => Joined::Connected(stream),
@@ -318,11 +323,12 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
         });
     }
     let mut held = Vec::with_capacity(plan.crowd);
-    let (mut failed, mut not_tried) = (0, 0);
+    let (mut failed, mut not_tried, mut out_of_files) = (0, 0, 0);
     while let Some(joined) = connecting.join_next().await {
         match joined.unwrap_or(Joined::Failed) {
             Joined::Connected(stream) => held.push(stream),
             Joined::TimedOut | Joined::Failed => failed += 1,
+            Joined::OutOfFiles => out_of_files += 1,
             Joined::NotTried => not_tried += 1,
         }
         let done = held.len() + failed + not_tried;
@@ -332,6 +338,15 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
         ));
     }
     let connected = held.len();
+    // Clients this tool could not open say nothing of the stage: no figure
+    // rather than a wrong one.
+    if out_of_files > 0 {
+        return Err(format!(
+            "{}: {out_of_files} of the crowd's {} clients could not be opened: ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
+            limits::ran_out_of_files(),
+            plan.crowd
+        ));
+    }
 
     // Wait until every line is printed, or until no more are for a while
     // (stage 2 prints the first client's line and no more).

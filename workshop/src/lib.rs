@@ -11,11 +11,13 @@
 //! - [`stages`]: finding (or building) the stage binaries, and running one
 //!   as a child process whose stderr is watched.
 //! - [`process`]: a process's memory and threads, read from `/proc`.
+//! - [`limits`]: the limit on open files, raised at start, and running out.
 //! - [`progress`] and [`units`]: how long work and figures are shown.
 
 pub mod bench;
 pub mod client;
 pub mod compare;
+pub mod limits;
 pub mod load;
 pub mod process;
 pub mod progress;

@@ -12,6 +12,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::{Semaphore, watch};
 
+use crate::limits;
 use crate::process::{Usage, listen_overflows};
 use crate::progress::Progress;
 use crate::seconds;
@@ -133,7 +134,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
             } => churn(addr, connections as usize, concurrency as usize).await,
         }
     };
-    let (report, per) = match tokio::time::timeout_at(deadline, run).await {
+    let outcome = match tokio::time::timeout_at(deadline, run).await {
         Ok(done) => done,
         Err(_) => {
             return Err(format!(
@@ -142,7 +143,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
             ));
         }
     };
-    print!("{report}");
+    print!("{}", outcome.report);
     if let Some(status) = server.as_mut().and_then(RunningStage::exit_status) {
         println!(
             "  the server exited during the load ({status}): the figures above are not its own"
@@ -164,7 +165,8 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
                     mib(peak.rss_kib),
                     peak.threads
                 );
-                if let (Some(baseline), Some(per)) = (baseline, per.filter(|per| *per > 0)) {
+                if let (Some(baseline), Some(per)) = (baseline, outcome.per.filter(|per| *per > 0))
+                {
                     let added = peak.rss_kib.saturating_sub(baseline.rss_kib) as f64 / per as f64;
                     line += &format!(
                         " ({added:.1} KiB per connection over the {} before)",
@@ -175,6 +177,22 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
             None => line += "memory and threads unknown (no /proc/PID/status)",
         }
         println!("{line}");
+    }
+    // The figures are printed; what went wrong is said once more, in the
+    // exit status too, so that a script or a learner cannot take it for a
+    // load that was carried out.
+    if outcome.failures.ran_out_of_files() {
+        return Err(format!(
+            "{}: each connection needs one; ask for fewer, or raise the hard limit (ulimit -Hn)",
+            limits::ran_out_of_files()
+        ));
+    }
+    if outcome.succeeded == 0 {
+        let tried = outcome.failures.count();
+        return Err(format!(
+            "not one of the {tried} connections succeeded ({})",
+            outcome.failures.describe()
+        ));
     }
     Ok(())
 }
@@ -292,7 +310,20 @@ pub(crate) struct Failures(BTreeMap<String, usize>);
 
 impl Failures {
     fn add(&mut self, err: &std::io::Error) {
-        *self.0.entry(err.kind().to_string()).or_default() += 1;
+        // Rust names EMFILE `uncategorized error`: say what it is.
+        let what = if limits::out_of_files(err) {
+            limits::ran_out_of_files()
+        } else {
+            err.kind().to_string()
+        };
+        *self.0.entry(what).or_default() += 1;
+    }
+
+    /// Whether this process ran out of file descriptors on the way.
+    pub(crate) fn ran_out_of_files(&self) -> bool {
+        self.0
+            .keys()
+            .any(|what| what.starts_with("ran out of file descriptors"))
     }
 
     pub(crate) fn count(&self) -> usize {
@@ -312,7 +343,15 @@ impl Failures {
     }
 }
 
-type Outcome = (String, Option<usize>);
+/// How a mode went: its report, and what decides the exit status.
+struct Outcome {
+    report: String,
+    /// Connections the server held to the end, for memory per connection.
+    per: Option<usize>,
+    /// Connections (or clients) that did what the mode asks of them.
+    succeeded: usize,
+    failures: Failures,
+}
 
 /// Opens `connections` silent connections, at most 256 handshakes at a
 /// time, and returns them with how the others failed.
@@ -333,14 +372,16 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
     let started = Instant::now();
     let (held, failures) = open(addr, connections).await;
     let connecting = started.elapsed();
-    let mut progress = Progress::new();
-    progress.show(&format!(
-        "hold: holding {} connections for {}",
-        held.len(),
-        seconds(hold)
-    ));
-    tokio::time::sleep(hold).await;
-    progress.done();
+    if !held.is_empty() {
+        let mut progress = Progress::new();
+        progress.show(&format!(
+            "hold: holding {} connections for {}",
+            held.len(),
+            seconds(hold)
+        ));
+        tokio::time::sleep(hold).await;
+        progress.done();
+    }
     let closed_early = held
         .iter()
         .filter(|stream| crate::already_closed(stream))
@@ -353,8 +394,13 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
         seconds(connecting),
         failures.describe()
     );
-    // Memory per connection means something only if the server held them all.
-    (report, (closed_early == 0).then_some(established))
+    Outcome {
+        report,
+        // Memory per connection means something only if the server held them all.
+        per: (closed_early == 0).then_some(established),
+        succeeded: established,
+        failures,
+    }
 }
 
 /// `clients` clients each send `bytes` and close their side. With
@@ -401,7 +447,12 @@ async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
         seconds(took),
         failures.describe()
     );
-    (report, Some(clients))
+    Outcome {
+        report,
+        per: Some(clients),
+        succeeded: clients - failures.count(),
+        failures,
+    }
 }
 
 /// Connects, sends a line and closes, `connections` times, `concurrency` at a
@@ -454,7 +505,12 @@ async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outc
             .last()
             .map_or("-".to_string(), |time| seconds(*time)),
     );
-    (report, None)
+    Outcome {
+        report,
+        per: None,
+        succeeded: connect_times.len(),
+        failures,
+    }
 }
 
 /// Samples a process's memory and threads every 100 ms, keeping the peak.

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use workshop::{bench, client, compare, load, report, stages};
+use workshop::{bench, client, compare, limits, load, report, stages};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
@@ -56,6 +56,9 @@ struct CompareArgs {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Each connection is a file: take all the system allows, for this
+    // process and the stages it starts.
+    limits::raise_open_file_limit();
     let result = match cli.command {
         Command::Client(args) => client::run(args).await,
         Command::Compare(args) => run_compare(args).await,
@@ -77,6 +80,15 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
             "--timeout must be at least 100ms, or the scenarios cannot tell talking from silence"
                 .to_string(),
         );
+    }
+    // The crowd is a file in this process, and one in the stage, for each
+    // client: a crowd the limit cannot hold is refused before the run.
+    let needed = u64::from(args.crowd) + 64;
+    if let Some(allowed) = limits::open_file_limit().filter(|&allowed| allowed < needed) {
+        return Err(format!(
+            "a crowd of {} needs about {needed} open files, and this process may open {allowed} (ulimit -n): ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
+            args.crowd
+        ));
     }
     let stages = stages::find(&args.stages)?;
     let plan = compare::Plan {

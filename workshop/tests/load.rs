@@ -140,3 +140,147 @@ fn load_refuses_a_target_that_is_not_on_this_machine() {
         "{stderr}"
     );
 }
+
+/// The one line of stderr that says what went wrong (progress lines come
+/// before it): the last, and the only one that starts with `error:`.
+fn the_error(stderr: &str) -> &str {
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert_eq!(stderr.lines().last(), Some(errors[0]), "{stderr}");
+    errors[0]
+}
+
+/// Runs `workshop` with `args` under a limit on open files of `soft`, and
+/// of `hard` for raising it to, as `ulimit -Sn` and `ulimit -Hn` set them;
+/// asserts that it exits with `code`.
+#[cfg(unix)]
+fn run_with_open_file_limit(
+    args: &[&str],
+    soft: u64,
+    hard: u64,
+    code: i32,
+) -> harness::command::Ran {
+    use std::os::unix::process::CommandExt;
+    let limit = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    let mut command = std::process::Command::new(WORKSHOP);
+    command.args(args).env_remove("RUST_LOG");
+    // SAFETY: the closure runs between fork and exec, where only
+    // async-signal-safe calls are allowed; setrlimit is one.
+    unsafe {
+        command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        });
+    }
+    let output = assert_cmd::Command::from_std(command)
+        .timeout(Duration::from_secs(60))
+        .assert()
+        .code(code)
+        .get_output()
+        .clone();
+    harness::command::Ran {
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// A desktop's soft limit of open files is far below its hard limit: the
+/// workshop raises its own to the hard one, and the stage it starts
+/// inherits it, so a hold of 300 under `ulimit -Sn 64` gets all 300.
+#[cfg(unix)]
+#[test]
+fn under_a_low_soft_limit_a_hold_still_gets_every_connection() {
+    let ran = run_with_open_file_limit(
+        &[
+            "load",
+            "--stage",
+            "stage3-concurrent",
+            "hold",
+            "-n",
+            "300",
+            "--hold",
+            "10ms",
+        ],
+        64,
+        1024,
+        0,
+    );
+    let out = ran.stdout;
+    assert!(out.contains("established 300 in "), "{out}{}", ran.stderr);
+    assert!(out.contains("failed: none"), "{out}");
+}
+
+/// When even the hard limit is too low, the report says the workshop ran
+/// out of file descriptors, and under what limit, and the run exits 1.
+#[cfg(unix)]
+#[test]
+fn out_of_file_descriptors_a_hold_says_so_and_exits_1() {
+    let stage = workshop::stages::find(&["stage3-concurrent".to_string()])
+        .unwrap()
+        .remove(0);
+    let server = Server::start(&stage.path.to_string_lossy());
+    let addr = server.addr().to_string();
+    let ran = run_with_open_file_limit(
+        &[
+            "load", "--addr", &addr, "hold", "-n", "300", "--hold", "10ms",
+        ],
+        64,
+        64,
+        1,
+    );
+    let (out, stderr) = (ran.stdout, ran.stderr);
+    assert!(
+        out.contains(" ran out of file descriptors (ulimit -n 64)"),
+        "{out}"
+    );
+    assert!(!out.contains("uncategorized"), "{out}");
+    assert!(
+        the_error(&stderr).starts_with("error: ran out of file descriptors (ulimit -n 64)"),
+        "{stderr}"
+    );
+}
+
+/// A hold against a port nobody listens on established nothing: the report
+/// says every connection was refused, and the exit status is 1, not 0.
+#[test]
+fn a_hold_with_nothing_listening_exits_1() {
+    // A port held by a socket that never listens: connecting is refused.
+    let holder = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    holder
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    let free = holder.local_addr().unwrap().as_socket().unwrap();
+    let ran = run(
+        WORKSHOP,
+        &[
+            "load",
+            "--addr",
+            &free.to_string(),
+            "hold",
+            "-n",
+            "5",
+            "--hold",
+            "10ms",
+        ],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    assert!(ran.stdout.contains("established 0 in "), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("failed: 5 connection refused"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        the_error(&ran.stderr).starts_with("error: not one of the 5 connections succeeded"),
+        "{}",
+        ran.stderr
+    );
+}
