@@ -30,6 +30,7 @@ use std::time::{Duration, Instant};
 
 use crate::process::{Usage, bytes_written, listen_overflows, listening_port, open_files};
 use crate::stages;
+use crate::units::size_within;
 use crate::{limits, load};
 
 #[derive(clap::Args, Debug)]
@@ -46,8 +47,8 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "1000,10000", value_parser = clap::value_parser!(u32).range(1..=19_000))]
     held: Vec<u32>,
 
-    /// How many bytes the clients of a throughput run send in all
-    #[arg(long, default_value = "256MiB", value_parser = load::parse_size)]
+    /// How many bytes the clients of a throughput run send in all, from 1KiB to 64GiB
+    #[arg(long, default_value = "256MiB", value_parser = size_within(1 << 10, 64 << 30))]
     bytes: u64,
 
     /// How many connections an accept-rate run makes

@@ -10,6 +10,11 @@ use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 
 use crate::seconds;
+use crate::units::duration_within;
+
+/// The longest pause or silence a client takes: an hour is already more
+/// than a workshop needs.
+const LONGEST: Duration = Duration::from_secs(60 * 60);
 
 #[derive(clap::Args, Debug)]
 pub struct ClientArgs {
@@ -25,16 +30,16 @@ pub struct ClientArgs {
     #[arg(long, value_name = "TEXT")]
     pub send: Option<String>,
 
-    /// With --send: the pause between lines, such as 100ms or 1s
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration, requires = "send")]
+    /// With --send: the pause between lines, such as 100ms or 1s (at most 1h)
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration_within(Duration::ZERO, LONGEST), requires = "send")]
     pub every: Duration,
 
-    /// With --send: how many lines to send
-    #[arg(long, value_name = "N", default_value_t = 5, requires = "send")]
+    /// With --send: how many lines to send (at most 100000)
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100_000), requires = "send")]
     pub count: u32,
 
-    /// Connect and say nothing for this long, such as 10s (or until the server hangs up)
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, conflicts_with = "send")]
+    /// Connect and say nothing for this long, such as 10s (at most 1h), or until the server hangs up
+    #[arg(long, value_name = "DURATION", value_parser = duration_within(Duration::ZERO, LONGEST), conflicts_with = "send")]
     pub idle: Option<Duration>,
 }
 

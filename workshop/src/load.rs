@@ -17,7 +17,7 @@ use crate::process::{Usage, listen_overflows};
 use crate::progress::Progress;
 use crate::seconds;
 use crate::stages::{self, Output, RunningStage};
-use crate::units::{mib, size};
+use crate::units::{duration_within, mib, size, size_within};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -50,8 +50,8 @@ pub struct LoadArgs {
     #[arg(long, global = true, value_name = "PID")]
     pid: Option<u32>,
 
-    /// Stop the whole load after this long, whatever is left
-    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = humantime::parse_duration)]
+    /// Stop the whole load after this long (at most 1h), whatever is left
+    #[arg(long, global = true, value_name = "DURATION", default_value = "60s", value_parser = duration_within(Duration::from_millis(1), LONGEST))]
     limit: Duration,
 }
 
@@ -62,8 +62,8 @@ enum Mode {
         /// How many connections
         #[arg(short = 'n', long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=200_000))]
         connections: u32,
-        /// How long to hold them once all are open
-        #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = humantime::parse_duration)]
+        /// How long to hold them once all are open (less than --limit)
+        #[arg(long, value_name = "DURATION", default_value = "3s", value_parser = duration_within(Duration::ZERO, LONGEST))]
         hold: Duration,
     },
     /// C clients each send B bytes, then wait for the server to close
@@ -71,8 +71,8 @@ enum Mode {
         /// How many clients at once
         #[arg(short = 'c', long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         clients: u32,
-        /// How many bytes each sends (KiB, MiB and GiB suffixes work)
-        #[arg(short = 'b', long, default_value = "16MiB", value_parser = parse_size)]
+        /// How many bytes each sends, up to 1TiB (KiB, MiB, GiB and TiB suffixes work)
+        #[arg(short = 'b', long, default_value = "16MiB", value_parser = size_within(1, 1 << 40))]
         bytes: u64,
     },
     /// Connect, send a line and close, N times, C at a time
@@ -85,6 +85,10 @@ enum Mode {
         concurrency: u32,
     },
 }
+
+/// The longest `--limit` or `--hold`: a load that needs more is not one
+/// for a workshop.
+const LONGEST: Duration = Duration::from_secs(60 * 60);
 
 /// A source address carries at most this many connections: one address has
 /// about 28,000 ephemeral ports, and a closed connection keeps its port in
@@ -537,38 +541,5 @@ impl UsageWatcher {
 
     fn peak(&self) -> Option<Usage> {
         *self.peak.borrow()
-    }
-}
-
-/// Parses `16MiB`, `512KiB`, `1GiB` or a plain number of bytes.
-pub(crate) fn parse_size(text: &str) -> Result<u64, String> {
-    let (number, unit) = text
-        .find(|c: char| !c.is_ascii_digit())
-        .map_or((text, ""), |at| text.split_at(at));
-    let scale = match unit.trim() {
-        "" | "B" => 1,
-        "KiB" | "K" | "k" => 1 << 10,
-        "MiB" | "M" => 1 << 20,
-        "GiB" | "G" => 1 << 30,
-        other => return Err(format!("unknown unit {other:?}: use KiB, MiB or GiB")),
-    };
-    number
-        .parse::<u64>()
-        .map(|n| n * scale)
-        .map_err(|_| format!("{text:?} is not a size such as 16MiB"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes_take_binary_suffixes() {
-        assert_eq!(parse_size("512"), Ok(512));
-        assert_eq!(parse_size("64KiB"), Ok(64 * 1024));
-        assert_eq!(parse_size("16MiB"), Ok(16 << 20));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("3 parsecs").is_err());
     }
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use workshop::units::duration_within;
 use workshop::{bench, client, compare, limits, load, report, stages};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
@@ -36,8 +37,8 @@ struct CompareArgs {
     #[arg(long, value_delimiter = ',')]
     stages: Vec<String>,
 
-    /// The read deadline for the stages that take --timeout; the idle and talking scenarios scale with it
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = humantime::parse_duration)]
+    /// The read deadline for the stages that take --timeout, from 100ms (shorter, and the scenarios cannot tell talking from silence) to 1m; the idle and talking scenarios scale with it
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration_within(Duration::from_millis(100), Duration::from_secs(60)))]
     timeout: Duration,
 
     /// How many clients the crowd scenario connects
@@ -55,7 +56,8 @@ struct CompareArgs {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Bad input is one line and exit status 1, as the stages answer it.
+    let cli: Cli = common::parse_args();
     // Each connection is a file: take all the system allows, for this
     // process and the stages it starts.
     limits::raise_open_file_limit();
@@ -75,12 +77,6 @@ async fn main() -> ExitCode {
 }
 
 async fn run_compare(args: CompareArgs) -> Result<(), String> {
-    if args.timeout < Duration::from_millis(100) {
-        return Err(
-            "--timeout must be at least 100ms, or the scenarios cannot tell talking from silence"
-                .to_string(),
-        );
-    }
     // The crowd is a file in this process, and one in the stage, for each
     // client: a crowd the limit cannot hold is refused before the run.
     let needed = u64::from(args.crowd) + 64;

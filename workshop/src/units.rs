@@ -1,4 +1,7 @@
-//! Figures as a learner reads them.
+//! Figures as a learner reads them, and as a learner types them: durations
+//! and sizes on the command line, each kept within what makes sense for its
+//! option, so that an absurd value is one line at once rather than a clock
+//! that overflows or a run that never ends.
 
 use std::time::Duration;
 
@@ -22,5 +25,117 @@ pub fn size(bytes: u64) -> String {
         b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
         b => format!("{:.1} KiB", b as f64 / 1024.0),
+    }
+}
+
+/// A value parser for a duration option (`300ms`, `2s`, `1m`), from `min`
+/// to `max`.
+pub fn duration_within(
+    min: Duration,
+    max: Duration,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let duration = humantime::parse_duration(text)
+            .map_err(|err| format!("not a duration such as 300ms or 2s ({err})"))?;
+        if duration < min || duration > max {
+            return Err(format!(
+                "must be from {} to {}",
+                humantime::format_duration(min),
+                humantime::format_duration(max)
+            ));
+        }
+        Ok(duration)
+    }
+}
+
+/// A value parser for a size option (`16MiB`), from `min` to `max` bytes.
+pub fn size_within(
+    min: u64,
+    max: u64,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let bytes = bytes_in(text)?;
+        u64::try_from(bytes)
+            .ok()
+            .filter(|bytes| (min..=max).contains(bytes))
+            .ok_or_else(|| format!("must be from {} to {}", exact(min), exact(max)))
+    }
+}
+
+/// The bytes `16MiB`, `512KiB`, `1GiB` or a plain number stand for, counted
+/// wide enough that no size typed wraps around (`17179869184GiB` is
+/// 2^64 bytes, which a `u64` multiplication wraps to 0): what does not fit
+/// a `u128` is no size at all.
+fn bytes_in(text: &str) -> Result<u128, String> {
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, ""), |at| text.split_at(at));
+    let scale: u128 = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "k" => 1 << 10,
+        "MiB" | "M" => 1 << 20,
+        "GiB" | "G" => 1 << 30,
+        "TiB" | "T" => 1 << 40,
+        other => return Err(format!("unknown unit {other:?}: use KiB, MiB, GiB or TiB")),
+    };
+    number
+        .parse::<u128>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("{text:?} is not a size such as 16MiB"))
+}
+
+/// A size in the largest binary unit that divides it: `1TiB`, `1KiB`, `3B`.
+fn exact(bytes: u64) -> String {
+    [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")]
+        .iter()
+        .find(|&&(shift, _)| bytes >= 1 << shift && bytes % (1 << shift) == 0)
+        .map_or(format!("{bytes}B"), |&(shift, unit)| {
+            format!("{}{unit}", bytes >> shift)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{bytes_in, duration_within, size_within};
+    use std::time::Duration;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(bytes_in("512"), Ok(512));
+        assert_eq!(bytes_in("64KiB"), Ok(64 * 1024));
+        assert_eq!(bytes_in("16MiB"), Ok(16 << 20));
+        assert_eq!(bytes_in("1GiB"), Ok(1 << 30));
+        assert!(bytes_in("lots").is_err());
+        assert!(bytes_in("3 parsecs").is_err());
+        assert!(bytes_in("MiB").is_err());
+    }
+
+    #[test]
+    fn a_size_too_large_to_count_is_an_error_not_a_wrapped_number() {
+        let within = size_within(1, 1 << 40);
+        assert_eq!(within("1TiB"), Ok(1 << 40));
+        for absurd in ["2TiB", "17179869184GiB", "18446744073709551616", "0"] {
+            assert_eq!(
+                within(absurd),
+                Err("must be from 1B to 1TiB".to_string()),
+                "{absurd}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_duration_outside_its_bounds_says_what_they_are() {
+        let within = duration_within(Duration::from_millis(100), Duration::from_secs(60));
+        assert_eq!(within("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(
+            within("1000000000y"),
+            Err("must be from 100ms to 1m".to_string())
+        );
+        assert_eq!(
+            within("18446744073709551615s"),
+            Err("must be from 100ms to 1m".to_string())
+        );
+        assert!(within("soon").unwrap_err().starts_with("not a duration"));
     }
 }

@@ -1,0 +1,78 @@
+//! Bad arguments to any subcommand: one line, `error: ...`, and exit status
+//! 1, as the stages answer them; never a panic, a backtrace, or a run
+//! that does not end. Each is refused before anything starts.
+
+use std::time::Duration;
+
+use harness::command::run;
+
+const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
+
+/// Runs `workshop` with `args`, which must be refused; returns its one line.
+fn refused(args: &[&str]) -> String {
+    let ran = run(WORKSHOP, args, "", 1, Duration::from_secs(30));
+    let stderr = ran.stderr;
+    assert!(
+        stderr.starts_with("error: ") && stderr.lines().count() == 1,
+        "{args:?} should be one line, `error: ...`:\n{stderr}"
+    );
+    assert!(ran.stdout.is_empty(), "{args:?}: {}", ran.stdout);
+    stderr
+}
+
+#[test]
+fn absurd_durations_are_one_line_and_exit_1_saying_the_bounds() {
+    for (args, bounds) in [
+        (
+            &["compare", "--timeout", "18446744073709551615s"][..],
+            "from 100ms to 1m",
+        ),
+        (&["compare", "--timeout", "1000000000y"], "from 100ms to 1m"),
+        (&["compare", "--timeout", "10ms"], "from 100ms to 1m"),
+        (
+            &["load", "--limit", "18446744073709551615s", "hold"],
+            "from 1ms to 1h",
+        ),
+        (&["load", "hold", "--hold", "1000000000y"], "from 0s to 1h"),
+        (
+            &["client", "--send", "x", "--every", "1000000000y"],
+            "from 0s to 1h",
+        ),
+        (
+            &["client", "--idle", "18446744073709551615s"],
+            "from 0s to 1h",
+        ),
+    ] {
+        let line = refused(args);
+        assert!(line.contains(bounds), "{args:?}: {line}");
+    }
+}
+
+#[test]
+fn sizes_too_large_to_count_are_one_line_and_exit_1() {
+    for args in [
+        &["load", "flood", "-b", "17179869184GiB"][..],
+        &["load", "flood", "-b", "2TiB"],
+        &["bench", "--bytes", "17179869184GiB"],
+        &["bench", "--bytes", "18446744073709551616"],
+    ] {
+        refused(args);
+    }
+}
+
+#[test]
+fn counts_out_of_range_are_one_line_and_exit_1() {
+    for args in [
+        &["compare", "--crowd", "0"][..],
+        &["compare", "--crowd", "4294967296"],
+        &["load", "hold", "-n", "99999999999"],
+        &["load", "flood", "-c", "0"],
+        &["load", "churn", "-c", "18446744073709551616"],
+        &["load", "--pid=-1", "hold"],
+        &["client", "--send", "x", "--count", "0"],
+        &["bench", "--held", "0"],
+        &["bench", "--repeats", "1000"],
+    ] {
+        refused(args);
+    }
+}
