@@ -2,6 +2,7 @@
 //! clients for demos. It always says when the server closed the connection
 //! and after how long, so a learner sees stage 4's deadline happen.
 
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -18,9 +19,9 @@ const LONGEST: Duration = Duration::from_secs(60 * 60);
 
 #[derive(clap::Args, Debug)]
 pub struct ClientArgs {
-    /// The server to connect to
-    #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9000")]
-    pub addr: String,
+    /// The server to connect to: a host name or an IP address ([::1] for IPv6), and a port
+    #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9000", value_parser = common::resolve)]
+    pub addr: SocketAddr,
 
     /// Put `NAME: ` before each line, to tell clients apart on the server
     #[arg(long)]
@@ -44,7 +45,9 @@ pub struct ClientArgs {
 }
 
 pub async fn run(args: ClientArgs) -> Result<(), String> {
-    let stream = TcpStream::connect(&args.addr)
+    // `--addr` is resolved as the stages resolve theirs (`localhost` is
+    // 127.0.0.1 first), so the client goes where the server listens.
+    let stream = TcpStream::connect(args.addr)
         .await
         .map_err(|err| format!("cannot connect to {}: {err}", args.addr))?;
     let local = stream.local_addr().map_err(|err| err.to_string())?;

@@ -24,14 +24,15 @@ pub struct LoadArgs {
     #[command(subcommand)]
     mode: Mode,
 
-    /// The server to load; it must be on this machine (a loopback address)
+    /// The server to load, resolved as the stages resolve --addr; it must be on this machine (a loopback address) [default: localhost:9000]
     #[arg(
         long,
         global = true,
         value_name = "HOST:PORT",
+        value_parser = common::resolve,
         conflicts_with = "stage"
     )]
-    addr: Option<String>,
+    addr: Option<SocketAddr>,
 
     /// Start this stage on a free port, its stderr to /dev/null, and load it
     #[arg(long, global = true, value_name = "NAME")]
@@ -119,10 +120,13 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
     };
     let (addr, pid) = match &server {
         Some(server) => (server.addr, Some(server.pid)),
-        None => (
-            target(args.addr.as_deref().unwrap_or("localhost:9000")).await?,
-            args.pid,
-        ),
+        None => {
+            let addr = match args.addr {
+                Some(addr) => addr,
+                None => common::resolve("localhost:9000")?,
+            };
+            (on_this_machine(addr)?, args.pid)
+        }
     };
     let watcher = pid.map(UsageWatcher::start);
     let overflows_before = listen_overflows();
@@ -201,23 +205,14 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Resolves `addr` and refuses anything that is not on this machine.
-async fn target(addr: &str) -> Result<SocketAddr, String> {
-    let resolved: Vec<SocketAddr> = tokio::net::lookup_host(addr)
-        .await
-        .map_err(|err| format!("cannot resolve {addr}: {err}"))?
-        .collect();
-    let first = resolved
-        .iter()
-        .find(|a| a.is_ipv4())
-        .or(resolved.first())
-        .copied();
-    match first {
-        Some(found) if found.ip().is_loopback() => Ok(found),
-        Some(found) => Err(format!(
-            "{found} is not on this machine: workshop load only targets loopback addresses (127.0.0.0/8, ::1)"
-        )),
-        None => Err(format!("{addr} resolved to no address")),
+/// Refuses any target that is not on this machine.
+fn on_this_machine(addr: SocketAddr) -> Result<SocketAddr, String> {
+    if addr.ip().is_loopback() {
+        Ok(addr)
+    } else {
+        Err(format!(
+            "{addr} is not on this machine: workshop load only targets loopback addresses (127.0.0.0/8, ::1)"
+        ))
     }
 }
 

@@ -4,6 +4,9 @@
 //! puts a bounded load on a server on this machine; `workshop bench`
 //! measures what each concurrent server costs, side by side.
 
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -51,7 +54,7 @@ struct CompareArgs {
 
     /// Also write the same run as Markdown to this file, for notes
     #[arg(long, value_name = "FILE")]
-    markdown_to: Option<std::path::PathBuf>,
+    markdown_to: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -77,6 +80,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run_compare(args: CompareArgs) -> Result<(), String> {
+    // A file that cannot be written is said at once, not after the run. It
+    // is opened without emptying it: a run that fails leaves it as it was.
+    let notes = match &args.markdown_to {
+        Some(path) => Some(Notes::open(path)?),
+        None => None,
+    };
     // The crowd is a file in this process, and one in the stage, for each
     // client: a crowd the limit cannot hold is refused before the run.
     let needed = u64::from(args.crowd) + 64;
@@ -100,14 +109,54 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
     );
     let reports = compare::compare(&stages, &plan).await?;
     print!("{}", report::render(&reports, &plan, args.format));
-    if let Some(path) = &args.markdown_to {
-        let markdown = report::render(&reports, &plan, report::Format::Markdown);
-        std::fs::write(path, markdown)
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-        eprintln!(
-            "workshop: wrote the same run as Markdown to {}",
-            path.display()
-        );
+    if let Some(notes) = notes {
+        notes.write(&report::render(&reports, &plan, report::Format::Markdown))?;
     }
     Ok(())
+}
+
+/// The file `--markdown-to` names, open for writing from the start.
+struct Notes {
+    path: PathBuf,
+    file: File,
+    /// Whether this run created it, and so removes it if the run fails.
+    created: bool,
+}
+
+impl Notes {
+    fn open(path: &Path) -> Result<Notes, String> {
+        let created = !path.exists();
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        Ok(Notes {
+            path: path.to_path_buf(),
+            file,
+            created,
+        })
+    }
+
+    fn write(mut self, markdown: &str) -> Result<(), String> {
+        self.created = false;
+        self.file
+            .set_len(0)
+            .and_then(|()| self.file.write_all(markdown.as_bytes()))
+            .map_err(|err| format!("cannot write {}: {err}", self.path.display()))?;
+        eprintln!(
+            "workshop: wrote the same run as Markdown to {}",
+            self.path.display()
+        );
+        Ok(())
+    }
+}
+
+impl Drop for Notes {
+    fn drop(&mut self) {
+        if self.created {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }

@@ -76,3 +76,19 @@ fn counts_out_of_range_are_one_line_and_exit_1() {
         refused(args);
     }
 }
+
+/// `--addr` takes what the stages take, resolved as they resolve it: a host
+/// name without a port is refused with the stages' own words.
+#[test]
+fn an_address_without_a_port_is_refused_as_the_stages_refuse_it() {
+    for args in [
+        &["client", "--addr", "localhost"][..],
+        &["load", "--addr", "localhost", "hold"],
+    ] {
+        let line = refused(args);
+        assert!(
+            line.contains("expected HOST:PORT, such as localhost:9000"),
+            "{args:?}: {line}"
+        );
+    }
+}

@@ -199,3 +199,26 @@ fn an_unknown_stage_is_refused_with_the_list_of_stages() {
         "{stderr}"
     );
 }
+
+/// A Markdown file that cannot be written is refused at once, in one line,
+/// before a single stage is built or run, not after the whole comparison.
+#[test]
+fn a_markdown_file_that_cannot_be_written_is_refused_before_the_run() {
+    let nowhere = std::env::temp_dir()
+        .join(format!("workshop-no-such-folder-{}", std::process::id()))
+        .join("notes.md");
+    let ran = run(
+        WORKSHOP,
+        &["compare", "--markdown-to", nowhere.to_str().unwrap()],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    let stderr = ran.stderr;
+    assert!(
+        stderr.starts_with(&format!("error: cannot write {}: ", nowhere.display())),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+}
