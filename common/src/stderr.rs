@@ -30,6 +30,16 @@
 //! queued, further log lines are dropped, and a line says how many once
 //! stderr moves again.
 //!
+//! When stderr refuses bytes (`/dev/full`, a pipe whose reader is gone),
+//! they are dropped and counted, and the server goes on: the clients are not
+//! to blame. If stderr takes bytes again, a line says how many were lost.
+//!
+//! When stderr is a terminal, a client's control characters would act on it:
+//! clear the screen, set the window's title, write to the clipboard (OSC
+//! 52), or move the cursor to rewrite a log line. So on a terminal they are
+//! shown escaped ([`escape_controls`]), newline and tab excepted; into a pipe
+//! or a file, the bytes stay exactly as the client sent them.
+//!
 //! On Unix, bytes queued before the process exits (`std::process::exit` or
 //! the end of `main`) are written first, for at most [`EXIT_WAIT`]: a stderr
 //! that nobody reads cannot keep the process alive. (Elsewhere nothing waits
@@ -37,7 +47,9 @@
 //! signal it does not handle (Ctrl-C in stages 1 to 4) loses what is still
 //! queued: at most a millisecond's worth, unless stderr was slow.
 
-use std::io::{self, Write};
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::io::{self, IsTerminal, Write};
 use std::pin::Pin;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker, ready};
@@ -101,12 +113,27 @@ impl Write for Stderr {
     }
 }
 
-/// Where `env_logger` writes: the same queue, but a log line never waits.
-pub(crate) struct LogTarget;
+/// Where `env_logger` writes: stderr's queue, or a log file's own; a log
+/// line never waits.
+pub(crate) struct LogTarget(&'static Queue);
+
+impl LogTarget {
+    pub(crate) fn stderr() -> LogTarget {
+        LogTarget(queue())
+    }
+
+    /// A queue of its own for a log file, written at exit as stderr's is.
+    pub(crate) fn file(file: std::fs::File) -> LogTarget {
+        LogTarget(LOG_FILE.get_or_init(|| {
+            write_queued_at_exit();
+            Queue::start(file, false)
+        }))
+    }
+}
 
 impl Write for LogTarget {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        queue().write_log(buf);
+        self.0.write_log(buf);
         Ok(buf.len())
     }
 
@@ -115,24 +142,90 @@ impl Write for LogTarget {
     }
 }
 
-/// The process's queue: it starts, with its writer thread, at the first write.
+/// The process's stderr queue, once something was written to it.
+static STDERR: OnceLock<&'static Queue> = OnceLock::new();
+/// The queue of `--log-file`, if there is one.
+static LOG_FILE: OnceLock<&'static Queue> = OnceLock::new();
+
+/// The process's stderr queue: it starts, with its writer thread, at the
+/// first write.
 fn queue() -> &'static Queue {
-    static QUEUE: OnceLock<&'static Queue> = OnceLock::new();
-    QUEUE.get_or_init(|| {
+    STDERR.get_or_init(|| {
         widen_a_pipe();
-        #[cfg(unix)]
-        // SAFETY: `write_queued_at_exit` is an `extern "C"` function that
-        // never unwinds; registering it has no other effect.
-        unsafe {
-            libc::atexit(write_queued_at_exit);
-        }
-        Queue::start(io::stderr())
+        write_queued_at_exit();
+        Queue::start(io::stderr(), stderr_is_a_terminal())
     })
+}
+
+/// Makes the process, when it exits, write what is queued first (on Unix,
+/// where `atexit` is; elsewhere, what is queued at exit is lost).
+fn write_queued_at_exit() {
+    #[cfg(unix)]
+    {
+        static REGISTERED: std::sync::Once = std::sync::Once::new();
+        // SAFETY: `drain_at_exit` is an `extern "C"` function that never
+        // unwinds; registering it has no other effect.
+        REGISTERED.call_once(|| unsafe {
+            libc::atexit(drain_at_exit);
+        });
+    }
+}
+
+fn stderr_is_a_terminal() -> bool {
+    static TERMINAL: OnceLock<bool> = OnceLock::new();
+    *TERMINAL.get_or_init(|| io::stderr().is_terminal())
+}
+
+/// A client's bytes as this process's stderr may show them: escaped by
+/// [`escape_controls`] when stderr is a terminal, untouched otherwise.
+/// `common::stderr()` does this itself; this is for code that writes to
+/// stderr some other way (`stage4-tokio-stderr`).
+pub fn for_the_terminal(bytes: &[u8]) -> Cow<'_, [u8]> {
+    match stderr_is_a_terminal() {
+        true => escape_controls(bytes),
+        false => Cow::Borrowed(bytes),
+    }
+}
+
+/// `bytes` as a terminal can show them without acting on them: every
+/// control character but newline and tab (and a carriage return right
+/// before a newline, as Windows ends lines) is written as an escape, `\x1b`
+/// for ESC or `\u{9b}` for a C1 control, and so is each byte that is not
+/// UTF-8, since a terminal may read a lone byte as a C1 control. Text with
+/// none of them comes back as it is, without a copy.
+///
+/// A character split between two writes is escaped byte by byte: clients
+/// that type send whole lines, so it is rare, and it shows what came.
+pub fn escape_controls(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let plain = |&b: &u8| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t';
+    if bytes.iter().all(plain) {
+        return Cow::Borrowed(bytes);
+    }
+    let mut shown = String::with_capacity(bytes.len() + 16);
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid();
+        for (i, c) in valid.char_indices() {
+            let line_end = c == '\r' && valid[i + 1..].starts_with('\n');
+            if !c.is_control() || c == '\n' || c == '\t' || line_end {
+                shown.push(c);
+            } else if c.is_ascii() {
+                let _ = write!(shown, "\\x{:02x}", c as u32);
+            } else {
+                let _ = write!(shown, "\\u{{{:x}}}", c as u32);
+            }
+        }
+        for byte in chunk.invalid() {
+            let _ = write!(shown, "\\x{byte:02x}");
+        }
+    }
+    Cow::Owned(shown.into_bytes())
 }
 
 /// Bytes on their way to one output, and the thread that writes them there.
 struct Queue {
     state: Mutex<State>,
+    /// The output is a terminal: clients' bytes go in escaped.
+    escape: bool,
     /// The writer thread waits here for bytes.
     work: Condvar,
     /// Blocked threads wait here for room in the queue.
@@ -160,9 +253,10 @@ impl Queue {
     /// A queue that writes to `output` from a thread of its own. It lives as
     /// long as the process: the process's one queue is made once, and tests
     /// make a few.
-    fn start(output: impl Write + Send + 'static) -> &'static Queue {
+    fn start(output: impl Write + Send + 'static, escape: bool) -> &'static Queue {
         let queue: &'static Queue = Box::leak(Box::new(Queue {
             state: Mutex::default(),
+            escape,
             work: Condvar::new(),
             room: Condvar::new(),
             progress: Condvar::new(),
@@ -185,7 +279,7 @@ impl Queue {
     /// is woken when there is room.
     fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let state = ready!(self.poll_room(cx));
-        self.push(state, buf);
+        self.push(state, &self.shown(buf));
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -198,7 +292,15 @@ impl Queue {
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        self.push(state, buf);
+        self.push(state, &self.shown(buf));
+    }
+
+    /// A client's bytes as they go out: escaped for a terminal.
+    fn shown<'a>(&self, buf: &'a [u8]) -> Cow<'a, [u8]> {
+        match self.escape {
+            true => escape_controls(buf),
+            false => Cow::Borrowed(buf),
+        }
     }
 
     /// A log line: queued at once, or dropped and counted past [`LOG_LIMIT`].
@@ -260,10 +362,20 @@ impl Queue {
         true
     }
 
+    /// Bytes queued and not written yet, the writer's batch included.
+    #[cfg(unix)]
+    fn not_yet_written(&self) -> u64 {
+        let state = self.lock();
+        state.queued - state.written
+    }
+
     /// The writer thread: gathers a batch, writes it, and again.
     fn write_forever(&self, mut output: impl Write) {
         let mut batch = Vec::new();
         let mut just_written = 0;
+        // Bytes the output refused, and why, not yet reported.
+        let mut lost = 0;
+        let mut why = String::new();
         loop {
             let waiting = {
                 let mut state = self.lock();
@@ -303,10 +415,20 @@ impl Queue {
             for waker in waiting {
                 waker.wake();
             }
-            // A failed write (stderr closed) drops the bytes and the server
-            // goes on: the clients are not to blame. (Go's seed ignores the
-            // error too.)
-            let _ = output.write_all(&batch);
+            // A failed write (`/dev/full`, a pipe with no reader) drops the
+            // bytes and the server goes on: the clients are not to blame.
+            // (Go's seed ignores the error.) The loss is said once the
+            // output takes bytes again.
+            if lost > 0 {
+                let note = format!("[{lost} bytes were lost: writing them failed: {why}]\n");
+                if write_what_it_takes(&mut output, note.as_bytes()).is_ok() {
+                    lost = 0;
+                }
+            }
+            if let Err((unwritten, err)) = write_what_it_takes(&mut output, &batch) {
+                lost += unwritten;
+                why = err.to_string();
+            }
             batch.clear();
             // A burst may have grown the buffer far past what is usual: give
             // the memory back rather than keep it for the life of the process.
@@ -315,6 +437,22 @@ impl Queue {
             }
         }
     }
+}
+
+/// Writes all of `bytes`, or says how many were not written and why.
+fn write_what_it_takes(
+    output: &mut impl Write,
+    mut bytes: &[u8],
+) -> Result<(), (usize, io::Error)> {
+    while !bytes.is_empty() {
+        match output.write(bytes) {
+            Ok(0) => return Err((bytes.len(), io::ErrorKind::WriteZero.into())),
+            Ok(n) => bytes = &bytes[n..],
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err((bytes.len(), err)),
+        }
+    }
+    Ok(())
 }
 
 /// When stderr is a pipe, asks for a 1 MiB one: the default 64 KiB holds a
@@ -329,11 +467,31 @@ fn widen_a_pipe() {
     }
 }
 
-/// Runs at `exit`: waits, for at most [`EXIT_WAIT`], until the writer thread
-/// has written what was queued before.
+/// Runs at `exit`: waits, for at most [`EXIT_WAIT`] in all, until the
+/// writer threads have written what was queued before. A log file comes
+/// first, and if stderr is stuck, the log says what was lost there.
 #[cfg(unix)]
-extern "C" fn write_queued_at_exit() {
-    queue().drain(EXIT_WAIT);
+extern "C" fn drain_at_exit() {
+    let deadline = Instant::now() + EXIT_WAIT;
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let log_file = LOG_FILE.get().copied();
+    if let Some(log_file) = log_file {
+        log_file.drain(EXIT_WAIT / 4);
+    }
+    // A quarter of the wait is kept for the log's note.
+    let Some(stderr) = STDERR.get() else {
+        return;
+    };
+    if stderr.drain(left().saturating_sub(EXIT_WAIT / 4)) {
+        return;
+    }
+    if let Some(log_file) = log_file {
+        let lost = stderr.not_yet_written();
+        let note =
+            format!("[{lost} bytes queued for stderr were lost at exit: stderr was stuck]\n");
+        log_file.write_log(note.as_bytes());
+        log_file.drain(left());
+    }
 }
 
 #[cfg(test)]
@@ -346,7 +504,7 @@ mod tests {
     use std::task::{Context, Poll, Wake, Waker};
     use std::time::{Duration, Instant};
 
-    use super::{LOG_LIMIT, QUEUE_LIMIT, Queue};
+    use super::{LOG_LIMIT, QUEUE_LIMIT, Queue, escape_controls};
 
     /// The most any wait in these tests lasts before it fails.
     const PATIENCE: Duration = Duration::from_secs(10);
@@ -433,7 +591,7 @@ mod tests {
     #[test]
     fn log_lines_and_client_bytes_leave_in_the_order_they_were_written() {
         let output = Gate::open();
-        let queue = Queue::start(output.clone());
+        let queue = Queue::start(output.clone(), false);
         let mut cx = Context::from_waker(Waker::noop());
         let mut expected = Vec::new();
         for i in 0..100 {
@@ -450,7 +608,7 @@ mod tests {
     #[test]
     fn a_full_queue_makes_a_writer_wait_and_loses_nothing() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone());
+        let queue = Queue::start(output.clone(), false);
         let (waker, woken) = waker();
         let mut cx = Context::from_waker(&waker);
 
@@ -493,7 +651,7 @@ mod tests {
     #[test]
     fn a_thread_writing_to_a_full_queue_blocks_until_there_is_room() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone());
+        let queue = Queue::start(output.clone(), false);
         let piece = |i: u8| vec![b'a' + i; QUEUE_LIMIT];
         let (written, each) = mpsc::channel();
         let writer = std::thread::spawn(move || {
@@ -521,7 +679,7 @@ mod tests {
     #[test]
     fn log_lines_past_the_limit_are_dropped_and_counted_once_stderr_moves() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone());
+        let queue = Queue::start(output.clone(), false);
         let line = |i: usize| format!("[INFO] line {i:06}{}\n", " ".repeat(1000));
         // Once the writer thread is stuck on its first batch, the queue only
         // grows, and what it keeps is known.
@@ -547,7 +705,7 @@ mod tests {
     #[test]
     fn at_exit_what_was_queued_is_written_but_a_stuck_stderr_is_not_waited_for() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone());
+        let queue = Queue::start(output.clone(), false);
         queue.write_blocking(b"the last words\n");
         assert!(
             !queue.drain(Duration::from_millis(100)),
@@ -556,5 +714,76 @@ mod tests {
         output.set_open(true);
         assert!(queue.drain(PATIENCE), "not drained once stderr moved");
         assert_eq!(output.wait_for_len(15), b"the last words\n");
+    }
+
+    #[test]
+    fn on_a_terminal_a_clients_control_characters_are_shown_escaped() {
+        let output = Gate::open();
+        let queue = Queue::start(output.clone(), true);
+        let mut cx = Context::from_waker(Waker::noop());
+        // A window title, a clipboard write (OSC 52), clear screen, erase
+        // line and carriage return, a C1 CSI, and a byte that is not UTF-8.
+        let attack = "\x1b]0;pwned\x07\x1b]52;c;ZWNobw==\x07\x1b[2J\x1b[2K\rERROR\u{9b}31m\n";
+        let mut attack = attack.as_bytes().to_vec();
+        attack.push(0xff);
+        assert!(queue.poll_write(&mut cx, &attack).is_ready());
+        let shown = r"\x1b]0;pwned\x07\x1b]52;c;ZWNobw==\x07\x1b[2J\x1b[2K\x0dERROR\u{9b}31m";
+        let expected = format!("{shown}\n\\xff");
+        assert_eq!(output.wait_for_len(expected.len()), expected.as_bytes());
+    }
+
+    #[test]
+    fn text_newlines_tabs_and_windows_line_ends_are_shown_as_they_are() {
+        let text = "héllo\tworld\r\n€ 1\n";
+        assert_eq!(escape_controls(text.as_bytes()), text.as_bytes());
+        assert!(matches!(
+            escape_controls(b"plain ascii\n"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn log_lines_are_never_escaped() {
+        let output = Gate::open();
+        let queue = Queue::start(output.clone(), true);
+        let line = "\x1b[32mINFO\x1b[0m listening\n";
+        queue.write_log(line.as_bytes());
+        assert_eq!(output.wait_for_len(line.len()), line.as_bytes());
+    }
+
+    /// An output that refuses the first `refusals` writes, as `/dev/full` does.
+    struct Refusing {
+        refusals: usize,
+        taken: Gate,
+    }
+
+    impl std::io::Write for Refusing {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.refusals > 0 {
+                self.refusals -= 1;
+                return Err(std::io::ErrorKind::StorageFull.into());
+            }
+            self.taken.write(buf)
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn bytes_stderr_refused_are_counted_and_said_once_it_takes_bytes_again() {
+        let taken = Gate::open();
+        let refusing = Refusing {
+            refusals: 1,
+            taken: taken.clone(),
+        };
+        let queue = Queue::start(refusing, false);
+        queue.write_blocking(b"refused\n");
+        assert!(queue.drain(PATIENCE), "the refused batch was waited for");
+        queue.write_blocking(b"taken\n");
+        let note = "[8 bytes were lost: writing them failed: no storage space]\n";
+        let expected = format!("{note}taken\n");
+        assert_eq!(taken.wait_for_len(expected.len()), expected.as_bytes());
     }
 }

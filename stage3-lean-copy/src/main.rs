@@ -38,11 +38,18 @@ struct Cli {
     server: common::ServerArgs,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli: Cli = common::parse_args();
-    common::init_logging();
+    common::init_logging(&cli.server);
+    // What `#[tokio::main]` on an `async fn main` would do: start tokio's
+    // runtime, then run the server's future on it. `common::runtime()` is
+    // the runtime `#[tokio::main]` builds, but one that cannot start (an
+    // open-file limit of 4, say) ends the server with one line, not a panic.
+    common::runtime().block_on(run(cli));
+}
 
+/// The server: listen, then accept clients until the process ends.
+async fn run(cli: Cli) {
     // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
     // (`--addr` arrives as an IP address: `common` resolved the host name
     // as Go does, IPv4 first.)

@@ -37,7 +37,7 @@ struct Cli {
 
 fn main() {
     let cli: Cli = common::parse_args();
-    common::init_logging();
+    common::init_logging(&cli.server);
 
     // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
     let addr = cli.server.addr;

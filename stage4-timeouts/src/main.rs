@@ -38,16 +38,23 @@ struct Cli {
     #[command(flatten)]
     server: common::ServerArgs,
 
-    /// How long a client may stay silent before it is disconnected, such as 250ms, 5s or 1m
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    /// How long a client may stay silent before it is disconnected, such as 250ms, 5s or 1m (100ms to 24h)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = common::args::deadline, allow_hyphen_values = true)]
     timeout: Duration,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli: Cli = common::parse_args();
-    common::init_logging();
+    common::init_logging(&cli.server);
+    // What `#[tokio::main]` on an `async fn main` would do: start tokio's
+    // runtime, then run the server's future on it. `common::runtime()` is
+    // the runtime `#[tokio::main]` builds, but one that cannot start (an
+    // open-file limit of 4, say) ends the server with one line, not a panic.
+    common::runtime().block_on(run(cli));
+}
 
+/// The server: listen, then accept clients until the process ends.
+async fn run(cli: Cli) {
     // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
     // (`--addr` arrives as an IP address: `common` resolved the host name
     // as Go does, IPv4 first.)

@@ -47,20 +47,35 @@ struct Cli {
     #[command(flatten)]
     server: common::ServerArgs,
 
-    /// How long a client may stay silent before it is disconnected, such as 250ms, 5s or 1m
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    /// How long a client may stay silent before it is disconnected, such as 250ms, 5s or 1m (100ms to 24h)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = common::args::deadline, allow_hyphen_values = true)]
     timeout: Duration,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli: Cli = common::parse_args();
     // The other stages' logging, but written to stderr the usual way: by the
     // thread that logs, as each line comes.
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    if let Some(path) = &cli.server.log_file {
+        let file = std::fs::File::options()
+            .create(true)
+            .append(true)
+            .open(path);
+        let file = file.or_exit(format!("cannot write the log to {}", path.display()));
+        logger.target(env_logger::Target::Pipe(Box::new(file)));
+    }
+    logger.format_timestamp_millis().init();
+    // What `#[tokio::main]` on an `async fn main` would do: start tokio's
+    // runtime, then run the server's future on it. `common::runtime()` is
+    // the runtime `#[tokio::main]` builds, but one that cannot start (an
+    // open-file limit of 4, say) ends the server with one line, not a panic.
+    common::runtime().block_on(run(cli));
+}
 
+/// The server: listen, then accept clients until the process ends.
+async fn run(cli: Cli) {
     // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
     // (`--addr` arrives as an IP address: `common` resolved the host name
     // as Go does, IPv4 first.)
@@ -115,8 +130,10 @@ async fn serve_connection(mut socket: TcpStream, peer: SocketAddr, idle_timeout:
             Ok(Ok(n)) => n,
         };
         received += n;
-        // Go: os.Stderr.Write(buf[:n])
-        if let Err(err) = stderr.write_all(&buf[..n]).await {
+        // Go: os.Stderr.Write(buf[:n]), with a client's control characters
+        // shown escaped when stderr is a terminal (common/src/stderr.rs says why).
+        let shown = common::stderr::for_the_terminal(&buf[..n]);
+        if let Err(err) = stderr.write_all(&shown).await {
             break Err(err);
         }
     };

@@ -137,6 +137,6 @@ fn with_stderr_stuck_silent_clients_outlive_their_deadline() {
 
 /// A duration that does not parse is refused with one line naming the flag.
 #[test]
-fn unparsable_timeout_exits_1_with_one_line() {
-    harness::interface::unparsable_timeout_exits_1_with_one_line(BIN);
+fn unusable_timeouts_exit_1_with_one_line_saying_why() {
+    harness::interface::unusable_timeouts_exit_1_with_one_line_saying_why(BIN);
 }

@@ -1,6 +1,7 @@
 //! Serving one connection: stage 4's deadline on `stage3-lean-copy`'s
-//! read, which holds no buffer while the client is idle, and one more way to
-//! end: the grace period of a shutdown (1) is over.
+//! read, which holds no buffer while the client is idle, and two more ways
+//! to end: the connection has lasted as long as it may (2), or the grace
+//! period of a shutdown (1) is over.
 
 use std::io;
 use std::net::SocketAddr;
@@ -10,7 +11,7 @@ use common::stderr::Stderr;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, sleep_until, timeout_at};
 use tokio_util::sync::CancellationToken;
 
 /// The most one read takes from the socket. The buffer exists only from a
@@ -25,13 +26,23 @@ const READ_SIZE: usize = 64 * 1024;
 const LEFT_OVER: usize = 1 << 20;
 const LEFT_OVER_TIME: Duration = Duration::from_secs(1);
 
+/// How long a connection may stay silent, and how long it may last.
+pub struct Limits {
+    pub idle: Duration,
+    /// A client that sends a byte just before each idle deadline would
+    /// otherwise keep its place (2) for ever, and with a few of them the
+    /// server is full (the slowloris attack). Past its lifetime a connection
+    /// is closed: a client that wants more reconnects, behind those waiting.
+    pub lifetime: Duration,
+}
+
 /// Copies what the client sends to stderr and hangs up on a client silent
-/// for `idle_timeout`, or once `grace_over` is cancelled. Holds `_permit`
-/// (2) until it returns.
+/// for `limits.idle`, one connected for `limits.lifetime`, or once
+/// `grace_over` is cancelled. Holds `_permit` (2) until it returns.
 pub async fn serve(
     socket: TcpStream,
     peer: SocketAddr,
-    idle_timeout: Duration,
+    limits: Limits,
     grace_over: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
@@ -41,13 +52,19 @@ pub async fn serve(
     let mut unwritten = 0;
     // Go: conn.SetReadDeadline(time.Now().Add(5 * time.Second)), again
     // after every read.
-    let mut deadline = Instant::now() + idle_timeout;
+    let mut deadline = Instant::now() + limits.idle;
+    let end_of_life = Instant::now() + limits.lifetime;
     // How the connection ended: Ok(why) when the client closed it, went
     // silent or the server shut down, Err(error) when reading or writing failed.
     let ended = loop {
         // Wait until the client sends something, holding no buffer.
         let ready = tokio::select! {
             ready = timeout_at(deadline, socket.readable()) => ready,
+            // 2. However much it sends, its time is up.
+            () = sleep_until(end_of_life) => {
+                let lifetime = humantime::format_duration(limits.lifetime);
+                break Ok(format!("open for {lifetime}, the longest a connection may last"));
+            }
             // 1. The grace period is over. What the client sent before is in
             // the kernel's buffer: copy it too, then close.
             () = grace_over.cancelled() => {
@@ -56,7 +73,7 @@ pub async fn serve(
         };
         match ready {
             Err(_deadline_passed) => {
-                let idle = humantime::format_duration(idle_timeout);
+                let idle = humantime::format_duration(limits.idle);
                 break Ok(format!("silent for {idle}"));
             }
             Ok(Err(err)) => break Err(err),
@@ -69,7 +86,7 @@ pub async fn serve(
             Ok(0) => break Ok("the client closed the connection".to_string()),
             Ok(n) => {
                 received += n;
-                deadline = Instant::now() + idle_timeout;
+                deadline = Instant::now() + limits.idle;
             }
             // "Readable" can be a false alarm: wait again, for what is left
             // of the same deadline.

@@ -5,14 +5,17 @@
 //! each in a step of its own, marked with its number wherever it shows:
 //!
 //! 1. A server that can only be stopped by killing it: graceful shutdown
-//!    (`shutdown.rs`). On Ctrl-C or SIGTERM it stops accepting at once, lets
-//!    the open connections finish for up to `--grace`, then copies what they
-//!    already sent, closes them and exits 0. A second Ctrl-C ends it at once,
+//!    (`shutdown.rs`). On Ctrl-C, SIGTERM or SIGHUP it stops accepting at
+//!    once, lets the open connections finish for up to `--grace`, then copies
+//!    what they already sent, closes them and exits 0. A second Ctrl-C ends it at once,
 //!    and a stuck stderr does not hold it up: bytes still waiting for it when
 //!    the grace period ends are given up, and the log counts them.
 //! 2. "No file descriptors available": a connection limit (`limit.rs`). Each
 //!    connection holds a permit from a semaphore; at the limit the server
-//!    stops accepting, and new clients wait in the kernel's listen queue.
+//!    stops accepting, and new clients wait in the kernel's listen queue. A
+//!    connection lasts at most `--max-lifetime` (`connection.rs`), so that
+//!    clients that trickle a byte now and then cannot keep the places
+//!    (slowloris) and the clients waiting get their turn.
 //! 3. "The error could be temporary": accept errors no longer end the server
 //!    (`accept.rs`). An error that belongs to one connection is logged and
 //!    skipped; running out of resources is logged once, and accepting
@@ -60,26 +63,38 @@ struct Cli {
     #[command(flatten)]
     server: common::ServerArgs,
 
-    /// How long a client may stay silent before it is disconnected, such as 250ms, 5s or 1m
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    /// How long a client may stay silent before it is disconnected, such as 250ms, 5s or 1m (100ms to 24h)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = common::args::deadline, allow_hyphen_values = true)]
     timeout: Duration,
 
     /// How many clients to serve at once; more wait in the listen queue [default: the open-file limit less 32]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: Option<u32>,
 
-    /// On Ctrl-C or SIGTERM, how long open connections may go on before they are closed
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    /// The longest a connection may last, however much it sends: clients waiting for a place get one (100ms to 24h)
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = common::args::deadline, allow_hyphen_values = true)]
+    max_lifetime: Duration,
+
+    /// On Ctrl-C, SIGTERM or SIGHUP, how long open connections may go on before they are closed (0s to 24h)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = common::args::duration, allow_hyphen_values = true)]
     grace: Duration,
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
     let cli: Cli = common::parse_args();
-    common::init_logging();
+    common::init_logging(&cli.server);
+    // What `#[tokio::main]` on an `async fn main` would do: start tokio's
+    // runtime, then run the server's future on it. `common::runtime()` is
+    // the runtime `#[tokio::main]` builds, but one that cannot start (an
+    // open-file limit of 4, say) ends the server with one line, not a panic.
+    common::runtime().block_on(run(cli));
+}
 
+/// The server: listen, accept clients until a signal says stop, then shut down.
+async fn run(cli: Cli) {
     // 1. Signals are asked for before listening: from the first `listening
-    // on` line, Ctrl-C or SIGTERM cancels `shutdown` instead of killing us.
+    // on` line, Ctrl-C, SIGTERM or SIGHUP cancels `shutdown` instead of
+    // killing us.
     let shutdown = shutdown::on_signals();
 
     // Go: l, err := net.Listen("tcp", "localhost:9000"); if err != nil { log.Fatal(err) }
@@ -116,7 +131,10 @@ async fn main() {
         connections.spawn(connection::serve(
             socket,
             peer,
-            cli.timeout,
+            connection::Limits {
+                idle: cli.timeout,
+                lifetime: cli.max_lifetime,
+            },
             grace_over.clone(),
             permit,
         ));

@@ -1,6 +1,6 @@
-//! Step 1, graceful shutdown: on Ctrl-C or SIGTERM, stop accepting at once, let
-//! the open connections finish for up to the grace period, then tell them
-//! to close, and wait until they have. A `CancellationToken` (from
+//! Step 1, graceful shutdown: on Ctrl-C, SIGTERM or SIGHUP, stop accepting
+//! at once, let the open connections finish for up to the grace period, then
+//! tell them to close, and wait until they have. A `CancellationToken` (from
 //! tokio-util) says "stop" to everyone who holds a copy; a `TaskTracker`
 //! counts the connections' tasks so that `main` can wait for them. This is
 //! what tokio's own graceful-shutdown example uses.
@@ -12,18 +12,21 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 /// Asks for Ctrl-C (SIGINT) and, on Unix, SIGTERM (what `kill` and service
-/// managers send), and returns a token that the first one cancels; a second
-/// one ends the process at once, with status 1. Until a program asks for
-/// them, these signals just kill it.
+/// managers send) and SIGHUP (the terminal or SSH session it ran in was
+/// closed), and returns a token that the first one cancels; a second one
+/// ends the process at once, with status 1. Until a program asks for them,
+/// these signals just kill it. (After SIGHUP the terminal is gone: what the
+/// server writes to it is lost, and the connections still finish.)
 pub fn on_signals() -> CancellationToken {
     let shutdown = CancellationToken::new();
     #[cfg(unix)]
-    let (mut interrupt, mut terminate) = {
+    let (mut interrupt, mut terminate, mut hangup) = {
         use common::OrExit;
         use tokio::signal::unix::{SignalKind, signal};
         (
             signal(SignalKind::interrupt()).or_exit("cannot ask for SIGINT"),
             signal(SignalKind::terminate()).or_exit("cannot ask for SIGTERM"),
+            signal(SignalKind::hangup()).or_exit("cannot ask for SIGHUP"),
         )
     };
     let cancel = shutdown.clone();
@@ -33,6 +36,7 @@ pub fn on_signals() -> CancellationToken {
             let signal = tokio::select! {
                 _ = interrupt.recv() => "Ctrl-C (SIGINT)",
                 _ = terminate.recv() => "SIGTERM",
+                _ = hangup.recv() => "SIGHUP",
             };
             #[cfg(not(unix))]
             let signal = match tokio::signal::ctrl_c().await {

@@ -190,8 +190,8 @@ fn sigterm_with_no_client_exits_0_at_once() {
 
 /// A duration that does not parse is refused with one line naming the flag.
 #[test]
-fn unparsable_timeout_exits_1_with_one_line() {
-    harness::interface::unparsable_timeout_exits_1_with_one_line(BIN);
+fn unusable_timeouts_exit_1_with_one_line_saying_why() {
+    harness::interface::unusable_timeouts_exit_1_with_one_line_saying_why(BIN);
 }
 
 /// Stage 4's deadline still holds: a silent client is closed after it.
@@ -271,40 +271,189 @@ fn while_it_is_stopped_its_listen_queue_holds_a_burst_of_500_clients() {
 /// closes the client, and exits within its bound: the grace period, a
 /// second to copy what is left, and the two seconds it gives stderr at
 /// exit. If stderr moves meanwhile, the log says how much was never written.
+/// SIGHUP, what a closed terminal or SSH session sends, shuts down the same
+/// way, rather than killing the server with its clients' bytes unwritten.
+#[cfg(unix)]
+#[test]
+fn sighup_shuts_down_gracefully_like_sigterm() {
+    let mut server = Server::start_with_args(BIN, &["--grace", "10s"]);
+    let mut client = server.connect();
+    let peer = client.local_addr().unwrap();
+    client.write_all(b"sent before the hang-up\n").unwrap();
+    server.wait_for("sent before the hang-up\n");
+    server.signal(libc::SIGHUP);
+    server.wait_for("SIGHUP: shutting down");
+    drop(client);
+    assert!(server.wait_for_exit().success());
+    server.wait_for(format!(
+        "{peer} finished after 24 bytes: the client closed the connection"
+    ));
+    server.wait_for("all connections closed, exiting");
+}
+
+/// A client that sends a byte every 100 ms is never silent for the 300 ms
+/// deadline, but it cannot keep its place for ever (the slowloris attack):
+/// after `--max-lifetime` it is closed, and the client waiting for a place
+/// gets it.
+#[test]
+fn a_client_that_trickles_bytes_is_closed_after_its_lifetime_and_a_waiting_client_gets_its_place() {
+    let args = [
+        "--max-connections",
+        "1",
+        "--timeout",
+        "300ms",
+        "--max-lifetime",
+        "1s",
+    ];
+    let server = Server::start_with_args(BIN, &args);
+    let trickler = server.connect();
+    let peer = trickler.local_addr().unwrap();
+    let mut trickling = trickler.try_clone().unwrap();
+    // Pacing the trickle, not waiting for anything: it ends when the server
+    // closes the connection, or after PATIENCE.
+    let trickle = std::thread::spawn(move || {
+        let started = std::time::Instant::now();
+        while started.elapsed() < harness::PATIENCE && trickling.write_all(b".").is_ok() {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    });
+    server.wait_for(format!("{peer} connected"));
+    let mut waiting = server.connect();
+    waiting.write_all(b"my turn\n").unwrap();
+
+    let served = server.wait_for("my turn\n");
+    let closed = server.wait_for(format!("{peer} finished after "));
+    let stderr = server.stderr_text();
+    let line = stderr[closed..].lines().next().unwrap();
+    assert!(
+        line.ends_with(": open for 1s, the longest a connection may last"),
+        "{line}"
+    );
+    assert!(
+        closed < served,
+        "served before the trickler was closed:\n{stderr}"
+    );
+    drop(trickler);
+    trickle.join().unwrap();
+}
+
+/// How long a shutdown may take, whatever stderr does: the grace period, a
+/// second to copy what clients already sent, and two to write what is
+/// queued at exit; and slack for a loaded machine.
+#[cfg(unix)]
+const GRACE_1S_BOUND: Duration = Duration::from_secs(1 + 1 + 2 + 2);
+
+/// Shuts `server` (started with `--grace 1s` and its log on stdout) down
+/// while a client sends it more than stderr takes, checks that it exits 0
+/// within [`GRACE_1S_BOUND`] and logs how the client finished, and returns
+/// the log.
+#[cfg(unix)]
+fn shuts_down_on_time_while_a_client_sends(mut server: Server, talker: TcpStream) -> String {
+    let peer = talker.local_addr().unwrap();
+    server.signal(libc::SIGTERM);
+    let signalled = Instant::now();
+    let status = server.wait_for_exit();
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status}");
+    assert!(took < GRACE_1S_BOUND, "exited {took:?} after SIGTERM");
+    let log = server.log_text();
+    assert!(log.contains(&format!("{peer} finished after ")), "{log}");
+    assert!(log.contains("all connections closed, exiting"), "{log}");
+    log
+}
+
+/// A client that sends 8 MiB, more than the server's stderr queue and pipe
+/// hold, from a thread of its own; it stops when the server closes it.
+#[cfg(unix)]
+fn talker_sending_8_mib(server: &Server) -> TcpStream {
+    let talker = server.connect();
+    let mut sending = talker.try_clone().unwrap();
+    std::thread::spawn(move || sending.write_all(&vec![b'x'; 8 << 20]));
+    server.wait_for_in_log(&format!("{} connected", talker.local_addr().unwrap()));
+    talker
+}
+
+/// Stderr stuck for good (a terminal paused with Ctrl-S and never resumed, a
+/// pipe nobody reads): the shutdown still ends on time. Bytes given up are
+/// counted in the log, and so are those still queued when the server exits.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_stuck_stderr_does_not_hold_the_shutdown_up() {
-    let mut server = Server::start_with_args(BIN, &["--grace", "1s"]);
+    let server = Server::builder(BIN)
+        .args(["--grace", "1s"])
+        .log_on_stdout()
+        .start();
     server.pause_stderr();
-    let mut talker = server.connect();
-    let peer = talker.local_addr().unwrap();
-    let mut sending = talker.try_clone().unwrap();
-    // More than the pipe and the server's queue hold: the rest waits.
-    std::thread::spawn(move || sending.write_all(&vec![b'x'; 8 << 20]));
+    let talker = talker_sending_8_mib(&server);
     if !server.wait_until_stuck_writing_stderr() {
         eprintln!("skipped: this kernel does not say where threads sleep (wchan)");
         return;
     }
+    let log = shuts_down_on_time_while_a_client_sends(server, talker);
+    assert!(log.contains("never written: stderr was stuck"), "{log}");
+    assert!(
+        log.contains("bytes queued for stderr were lost at exit: stderr was stuck]"),
+        "{log}"
+    );
+}
 
-    server.signal(libc::SIGTERM);
-    let signalled = Instant::now();
-    client::wait_until_closed_by_server(&mut talker);
+/// Stderr that refuses every write (`/dev/full`): the server goes on, and
+/// shuts down on time.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stderr_that_refuses_every_write_does_not_hold_the_shutdown_up() {
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let server = Server::builder(BIN)
+        .args(["--grace", "1s"])
+        .log_on_stdout()
+        .stderr_to(full)
+        .start();
+    let talker = talker_sending_8_mib(&server);
+    shuts_down_on_time_while_a_client_sends(server, talker);
+}
+
+/// Stderr whose reader has gone (`| head` once it has its lines): writes
+/// fail, the server goes on, and shuts down on time.
+#[cfg(unix)]
+#[test]
+fn a_stderr_with_no_reader_does_not_hold_the_shutdown_up() {
+    let server = Server::builder(BIN)
+        .args(["--grace", "1s"])
+        .log_on_stdout()
+        .start();
+    server.close_stderr();
+    let talker = talker_sending_8_mib(&server);
+    shuts_down_on_time_while_a_client_sends(server, talker);
+}
+
+/// With stderr stuck, a connection whose client has left keeps its socket
+/// until its bytes are written, in every stage; stages 3 and 4 then run out
+/// of file descriptors and exit, as Go's stage 3 does. Stage 5 stays at its
+/// connection limit (the open-file limit less 32) instead, and once stderr
+/// moves, every client's bytes come out.
+#[cfg(target_os = "linux")]
+#[test]
+fn with_stderr_stuck_it_stays_at_its_connection_limit_and_recovers() {
+    let mut server = Server::builder(BIN)
+        .open_file_limit(64)
+        .log_on_stdout()
+        .start();
+    server.pause_stderr();
+    const CLIENTS: usize = 200;
+    let piece = vec![b'x'; 64 * 1024];
+    for _ in 0..CLIENTS {
+        // Each is queued by the kernel, sends, and leaves, accepted or not.
+        let mut client = server.connect();
+        client.write_all(&piece).unwrap();
+    }
+    server.wait_for_in_log("the limit of 32 connections is reached: new clients wait");
+    assert!(server.is_running());
+
     server.resume_stderr();
-    let status = server.wait_for_exit();
-    let took = signalled.elapsed();
-    assert!(status.success(), "{status}");
-    let bound = Duration::from_secs(1 + 1 + 2);
-    assert!(
-        took < bound + Duration::from_secs(2),
-        "exited {took:?} after SIGTERM"
-    );
-    let stderr = server.stderr_text();
-    let finished = stderr
-        .lines()
-        .find(|line| line.contains(&format!("{peer} finished after ")))
-        .unwrap_or_else(|| panic!("no line says how {peer} finished"));
-    assert!(
-        finished.contains("never written: stderr was stuck): the server shut down"),
-        "{finished}"
-    );
+    server.wait_for_len(CLIENTS * piece.len());
+    server.wait_for_count_in_log("the client closed the connection", CLIENTS);
+    assert!(!server.log_text().contains("accept failed"));
 }

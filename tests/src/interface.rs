@@ -64,14 +64,43 @@ pub fn unparsable_address_exits_1_with_one_line_saying_why(bin: &str) {
     );
 }
 
-/// For the stages that take `--timeout`: a duration that does not parse is
-/// refused with one line naming the flag.
-pub fn unparsable_timeout_exits_1_with_one_line(bin: &str) {
-    let line = exits_1_with_one_line(bin, &["--timeout", "soon"]);
-    assert!(
-        line.starts_with("error: invalid value 'soon' for '--timeout <DURATION>'"),
-        "{line}"
-    );
+/// For the stages that take `--timeout`: a duration that does not parse, a
+/// negative one, one so short it would close clients as they type (`0s`
+/// closes every client at once) and one past a day are each refused with
+/// one line naming the flag and saying why.
+pub fn unusable_timeouts_exit_1_with_one_line_saying_why(bin: &str) {
+    for (timeout, why) in [
+        ("soon", "expected a duration such as 250ms, 5s or 1m"),
+        ("-1s", "a duration cannot be negative"),
+        ("0", "use 100ms or more"),
+        ("0s", "use 100ms or more"),
+        ("1ns", "use 100ms or more"),
+        ("1000000000y", "longer than a day"),
+        ("18446744073709551615s", "longer than a day"),
+    ] {
+        let line = exits_1_with_one_line(bin, &["--timeout", timeout]);
+        let flag = format!("error: invalid value '{timeout}' for '--timeout <DURATION>': ");
+        assert!(line.starts_with(&flag), "{line}");
+        assert!(line.contains(why), "--timeout {timeout}: {line}");
+    }
+}
+
+/// Under an open-file limit of 4 to 8 there may be no descriptor left for
+/// tokio's runtime, or for the listener: the server says so in one line and
+/// exits 1, never with a panic. (A stage that needs fewer files starts.)
+#[cfg(unix)]
+pub fn under_an_open_file_limit_of_4_to_8_it_starts_or_exits_1_with_one_line(bin: &str) {
+    for limit in 4..=8 {
+        let exited = match Server::builder(bin).open_file_limit(limit).try_start() {
+            Ok(_started) => continue,
+            Err(exited) => exited,
+        };
+        let stderr = &exited.stderr;
+        assert_eq!(exited.status.code(), Some(1), "limit {limit}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "limit {limit}: {stderr}");
+        assert!(stderr.contains("open files"), "limit {limit}: {stderr}");
+        assert!(!stderr.contains("panicked"), "limit {limit}: {stderr}");
+    }
 }
 
 pub fn unknown_flag_exits_1_with_clap_message(bin: &str) {
@@ -179,6 +208,12 @@ macro_rules! interface_tests {
         #[test]
         fn unknown_flag_exits_1_with_clap_message() {
             $crate::interface::unknown_flag_exits_1_with_clap_message($bin);
+        }
+
+        #[cfg(unix)]
+        #[test]
+        fn under_an_open_file_limit_of_4_to_8_it_starts_or_exits_1_with_one_line() {
+            $crate::interface::under_an_open_file_limit_of_4_to_8_it_starts_or_exits_1_with_one_line($bin);
         }
     };
 }

@@ -19,7 +19,7 @@ pub mod listen_queue;
 pub mod scenarios;
 mod server;
 
-pub use server::{Server, ServerBuilder};
+pub use server::{Exited, Server, ServerBuilder};
 
 use std::time::Duration;
 

@@ -71,6 +71,62 @@ pub fn a_client_that_resets_does_not_take_the_server_down(bin: &str, args: &[&st
     assert!(server.is_running());
 }
 
+/// What a client sends to take over the operator's terminal: a window title,
+/// a clipboard write (OSC 52), clear screen, erase line and a carriage
+/// return to write over a line, then a forged log line.
+const TERMINAL_ATTACK: &[u8] =
+    b"\x1b]0;pwned\x07\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[2K\r[ERROR] accept failed\n";
+
+/// On a terminal, a client's control characters are shown escaped, so that
+/// none of them acts on the terminal; its text, newlines included, is shown
+/// as it came.
+#[cfg(target_os = "linux")]
+pub fn on_a_terminal_a_clients_control_characters_are_shown_escaped(bin: &str, args: &[&str]) {
+    let server = Server::builder(bin)
+        .args(args)
+        .env("RUST_LOG", crate::ONLY_THE_LISTENING_LINE)
+        .stderr_on_a_terminal()
+        .start();
+    let mut client = server.connect();
+    client.write_all(TERMINAL_ATTACK).unwrap();
+    server.wait_for(
+        r"\x1b]0;pwned\x07\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[2K\x0d[ERROR] accept failed
+",
+    );
+    let stderr = server.stderr();
+    let acting = stderr
+        .iter()
+        .filter(|&&b| b.is_ascii_control() && b != b'\n')
+        .count();
+    assert_eq!(
+        acting, 0,
+        "control characters reached the terminal: {stderr:?}"
+    );
+}
+
+/// With `--log-file`, the log holds the server's lines only: a client that
+/// sends text shaped like a log line adds nothing to it. Stderr, a pipe,
+/// holds the client's bytes exactly as sent, control characters included.
+#[cfg(unix)]
+pub fn with_a_log_file_a_client_cannot_forge_log_lines(bin: &str, args: &[&str]) {
+    let server = Server::builder(bin).args(args).log_on_stdout().start();
+    let mut client = server.connect();
+    let peer = client.local_addr().unwrap();
+    client.write_all(TERMINAL_ATTACK).unwrap();
+    drop(client);
+    server.wait_for_in_log(&format!(
+        "{peer} finished after {} bytes",
+        TERMINAL_ATTACK.len()
+    ));
+    // Two outputs, two queues: the log line may come out first.
+    assert_eq!(server.wait_for_len(TERMINAL_ATTACK.len()), TERMINAL_ATTACK);
+    let log = server.log_text();
+    assert!(
+        !log.contains("accept failed"),
+        "a forged line in the log:\n{log}"
+    );
+}
+
 /// The scenario stage 2 fails: the second client is printed while the first
 /// is still connected, and the first goes on being served after that.
 pub fn serves_two_clients_together(bin: &str, args: &[&str]) {
@@ -138,6 +194,20 @@ macro_rules! copy_to_stderr_tests {
         #[test]
         fn a_client_that_resets_does_not_take_the_server_down() {
             $crate::scenarios::a_client_that_resets_does_not_take_the_server_down($bin, $args);
+        }
+
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn on_a_terminal_a_clients_control_characters_are_shown_escaped() {
+            $crate::scenarios::on_a_terminal_a_clients_control_characters_are_shown_escaped(
+                $bin, $args,
+            );
+        }
+
+        #[cfg(unix)]
+        #[test]
+        fn with_a_log_file_a_client_cannot_forge_log_lines() {
+            $crate::scenarios::with_a_log_file_a_client_cannot_forge_log_lines($bin, $args);
         }
     };
 }

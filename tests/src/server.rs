@@ -16,13 +16,29 @@ use crate::PATIENCE;
 pub struct Server {
     child: Child,
     addr: SocketAddr,
-    stderr: Arc<Stderr>,
+    /// What the server wrote to stderr, when the test reads it.
+    stderr: Option<Arc<Output>>,
+    /// Where its log goes: stderr, or stdout with [`ServerBuilder::log_on_stdout`].
+    log: Arc<Output>,
 }
 
 /// How to start a [`Server`]: the binary, its arguments and its environment.
 pub struct ServerBuilder {
     command: Command,
     addr: String,
+    stderr: StderrTo,
+    log_on_stdout: bool,
+}
+
+/// Where a [`Server`]'s stderr goes.
+enum StderrTo {
+    /// A pipe the test reads.
+    Pipe,
+    /// A terminal (the other end of a pseudo-terminal) the test reads.
+    #[cfg(target_os = "linux")]
+    Terminal(std::fs::File),
+    /// Somewhere the test does not read, such as `/dev/full`.
+    Elsewhere,
 }
 
 impl Server {
@@ -49,6 +65,8 @@ impl Server {
         ServerBuilder {
             command,
             addr: "127.0.0.1:0".to_string(),
+            stderr: StderrTo::Pipe,
+            log_on_stdout: false,
         }
     }
 
@@ -86,12 +104,32 @@ impl Server {
         })
     }
 
+    /// Waits until the log (on stdout, see [`ServerBuilder::log_on_stdout`])
+    /// contains `needle`.
+    pub fn wait_for_in_log(&self, needle: &str) {
+        self.wait_for_count_in_log(needle, 1);
+    }
+
+    /// Waits until the log contains `needle` `count` times.
+    pub fn wait_for_count_in_log(&self, needle: &str, count: usize) {
+        let what = format!("{count} times {needle:?} in the log");
+        self.log.wait_on(&what, |collected| {
+            let log = String::from_utf8_lossy(&collected.bytes);
+            (log.matches(needle).count() >= count).then_some(())
+        });
+    }
+
+    /// The log so far, as text.
+    pub fn log_text(&self) -> String {
+        String::from_utf8_lossy(&self.log.bytes.lock().unwrap().bytes).into_owned()
+    }
+
     /// Waits until stderr holds at least `len` bytes. A large transfer may
     /// take a while on a loaded machine, so this fails only when stderr stops
     /// growing for [`PATIENCE`] (or the server exits) before reaching `len`.
     pub fn wait_for_len(&self, len: usize) -> Vec<u8> {
         loop {
-            let so_far = self.stderr.bytes.lock().unwrap().bytes.len();
+            let so_far = self.stderr_output().bytes.lock().unwrap().bytes.len();
             if so_far >= len {
                 return self.stderr();
             }
@@ -104,48 +142,19 @@ impl Server {
     /// Fails after [`PATIENCE`], or as soon as the server exits without it,
     /// and says what it waited for and how stderr ends.
     pub fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&[u8]) -> Option<T>) -> T {
-        self.wait_on(what, |collected| check(&collected.bytes))
+        self.stderr_output()
+            .wait_on(what, |collected| check(&collected.bytes))
     }
 
-    /// Waits until `done` finds what it looks for in the collected stderr
-    /// (which also tells whether the process has exited), for at most
-    /// [`PATIENCE`], and fails early if the process exits first.
-    fn wait_on<T>(&self, what: &str, mut done: impl FnMut(&Collected) -> Option<T>) -> T {
-        let started = Instant::now();
-        let deadline = started + PATIENCE;
-        let mut seen = self.stderr.bytes.lock().unwrap();
-        loop {
-            if let Some(found) = done(&seen) {
-                return found;
-            }
-            let now = Instant::now();
-            if seen.closed || now >= deadline {
-                let why = if seen.closed {
-                    "the server exited"
-                } else {
-                    "gave up"
-                };
-                let message = format!(
-                    "waited for {what}, {why} after {:?}; {}",
-                    started.elapsed(),
-                    tail(&seen.bytes)
-                );
-                // Unlock first, so the thread collecting stderr is not poisoned.
-                drop(seen);
-                panic!("{message}");
-            }
-            seen = self
-                .stderr
-                .grew
-                .wait_timeout(seen, deadline - now)
-                .unwrap()
-                .0;
-        }
+    fn stderr_output(&self) -> &Output {
+        self.stderr
+            .as_deref()
+            .expect("this test sent the server's stderr elsewhere")
     }
 
     /// Everything the server has written to stderr so far.
     pub fn stderr(&self) -> Vec<u8> {
-        self.stderr.bytes.lock().unwrap().bytes.clone()
+        self.stderr_output().bytes.lock().unwrap().bytes.clone()
     }
 
     /// Stderr so far as text, with any binary data shown lossily.
@@ -165,7 +174,7 @@ impl Server {
     /// Waits until the process exits, for at most [`PATIENCE`], and returns
     /// its exit status. The process's end shows as the end of its stderr.
     pub fn wait_for_exit(&mut self) -> ExitStatus {
-        self.wait_on("the server to exit", |collected| {
+        self.log.wait_on("the server to exit", |collected| {
             collected.closed.then_some(())
         });
         self.child.wait().unwrap()
@@ -232,7 +241,16 @@ impl Server {
     /// Ctrl-S or select text: once the pipe is full, every write to stderr
     /// waits. (At most one more read may still arrive.)
     pub fn pause_stderr(&self) {
-        self.stderr.bytes.lock().unwrap().paused = true;
+        self.stderr_output().bytes.lock().unwrap().reading = Reading::Paused;
+    }
+
+    /// Stops reading the server's stderr for good and closes its end of the
+    /// pipe, as `| head` does once it has its lines: the server's next
+    /// writes to stderr fail. (At most one more read may still arrive.)
+    pub fn close_stderr(&self) {
+        let output = self.stderr_output();
+        output.bytes.lock().unwrap().reading = Reading::Closed;
+        output.grew.notify_all();
     }
 
     /// After [`Server::pause_stderr`], waits until a thread of the server
@@ -269,8 +287,9 @@ impl Server {
 
     /// Reads the server's stderr again after [`Server::pause_stderr`].
     pub fn resume_stderr(&self) {
-        self.stderr.bytes.lock().unwrap().paused = false;
-        self.stderr.grew.notify_all();
+        let output = self.stderr_output();
+        output.bytes.lock().unwrap().reading = Reading::On;
+        output.grew.notify_all();
     }
 
     /// Whether the process is still running.
@@ -286,7 +305,7 @@ impl Drop for Server {
         // Shown with `cargo test -- --nocapture`; a failing test has already
         // shown it in its panic message.
         if !thread::panicking() {
-            eprintln!("{}", tail(&self.stderr()));
+            eprintln!("{}", tail(&self.log.bytes.lock().unwrap().bytes));
         }
     }
 }
@@ -328,31 +347,132 @@ impl ServerBuilder {
         self
     }
 
+    /// Sends the log to stdout (`--log-file /dev/stdout`), where the test
+    /// reads it apart from stderr, which then holds only the clients' bytes.
+    #[cfg(unix)]
+    pub fn log_on_stdout(mut self) -> Self {
+        self.command
+            .args(["--log-file", "/dev/stdout"])
+            .stdout(Stdio::piped());
+        self.log_on_stdout = true;
+        self
+    }
+
+    /// Sends stderr to `file` (such as `/dev/full`), where the test does not
+    /// read it; with [`ServerBuilder::log_on_stdout`], to find the port.
+    pub fn stderr_to(mut self, file: std::fs::File) -> Self {
+        self.command.stderr(file);
+        self.stderr = StderrTo::Elsewhere;
+        self
+    }
+
+    /// Makes stderr a terminal, as when a learner runs the server in one:
+    /// the slave side of a pseudo-terminal, in raw mode so that what the
+    /// test reads is what the server wrote (no "\r" added before "\n").
+    #[cfg(target_os = "linux")]
+    pub fn stderr_on_a_terminal(mut self) -> Self {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let (mut master, mut slave) = (0, 0);
+        // SAFETY: openpty writes the two descriptors it opens; the null
+        // pointers ask for no name and the default settings. The other calls
+        // act on those descriptors only, which are then owned once each.
+        unsafe {
+            let opened = libc::openpty(
+                &mut master,
+                &mut slave,
+                std::ptr::null_mut(),
+                std::ptr::null(),
+                std::ptr::null(),
+            );
+            assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+            // Not inherited by the servers other tests start meanwhile.
+            libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC);
+            libc::fcntl(slave, libc::F_SETFD, libc::FD_CLOEXEC);
+            let mut settings = std::mem::zeroed::<libc::termios>();
+            assert_eq!(libc::tcgetattr(slave, &mut settings), 0);
+            libc::cfmakeraw(&mut settings);
+            assert_eq!(libc::tcsetattr(slave, libc::TCSANOW, &settings), 0);
+            self.command.stderr(OwnedFd::from_raw_fd(slave));
+            self.stderr = StderrTo::Terminal(std::fs::File::from_raw_fd(master));
+        }
+        self
+    }
+
     /// Spawns the server and waits for its `listening on ADDR` line.
-    pub fn start(mut self) -> Server {
+    pub fn start(self) -> Server {
+        self.try_start().unwrap_or_else(|exited| {
+            panic!(
+                "waited for the `listening on ADDR` line, but the server exited ({}); {}",
+                exited.status,
+                tail(exited.stderr.as_bytes())
+            )
+        })
+    }
+
+    /// Spawns the server and waits for its `listening on ADDR` line, or for
+    /// it to exit without one (a server that cannot start).
+    pub fn try_start(mut self) -> Result<Server, Exited> {
         let mut child = self
             .command
             .args(["--addr", &self.addr])
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {:?}: {err}", self.command));
-        let stderr = Arc::new(Stderr::default());
-        let pipe = child.stderr.take().unwrap();
-        let collector = Arc::clone(&stderr);
-        thread::spawn(move || collector.collect(pipe));
+        // The parent's copy of a terminal's slave side closes with the
+        // command, so that the end of the server's stderr shows.
+        drop(self.command);
+        let stderr = match self.stderr {
+            StderrTo::Pipe => Some(Output::collect(child.stderr.take().unwrap())),
+            #[cfg(target_os = "linux")]
+            // Once the server has exited, reading the terminal fails (EIO):
+            // the collector takes that as the end.
+            StderrTo::Terminal(master) => Some(Output::collect(master)),
+            StderrTo::Elsewhere => None,
+        };
+        let log = match self.log_on_stdout {
+            true => Output::collect(child.stdout.take().unwrap()),
+            false => Arc::clone(stderr.as_ref().expect("the log is on stderr")),
+        };
         let mut server = Server {
             child,
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             stderr,
+            log,
         };
-        server.addr = server.wait_until("the `listening on ADDR` line", listening_addr);
+        let listening =
+            server.log.wait_on(
+                "the `listening on ADDR` line",
+                |collected| match listening_addr(&collected.bytes) {
+                    Some(addr) => Some(Ok(addr)),
+                    None if collected.closed => Some(Err(collected.bytes.clone())),
+                    None => None,
+                },
+            );
+        match listening {
+            Ok(addr) => server.addr = addr,
+            Err(log) => {
+                return Err(Exited {
+                    status: server.child.wait().unwrap(),
+                    stderr: String::from_utf8_lossy(&log).into_owned(),
+                });
+            }
+        }
         assert_ne!(server.addr.port(), 0, "the log must show the port it got");
-        server
+        Ok(server)
     }
 }
 
-/// The server's stderr as collected so far, and a signal for each new chunk.
+/// A server that exited before it listened: its exit status, and what it
+/// wrote to stderr (or to its log).
+#[derive(Debug)]
+pub struct Exited {
+    pub status: ExitStatus,
+    pub stderr: String,
+}
+
+/// What a server wrote to one pipe, collected so far, and a signal for each
+/// new chunk.
 #[derive(Default)]
-struct Stderr {
+struct Output {
     bytes: Mutex<Collected>,
     grew: Condvar,
 }
@@ -361,14 +481,31 @@ struct Stderr {
 struct Collected {
     bytes: Vec<u8>,
     closed: bool,
-    /// Nobody reads the pipe: the server's writes fill it, then wait.
-    paused: bool,
+    reading: Reading,
 }
 
-impl Stderr {
-    /// Reads the pipe until the process exits, so it never fills up and
-    /// blocks the server.
-    fn collect(&self, mut pipe: impl Read) {
+/// Whether the test reads the pipe.
+#[derive(Default, PartialEq)]
+enum Reading {
+    #[default]
+    On,
+    /// Nobody reads the pipe: the server's writes fill it, then wait.
+    Paused,
+    /// The reading end is closed: the server's writes fail.
+    Closed,
+}
+
+impl Output {
+    /// Starts a thread that reads `pipe` until the process exits, so that
+    /// it never fills up and blocks the server.
+    fn collect(pipe: impl Read + Send + 'static) -> Arc<Output> {
+        let output = Arc::new(Output::default());
+        let collector = Arc::clone(&output);
+        thread::spawn(move || collector.read_until_the_end(pipe));
+        output
+    }
+
+    fn read_until_the_end(&self, mut pipe: impl Read) {
         let mut buf = [0u8; 64 * 1024];
         loop {
             let n = pipe.read(&mut buf).unwrap_or(0);
@@ -379,12 +516,48 @@ impl Stderr {
             if n == 0 {
                 return;
             }
-            while collected.paused {
+            while collected.reading == Reading::Paused {
                 collected = self
                     .grew
                     .wait(collected)
                     .unwrap_or_else(PoisonError::into_inner);
             }
+            if collected.reading == Reading::Closed {
+                // Dropping `pipe` closes the reading end. The server is still
+                // running: this output is not `closed`.
+                return;
+            }
+        }
+    }
+
+    /// Waits until `done` finds what it looks for in what was collected
+    /// (which also tells whether the process has exited), for at most
+    /// [`PATIENCE`], and fails early if the process exits first.
+    fn wait_on<T>(&self, what: &str, mut done: impl FnMut(&Collected) -> Option<T>) -> T {
+        let started = Instant::now();
+        let deadline = started + PATIENCE;
+        let mut seen = self.bytes.lock().unwrap();
+        loop {
+            if let Some(found) = done(&seen) {
+                return found;
+            }
+            let now = Instant::now();
+            if seen.closed || now >= deadline {
+                let why = if seen.closed {
+                    "the server exited"
+                } else {
+                    "gave up"
+                };
+                let message = format!(
+                    "waited for {what}, {why} after {:?}; {}",
+                    started.elapsed(),
+                    tail(&seen.bytes)
+                );
+                // Unlock first, so the thread collecting output is not poisoned.
+                drop(seen);
+                panic!("{message}");
+            }
+            seen = self.grew.wait_timeout(seen, deadline - now).unwrap().0;
         }
     }
 }

@@ -1,0 +1,51 @@
+//! The logger: env_logger, writing through the stderr queue, or to a file of
+//! its own with `--log-file`.
+
+use std::fs::File;
+use std::io;
+
+use crate::OrExit;
+use crate::args::ServerArgs;
+use crate::stderr::LogTarget;
+
+/// Logs at `info` unless `RUST_LOG` says otherwise (`RUST_LOG=off` leaves
+/// stderr to the clients' bytes alone). Milliseconds in the timestamps let
+/// you watch a read deadline expire.
+///
+/// Log lines go through the same queue as the clients' bytes (see
+/// [`stderr`](mod@crate::stderr)), so they stay in order with them and a slow
+/// stderr never blocks the thread that logs. With `--log-file`, they go to
+/// that file instead, through a queue of their own: a log that holds only
+/// the server's lines, which no client can add to.
+pub fn init_logging(args: &ServerArgs) {
+    let mut builder =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    let (target, colours) = match &args.log_file {
+        None => (
+            LogTarget::stderr(),
+            // env_logger decides on colours for its own stderr, but never
+            // colours a target it is given: decide as it would have.
+            anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never,
+        ),
+        Some(path) => {
+            let file = File::options()
+                .create(true)
+                .append(true)
+                .open(path)
+                .or_exit(format!("cannot write the log to {}", path.display()));
+            (LogTarget::file(file), false)
+        }
+    };
+    // Unless RUST_LOG_STYLE says otherwise.
+    let style = std::env::var("RUST_LOG_STYLE").unwrap_or_default();
+    if style.is_empty() || style == "auto" {
+        builder.write_style(match colours {
+            true => env_logger::WriteStyle::Always,
+            false => env_logger::WriteStyle::Never,
+        });
+    }
+    builder
+        .format_timestamp_millis()
+        .target(env_logger::Target::Pipe(Box::new(target)))
+        .init();
+}
