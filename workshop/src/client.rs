@@ -5,6 +5,8 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use std::io::{ErrorKind, Read};
+
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
@@ -39,6 +41,10 @@ pub struct ClientArgs {
     #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100_000), requires = "send")]
     pub count: u32,
 
+    /// With --send: give up on a line the server does not take within this long (at most 1h): it is not reading
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration_within(Duration::from_millis(1), LONGEST), requires = "send")]
+    pub write_timeout: Duration,
+
     /// Connect and say nothing for this long, such as 10s (at most 1h), or until the server hangs up
     #[arg(long, value_name = "DURATION", value_parser = duration_within(Duration::ZERO, LONGEST), conflicts_with = "send")]
     pub idle: Option<Duration>,
@@ -72,8 +78,19 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             }
             sent += 1;
             let line = format!("{prefix}{text} ({sent}/{})\n", args.count);
-            if let Err(err) = writer.write_all(line.as_bytes()).await {
-                break Ending::Failed(format!("cannot send line {sent}: {err}"));
+            // A server that never reads (stage 2 busy with another client)
+            // takes lines until the connection's buffers are full, and then
+            // none: the write would wait for ever.
+            tokio::select! {
+                written = tokio::time::timeout(args.write_timeout, writer.write_all(line.as_bytes())) => match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => break Ending::Failed(format!("cannot send line {sent}: {err}")),
+                    Err(_) => break Ending::Failed(format!(
+                        "could not send line {sent} within {}: the server is not reading, and the connection's buffers are full",
+                        humantime::format_duration(args.write_timeout)
+                    )),
+                },
+                why = &mut server_closed => break Ending::ServerClosed(why),
             }
             last_sent = Some(Instant::now());
             println!("sent: {}", line.trim_end());
@@ -91,15 +108,24 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             why = &mut server_closed => Ending::ServerClosed(why),
         }
     } else {
-        // Interactive: each line typed goes to the server; Ctrl-D ends.
+        // Interactive: what is typed goes to the server as it is read,
+        // bytes as bytes; Ctrl-D ends.
         println!("type lines to send them; Ctrl-D closes the connection");
-        let mut typed = lines_typed();
+        let mut typed = bytes_typed();
+        let mut names = Names::new(&prefix);
         loop {
             tokio::select! {
-                line = typed.recv() => match line {
-                    Some(Ok(line)) => {
-                        if let Err(err) = writer.write_all(format!("{prefix}{line}\n").as_bytes()).await {
-                            break Ending::Failed(format!("cannot send: {err}"));
+                chunk = typed.recv() => match chunk {
+                    Some(Ok(chunk)) => {
+                        let bytes = names.put_in(&chunk);
+                        // While the server takes nothing, this waits, and
+                        // standard input is not read meanwhile: the client
+                        // holds a few KiB, whatever the input.
+                        tokio::select! {
+                            written = writer.write_all(&bytes) => if let Err(err) = written {
+                                break Ending::Failed(format!("cannot send: {err}"));
+                            },
+                            why = &mut server_closed => break Ending::ServerClosed(why),
                         }
                         last_sent = Some(Instant::now());
                     }
@@ -135,20 +161,67 @@ enum Ending {
     Failed(String),
 }
 
-/// The lines of standard input, read on a thread of their own. Unlike
-/// `tokio::io::stdin`, whose blocking read the runtime waits for when it
-/// shuts down, a plain thread lets the program end while a read is pending:
-/// when the server hangs up, the client exits without waiting for Enter.
-fn lines_typed() -> mpsc::Receiver<std::io::Result<String>> {
-    let (send, typed) = mpsc::channel(16);
+/// Standard input as it is read, in pieces of at most 8 KiB, on a thread
+/// of its own. Unlike `tokio::io::stdin`, whose blocking read the runtime
+/// waits for when it shuts down, a plain thread lets the program end while
+/// a read is pending: when the server hangs up, the client exits without
+/// waiting for Enter. The channel holds one piece: the thread reads the
+/// next only once the one before is taken, and so only as fast as the
+/// server takes them (backpressure).
+fn bytes_typed() -> mpsc::Receiver<std::io::Result<Vec<u8>>> {
+    let (send, typed) = mpsc::channel(1);
     std::thread::spawn(move || {
-        for line in std::io::stdin().lines() {
-            if send.blocking_send(line).is_err() {
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            let mut piece = vec![0u8; 8 * 1024];
+            let read = match stdin.read(&mut piece) {
+                Ok(0) => return,
+                Ok(n) => {
+                    piece.truncate(n);
+                    Ok(piece)
+                }
+                Err(err) if err.kind() == ErrorKind::Interrupted => continue,
+                Err(err) => Err(err),
+            };
+            let failed = read.is_err();
+            if send.blocking_send(read).is_err() || failed {
                 return;
             }
         }
     });
     typed
+}
+
+/// Puts `NAME: ` before each line of what is typed, however the lines
+/// arrive in pieces: only before a byte that starts a line, so that the end
+/// of the input leaves no name dangling.
+struct Names {
+    prefix: Vec<u8>,
+    at_line_start: bool,
+}
+
+impl Names {
+    fn new(prefix: &str) -> Names {
+        Names {
+            prefix: prefix.as_bytes().to_vec(),
+            at_line_start: true,
+        }
+    }
+
+    fn put_in(&mut self, piece: &[u8]) -> Vec<u8> {
+        if self.prefix.is_empty() {
+            return piece.to_vec();
+        }
+        let mut out = Vec::with_capacity(piece.len() + self.prefix.len());
+        for line in piece.split_inclusive(|&byte| byte == b'\n') {
+            if self.at_line_start {
+                out.extend_from_slice(&self.prefix);
+            }
+            out.extend_from_slice(line);
+            self.at_line_start = line.ends_with(b"\n");
+        }
+        out
+    }
 }
 
 /// Resolves when the server closes the connection, saying how. No stage
@@ -163,5 +236,21 @@ async fn until_the_server_closes(mut reader: OwnedReadHalf) -> String {
             Ok(n) => received += n,
             Err(err) => return err.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Names;
+
+    #[test]
+    fn the_name_starts_every_line_however_the_lines_are_cut() {
+        let mut names = Names::new("A: ");
+        let pieces: Vec<Vec<u8>> = [&b"one\ntw"[..], b"o\n", b"\nthree"]
+            .iter()
+            .map(|piece| names.put_in(piece))
+            .collect();
+        assert_eq!(pieces.concat(), b"A: one\nA: two\nA: \nA: three");
+        assert_eq!(Names::new("").put_in(b"\xff\n"), b"\xff\n");
     }
 }

@@ -101,3 +101,183 @@ fn a_server_that_is_not_there_is_one_line_and_exit_1() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A `workshop client` whose standard input the test writes, a piece at a
+/// time; killed when dropped.
+struct Typing {
+    child: std::process::Child,
+}
+
+impl Typing {
+    fn start(args: &[&str]) -> Typing {
+        let child = std::process::Command::new(WORKSHOP)
+            .arg("client")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Typing { child }
+    }
+
+    fn type_in(&mut self, bytes: &[u8]) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Ends the input, as Ctrl-D does, and waits for the client to exit.
+    fn end_input(&mut self) -> std::process::ExitStatus {
+        drop(self.child.stdin.take());
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                started.elapsed() < harness::PATIENCE,
+                "the client did not exit at the end of its input"
+            );
+            std::thread::yield_now();
+        }
+    }
+}
+
+impl Drop for Typing {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Bytes that are not UTF-8 are sent as they are, as `nc` sends them.
+#[test]
+fn input_that_is_not_utf8_reaches_the_server_byte_for_byte() {
+    let server = Server::start(&stage("stage3-concurrent"));
+    let addr = server.addr().to_string();
+    let bytes = b"\xff\xfe\x00 not UTF-8 \x80\n".to_vec();
+    let output = assert_cmd::Command::new(WORKSHOP)
+        .args(["client", "--addr", &addr])
+        .write_stdin(bytes.clone())
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(out.contains("end of input; closed the connection"), "{out}");
+    server.wait_for(&bytes);
+}
+
+/// What is typed goes out as it is read, without waiting for the line to
+/// end (an input with no newline at all, such as /dev/zero, is sent, not
+/// gathered in memory), and `--name` still starts every line.
+#[test]
+fn typed_bytes_go_out_as_they_are_read_with_the_name_before_each_line() {
+    let server = Server::start(&stage("stage3-concurrent"));
+    let addr = server.addr().to_string();
+    let mut client = Typing::start(&["--addr", &addr, "--name", "N"]);
+    client.type_in(b"half");
+    server.wait_for("N: half");
+    client.type_in(b" a line\nnext\nla");
+    client.type_in(b"st\n");
+    assert!(client.end_input().success());
+    server.wait_for("N: half a line\nN: next\nN: last\n");
+}
+
+/// A listener on a free port of 127.0.0.1 that never accepts nor reads,
+/// with a small receive buffer: a server that takes nothing.
+fn a_server_that_never_reads() -> socket2::Socket {
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener.set_recv_buffer_size(4096).unwrap();
+    listener
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    listener.listen(1).unwrap();
+    listener
+}
+
+/// Against a server that takes nothing, the client stops reading its
+/// input once the connection's buffers are full: an endless input costs
+/// it no memory. (The test writes up to 256 MiB, and expects the writes to
+/// stall for a second long before that.)
+#[test]
+fn input_is_read_only_as_fast_as_the_server_takes_it() {
+    const OFFERED: usize = 256 << 20;
+    let listener = a_server_that_never_reads();
+    let addr = listener
+        .local_addr()
+        .unwrap()
+        .as_socket()
+        .unwrap()
+        .to_string();
+    let mut client = Typing::start(&["--addr", &addr]);
+    let mut stdin = client.child.stdin.take().unwrap();
+    let (progress, written) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Write;
+        let chunk = vec![0u8; 64 * 1024];
+        let mut total = 0;
+        while total < OFFERED && stdin.write_all(&chunk).is_ok() {
+            total += chunk.len();
+            let _ = progress.send(total);
+        }
+    });
+    let mut total = 0;
+    let stalled = loop {
+        match written.recv_timeout(Duration::from_secs(1)) {
+            Ok(now) => total = now,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break true,
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break false,
+        }
+    };
+    assert!(
+        stalled && total < OFFERED,
+        "the client read {total} bytes of input while the server took almost none"
+    );
+    drop(client);
+}
+
+/// `--send` to a server that never reads gives up on a line it cannot send
+/// within `--write-timeout`, in one line and exit status 1, rather than
+/// waiting for ever.
+#[test]
+fn a_scripted_client_the_server_never_reads_gives_up_after_the_write_timeout() {
+    let listener = a_server_that_never_reads();
+    let addr = listener
+        .local_addr()
+        .unwrap()
+        .as_socket()
+        .unwrap()
+        .to_string();
+    let text = "x".repeat(16 * 1024);
+    let ran = run(
+        WORKSHOP,
+        &[
+            "client",
+            "--addr",
+            &addr,
+            "--send",
+            &text,
+            "--every",
+            "0s",
+            "--count",
+            "100000",
+            "--write-timeout",
+            "200ms",
+        ],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    let stderr = ran.stderr;
+    assert!(
+        stderr.starts_with("error: could not send line ")
+            && stderr.contains(" within 200ms: the server is not reading"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
