@@ -67,6 +67,12 @@ pub struct BenchArgs {
 /// How long any one run may take before it counts as failed.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
+/// When a load the bench starts gives up: when its run's limit has passed
+/// anyway.
+fn run_deadline() -> tokio::time::Instant {
+    tokio::time::Instant::now() + RUN_LIMIT
+}
+
 /// A server under measurement: how to start it on a port of its choosing.
 #[derive(Clone, Debug)]
 struct Contender {
@@ -408,7 +414,11 @@ async fn hold(server: &Server, connections: usize, sample: &mut Sample) -> Resul
     let pid = server.pid();
     let before = Usage::of(pid).ok_or("cannot read the server's memory")?;
     let files_before = open_files(pid).ok_or("cannot count the server's files")?;
-    let (held, failures) = load::open(server.addr, connections).await;
+    let load::Gathered {
+        done: held,
+        failures,
+        ..
+    } = load::open(server.addr, connections, run_deadline()).await;
     if held.len() < connections {
         return Err(format!(
             "only {} of {connections} connected ({})",
@@ -468,7 +478,17 @@ async fn flood(
     let pid = server.pid();
     let written_before = bytes_written(pid).ok_or("cannot read the server's /proc/PID/io")?;
     let started = Instant::now();
-    let (sent, failures) = load::send(server.addr, clients, bytes / clients as u64, false).await;
+    let load::Sent {
+        bytes: sent,
+        clients: load::Gathered { failures, .. },
+    } = load::send(
+        server.addr,
+        clients,
+        bytes / clients as u64,
+        false,
+        run_deadline(),
+    )
+    .await;
     if failures.count() > 0 {
         return Err(format!("clients failed: {}", failures.describe()));
     }
@@ -497,7 +517,11 @@ async fn accept_rate(
 ) -> Result<f64, String> {
     let overflows_before = listen_overflows();
     let started = Instant::now();
-    let (times, failures) = load::connect_send_close(server.addr, connections, concurrency).await;
+    let load::Gathered {
+        done: times,
+        failures,
+        ..
+    } = load::connect_send_close(server.addr, connections, concurrency, run_deadline()).await;
     let took = started.elapsed();
     let overflows = listen_overflows()
         .zip(overflows_before)

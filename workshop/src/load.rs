@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -131,25 +131,18 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
     let watcher = pid.map(UsageWatcher::start);
     let overflows_before = listen_overflows();
     let baseline = pid.and_then(Usage::of);
+    // Each mode stops itself at the deadline and reports what it did until
+    // then.
     let deadline = tokio::time::Instant::now() + args.limit;
-    let run = async {
-        match args.mode {
-            Mode::Hold { connections, hold } => hold_load(addr, connections as usize, hold).await,
-            Mode::Flood { clients, bytes } => flood(addr, clients as usize, bytes).await,
-            Mode::Churn {
-                connections,
-                concurrency,
-            } => churn(addr, connections as usize, concurrency as usize).await,
+    let outcome = match args.mode {
+        Mode::Hold { connections, hold } => {
+            hold_load(addr, connections as usize, hold, deadline).await
         }
-    };
-    let outcome = match tokio::time::timeout_at(deadline, run).await {
-        Ok(done) => done,
-        Err(_) => {
-            return Err(format!(
-                "stopped after --limit {}",
-                humantime::format_duration(args.limit)
-            ));
-        }
+        Mode::Flood { clients, bytes } => flood(addr, clients as usize, bytes, deadline).await,
+        Mode::Churn {
+            connections,
+            concurrency,
+        } => churn(addr, connections as usize, concurrency as usize, deadline).await,
     };
     print!("{}", outcome.report);
     if let Some(status) = server.as_mut().and_then(RunningStage::exit_status) {
@@ -189,6 +182,12 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
     // The figures are printed; what went wrong is said once more, in the
     // exit status too, so that a script or a learner cannot take it for a
     // load that was carried out.
+    if outcome.stopped {
+        return Err(format!(
+            "stopped by --limit {}: the figures above are what the load did until then",
+            humantime::format_duration(args.limit)
+        ));
+    }
     if outcome.failures.ran_out_of_files() {
         return Err(format!(
             "{}: each connection needs one; ask for fewer, or raise the hard limit (ulimit -Hn)",
@@ -278,17 +277,28 @@ fn choose_the_port_at_connect(socket: &TcpSocket) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Waits for every task, showing `what: done of total` as they end, and
-/// returns what the successful ones gave and how the others failed.
+/// What a set of tasks gave, as far as they got.
+pub(crate) struct Gathered<T> {
+    /// What the tasks that succeeded returned.
+    pub(crate) done: Vec<T>,
+    /// How the others failed.
+    pub(crate) failures: Failures,
+    /// How many were still running when the deadline stopped them.
+    pub(crate) unfinished: usize,
+}
+
+/// Waits for every task, showing `what: done of total` as they end, or
+/// until `deadline`, when the rest are stopped; returns what the tasks gave.
 async fn gather<T: 'static>(
     mut tasks: tokio::task::JoinSet<std::io::Result<T>>,
     what: &str,
     total: usize,
-) -> (Vec<T>, Failures) {
+    deadline: tokio::time::Instant,
+) -> Gathered<T> {
     let mut progress = Progress::new();
     let mut done = Vec::with_capacity(total);
     let mut failures = Failures::default();
-    while let Some(joined) = tasks.join_next().await {
+    while let Ok(Some(joined)) = tokio::time::timeout_at(deadline, tasks.join_next()).await {
         match joined {
             Ok(Ok(value)) => done.push(value),
             Ok(Err(err)) => failures.add(&err),
@@ -300,7 +310,12 @@ async fn gather<T: 'static>(
         ));
     }
     progress.done();
-    (done, failures)
+    // Dropping the set stops what is left.
+    Gathered {
+        unfinished: tasks.len(),
+        done,
+        failures,
+    }
 }
 
 /// What went wrong how often, such as `Connection refused: 3`.
@@ -350,11 +365,26 @@ struct Outcome {
     /// Connections (or clients) that did what the mode asks of them.
     succeeded: usize,
     failures: Failures,
+    /// `--limit` stopped the run: the report is what it did until then.
+    stopped: bool,
+}
+
+/// `, stopped by --limit after 0.50s`, for the first line of a report.
+fn stopped_after(stopped: bool, took: Duration) -> String {
+    if stopped {
+        format!(", stopped by --limit after {}", seconds(took))
+    } else {
+        String::new()
+    }
 }
 
 /// Opens `connections` silent connections, at most 256 handshakes at a
-/// time, and returns them with how the others failed.
-pub(crate) async fn open(addr: SocketAddr, connections: usize) -> (Vec<TcpStream>, Failures) {
+/// time, until `deadline`; returns them with how the others failed.
+pub(crate) async fn open(
+    addr: SocketAddr,
+    connections: usize,
+    deadline: tokio::time::Instant,
+) -> Gathered<TcpStream> {
     let mut pending = tokio::task::JoinSet::new();
     let permits = Arc::new(Semaphore::new(256));
     for index in 0..connections {
@@ -364,21 +394,35 @@ pub(crate) async fn open(addr: SocketAddr, connections: usize) -> (Vec<TcpStream
             connect(addr, index).await
         });
     }
-    gather(pending, "hold: connecting", connections).await
+    gather(pending, "hold: connecting", connections, deadline).await
 }
 
-async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outcome {
+async fn hold_load(
+    addr: SocketAddr,
+    connections: usize,
+    hold: Duration,
+    deadline: tokio::time::Instant,
+) -> Outcome {
     let started = Instant::now();
-    let (held, failures) = open(addr, connections).await;
+    let Gathered {
+        done: held,
+        failures,
+        unfinished,
+    } = open(addr, connections, deadline).await;
     let connecting = started.elapsed();
-    if !held.is_empty() {
+    let mut stopped = unfinished > 0;
+    let holding = Instant::now();
+    if !held.is_empty() && !stopped {
         let mut progress = Progress::new();
         progress.show(&format!(
             "hold: holding {} connections for {}",
             held.len(),
             seconds(hold)
         ));
-        tokio::time::sleep(hold).await;
+        // `--hold` is shorter than `--limit`, but connecting took some of it.
+        let until = deadline.min(tokio::time::Instant::now() + hold);
+        tokio::time::sleep_until(until).await;
+        stopped = until == deadline;
         progress.done();
     }
     let closed_early = held
@@ -387,9 +431,34 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
         .count();
     let established = held.len();
     drop(held);
+    let (first, still_connecting) = if unfinished > 0 {
+        (
+            format!(
+                "hold: {connections} connections to {addr}{}",
+                stopped_after(true, started.elapsed())
+            ),
+            format!("; {unfinished} still connecting"),
+        )
+    } else if stopped {
+        (
+            format!(
+                "hold: {connections} connections to {addr}, held {} of {}, stopped by --limit",
+                seconds(holding.elapsed()),
+                seconds(hold)
+            ),
+            String::new(),
+        )
+    } else {
+        (
+            format!(
+                "hold: {connections} connections to {addr}, held {}",
+                seconds(hold)
+            ),
+            String::new(),
+        )
+    };
     let report = format!(
-        "hold: {connections} connections to {addr}, held {}\n  established {established} in {}; failed: {}\n  closed by the server before the end: {closed_early}\n",
-        seconds(hold),
+        "{first}\n  established {established} in {}; failed: {}{still_connecting}\n  closed by the server before the end: {closed_early}\n",
         seconds(connecting),
         failures.describe()
     );
@@ -399,58 +468,92 @@ async fn hold_load(addr: SocketAddr, connections: usize, hold: Duration) -> Outc
         per: (closed_early == 0).then_some(established),
         succeeded: established,
         failures,
+        stopped,
     }
+}
+
+/// What every flood client sends, 64 KiB at a time: one buffer that all
+/// clients share (one each cost 640 MiB with 10,000 clients).
+static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
+
+/// What a flood did: bytes written, clients done and how the others failed.
+pub(crate) struct Sent {
+    /// Bytes the clients wrote, whole or not: what went out.
+    pub(crate) bytes: u64,
+    pub(crate) clients: Gathered<()>,
 }
 
 /// `clients` clients each send `bytes` and close their side. With
 /// `wait_for_close`, each then waits for the server to close in turn, which
 /// it does once it has read everything (the seed's Go stage 3 never does).
-/// Returns the bytes sent and how the failed clients failed.
+/// Stops at `deadline`, whatever is left.
 pub(crate) async fn send(
     addr: SocketAddr,
     clients: usize,
     bytes: u64,
     wait_for_close: bool,
-) -> (u64, Failures) {
+    deadline: tokio::time::Instant,
+) -> Sent {
+    let written = Arc::new(AtomicU64::new(0));
     let mut senders = tokio::task::JoinSet::new();
     for index in 0..clients {
+        let written = Arc::clone(&written);
         senders.spawn(async move {
             let mut stream = connect(addr, index).await?;
-            let chunk = vec![b'x'; 64 * 1024];
             let mut left = bytes;
             while left > 0 {
-                let n = left.min(chunk.len() as u64) as usize;
-                stream.write_all(&chunk[..n]).await?;
+                let n = left.min(CHUNK.len() as u64) as usize;
+                stream.write_all(&CHUNK[..n]).await?;
+                written.fetch_add(n as u64, Ordering::Relaxed);
                 left -= n as u64;
             }
             stream.shutdown().await?;
             if wait_for_close {
                 let _ = stream.read(&mut [0u8; 1]).await;
             }
-            std::io::Result::Ok(bytes)
+            std::io::Result::Ok(())
         });
     }
-    let (sent, failures) = gather(senders, "flood: clients done", clients).await;
-    (sent.iter().sum(), failures)
+    let clients = gather(senders, "flood: clients done", clients, deadline).await;
+    Sent {
+        bytes: written.load(Ordering::Relaxed),
+        clients,
+    }
 }
 
-async fn flood(addr: SocketAddr, clients: usize, bytes: u64) -> Outcome {
+async fn flood(
+    addr: SocketAddr,
+    clients: usize,
+    bytes: u64,
+    deadline: tokio::time::Instant,
+) -> Outcome {
     let started = Instant::now();
-    let (sent, failures) = send(addr, clients, bytes, true).await;
+    let Sent {
+        bytes: sent,
+        clients: gathered,
+    } = send(addr, clients, bytes, true, deadline).await;
     let took = started.elapsed();
+    let stopped = gathered.unfinished > 0;
     let rate = sent as f64 / took.as_secs_f64().max(f64::EPSILON) / 1e6;
+    let done = if stopped {
+        format!("; {} of {clients} clients done", gathered.done.len())
+    } else {
+        String::new()
+    };
     let report = format!(
-        "flood: {clients} clients sending {} each to {addr}\n  sent {} in {}: {rate:.1} MB/s; failed: {}\n",
+        "flood: {clients} clients sending {} each to {addr}{}\n  sent {} in {}: {rate:.1} MB/s{done}; failed: {}\n",
         size(bytes),
+        stopped_after(stopped, took),
         size(sent),
         seconds(took),
-        failures.describe()
+        gathered.failures.describe()
     );
     Outcome {
         report,
         per: Some(clients),
-        succeeded: clients - failures.count(),
-        failures,
+        succeeded: gathered.done.len(),
+        failures: gathered.failures,
+        stopped,
     }
 }
 
@@ -460,7 +563,8 @@ pub(crate) async fn connect_send_close(
     addr: SocketAddr,
     connections: usize,
     concurrency: usize,
-) -> (Vec<Duration>, Failures) {
+    deadline: tokio::time::Instant,
+) -> Gathered<Duration> {
     let permits = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut workers = tokio::task::JoinSet::new();
     for index in 0..connections {
@@ -476,13 +580,23 @@ pub(crate) async fn connect_send_close(
             std::io::Result::Ok(connect_time)
         });
     }
-    gather(workers, "churn", connections).await
+    gather(workers, "churn", connections, deadline).await
 }
 
-async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outcome {
+async fn churn(
+    addr: SocketAddr,
+    connections: usize,
+    concurrency: usize,
+    deadline: tokio::time::Instant,
+) -> Outcome {
     let started = Instant::now();
-    let (mut connect_times, failures) = connect_send_close(addr, connections, concurrency).await;
+    let Gathered {
+        done: mut connect_times,
+        failures,
+        unfinished,
+    } = connect_send_close(addr, connections, concurrency, deadline).await;
     let took = started.elapsed();
+    let stopped = unfinished > 0;
     connect_times.sort();
     let percentile = |p: f64| {
         connect_times
@@ -494,10 +608,16 @@ async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outc
     };
     let per_second = connect_times.len() as f64 / took.as_secs_f64().max(f64::EPSILON);
     let report = format!(
-        "churn: {connections} connect/send/close to {addr}, {concurrency} at a time\n  completed {} in {}: {per_second:.0} connections/s; failed: {}\n  connect time: median {}, 99th percentile {}, slowest {} (a second or more means the listen queue overflowed)\n",
+        "churn: {connections} connect/send/close to {addr}, {concurrency} at a time{}\n  completed {} in {}: {per_second:.0} connections/s; failed: {}{}\n  connect time: median {}, 99th percentile {}, slowest {} (a second or more means the listen queue overflowed)\n",
+        stopped_after(stopped, took),
         connect_times.len(),
         seconds(took),
         failures.describe(),
+        if stopped {
+            format!("; {unfinished} not finished")
+        } else {
+            String::new()
+        },
         percentile(0.5),
         percentile(0.99),
         connect_times
@@ -509,6 +629,7 @@ async fn churn(addr: SocketAddr, connections: usize, concurrency: usize) -> Outc
         per: None,
         succeeded: connect_times.len(),
         failures,
+        stopped,
     }
 }
 

@@ -284,3 +284,47 @@ fn a_hold_with_nothing_listening_exits_1() {
         ran.stderr
     );
 }
+
+/// When `--limit` stops a run, the report still shows what it did until
+/// then (here: a flood of a server that never reads, which the limit
+/// ends), and the exit status says the run was stopped.
+#[test]
+fn a_run_stopped_by_the_limit_prints_its_figures_so_far() {
+    // A listener that never accepts nor reads: the clients' writes stall.
+    let listener =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    listener.set_recv_buffer_size(4096).unwrap();
+    listener
+        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
+        .unwrap();
+    listener.listen(8).unwrap();
+    let addr = listener
+        .local_addr()
+        .unwrap()
+        .as_socket()
+        .unwrap()
+        .to_string();
+    let ran = run(
+        WORKSHOP,
+        &[
+            "load", "--addr", &addr, "--limit", "500ms", "flood", "-c", "2", "-b", "64MiB",
+        ],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    let out = ran.stdout;
+    assert!(
+        out.starts_with(&format!(
+            "flood: 2 clients sending 64.0 MiB each to {addr}, stopped by --limit after 0."
+        )),
+        "{out}"
+    );
+    assert!(out.contains("  sent "), "{out}");
+    assert!(out.contains("; 0 of 2 clients done; failed: none"), "{out}");
+    assert!(
+        the_error(&ran.stderr).starts_with("error: stopped by --limit 500ms"),
+        "{}",
+        ran.stderr
+    );
+}
