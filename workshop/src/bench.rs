@@ -200,15 +200,16 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         (held, args.bytes, args.churn as usize, args.repeats)
     };
     check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
-    // A folder that cannot be written is said at once, not after the first
-    // run (each run's result is written as it comes).
+    let contenders = contenders(&args.only)?;
+    // A folder that cannot be written is said now, not after the first run
+    // (each run's result is written as it comes). After the servers are
+    // found: a mistyped --only leaves the last run's results alone.
     std::fs::create_dir_all(&args.out)
         .map_err(|err| format!("cannot create {}: {err}", args.out.display()))?;
     let jsonl_path = args.out.join("results.jsonl");
     let mut jsonl = String::new();
     std::fs::write(&jsonl_path, &jsonl)
         .map_err(|err| format!("cannot write {}: {err}", jsonl_path.display()))?;
-    let contenders = contenders(&args.only)?;
 
     let mut scenarios: Vec<Scenario> = held
         .iter()
