@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::process::{Usage, bytes_written, listen_overflows, listening_port, open_files};
+use crate::say;
 use crate::stages;
 use crate::units::size_within;
 use crate::{limits, load};
@@ -254,7 +255,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     }
 
     let table = table(&contenders, &scenarios, &samples);
-    print!("{table}");
+    say!("{table}");
     let svg = memory_chart(&contenders, &held, &samples);
     for (file, text) in [("table.md", table), ("memory.svg", svg)] {
         let path = args.out.join(file);

@@ -2,16 +2,16 @@
 //! clients for demos. It always says when the server closed the connection
 //! and after how long, so a learner sees stage 4's deadline happen.
 
+use std::io::{ErrorKind, Read};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-use std::io::{ErrorKind, Read};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 
+use crate::sayln;
 use crate::seconds;
 use crate::units::duration_within;
 
@@ -58,7 +58,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
         .map_err(|err| format!("cannot connect to {}: {err}", args.addr))?;
     let local = stream.local_addr().map_err(|err| err.to_string())?;
     let peer = stream.peer_addr().map_err(|err| err.to_string())?;
-    println!("connected to {peer} from {local}");
+    sayln!("connected to {peer} from {local}");
     let connected = Instant::now();
     let (reader, mut writer) = stream.into_split();
     let mut server_closed = Box::pin(until_the_server_closes(reader));
@@ -93,7 +93,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
                 why = &mut server_closed => break Ending::ServerClosed(why),
             }
             last_sent = Some(Instant::now());
-            println!("sent: {}", line.trim_end());
+            sayln!("sent: {}", line.trim_end());
             if sent < args.count {
                 tokio::select! {
                     () = tokio::time::sleep(args.every) => {}
@@ -102,7 +102,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             }
         }
     } else if let Some(idle) = args.idle {
-        println!("saying nothing for {}", humantime::format_duration(idle));
+        sayln!("saying nothing for {}", humantime::format_duration(idle));
         tokio::select! {
             () = tokio::time::sleep(idle) => Ending::WeClosed(format!("silent for {}, the connection still open", humantime::format_duration(idle))),
             why = &mut server_closed => Ending::ServerClosed(why),
@@ -110,7 +110,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
     } else {
         // Interactive: what is typed goes to the server as it is read,
         // bytes as bytes; Ctrl-D ends.
-        println!("type lines to send them; Ctrl-D closes the connection");
+        sayln!("type lines to send them; Ctrl-D closes the connection");
         let mut typed = bytes_typed();
         let mut names = Names::new(&prefix);
         loop {
@@ -144,11 +144,11 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
                 Some(at) => format!("{} after the last line sent", seconds(at.elapsed())),
                 None => "having sent nothing".to_string(),
             };
-            println!("the server closed the connection ({why}) after {open_for}, {silence}");
+            sayln!("the server closed the connection ({why}) after {open_for}, {silence}");
         }
         Ending::WeClosed(why) => {
             let _ = writer.shutdown().await;
-            println!("{why}; closed the connection after {open_for}");
+            sayln!("{why}; closed the connection after {open_for}");
         }
         Ending::Failed(why) => return Err(why),
     }

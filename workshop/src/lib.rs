@@ -13,12 +13,14 @@
 //! - [`process`]: a process's memory and threads, read from `/proc`.
 //! - [`limits`]: the limit on open files, raised at start, and running out.
 //! - [`progress`] and [`units`]: how long work and figures are shown.
+//! - [`output`]: the report on stdout, which may be closed under it.
 
 pub mod bench;
 pub mod client;
 pub mod compare;
 pub mod limits;
 pub mod load;
+pub mod output;
 pub mod process;
 pub mod progress;
 pub mod report;

@@ -18,6 +18,7 @@ use crate::progress::Progress;
 use crate::seconds;
 use crate::stages::{self, Output, RunningStage};
 use crate::units::{duration_within, mib, size, size_within};
+use crate::{say, sayln};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -144,14 +145,12 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
             concurrency,
         } => churn(addr, connections as usize, concurrency as usize, deadline).await,
     };
-    print!("{}", outcome.report);
+    say!("{}", outcome.report);
     if let Some(status) = server.as_mut().and_then(RunningStage::exit_status) {
-        println!(
-            "  the server exited during the load ({status}): the figures above are not its own"
-        );
+        sayln!("  the server exited during the load ({status}): the figures above are not its own");
     }
     if let (Some(before), Some(after)) = (overflows_before, listen_overflows()) {
-        println!(
+        sayln!(
             "  listen queue overflows on this machine during the load: {}",
             after.saturating_sub(before)
         );
@@ -177,7 +176,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
             }
             None => line += "memory and threads unknown (no /proc/PID/status)",
         }
-        println!("{line}");
+        sayln!("{line}");
     }
     // The figures are printed; what went wrong is said once more, in the
     // exit status too, so that a script or a learner cannot take it for a

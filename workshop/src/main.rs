@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use workshop::units::duration_within;
-use workshop::{bench, client, compare, limits, load, report, stages};
+use workshop::{bench, client, compare, limits, load, output, report, say, stages};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
@@ -70,6 +70,12 @@ async fn main() -> ExitCode {
         Command::Load(args) => load::run(args).await,
         Command::Bench(args) => bench::run(args).await,
     };
+    // What went wrong with the work first; then a stdout that could not
+    // take the report.
+    let result = result.and_then(|()| match output::failure() {
+        Some(err) => Err(format!("cannot write to standard output: {err}")),
+        None => Ok(()),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -108,7 +114,7 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
         plan.crowd
     );
     let reports = compare::compare(&stages, &plan).await?;
-    print!("{}", report::render(&reports, &plan, args.format));
+    say!("{}", report::render(&reports, &plan, args.format));
     if let Some(notes) = notes {
         notes.write(&report::render(&reports, &plan, report::Format::Markdown))?;
     }

@@ -281,3 +281,41 @@ fn a_scripted_client_the_server_never_reads_gives_up_after_the_write_timeout() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A stdout nobody reads any more (`workshop client | head -1` once `head`
+/// has its line) ends the client in one line and exit status 1, where
+/// `println!` would panic with a backtrace.
+#[test]
+fn a_closed_stdout_is_one_line_and_exit_1_not_a_panic() {
+    let server = Server::start(&stage("stage3-concurrent"));
+    let addr = server.addr().to_string();
+    let mut child = std::process::Command::new(WORKSHOP)
+        .args(["client", "--addr", &addr, "--send", "hi", "--count", "1"])
+        .env_remove("RUST_BACKTRACE")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    // Its stderr ends when it exits: read it on a thread, for a bounded time.
+    let mut pipe = child.stderr.take().unwrap();
+    let (read, stderr) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
+        let _ = read.send(text);
+    });
+    let Ok(stderr) = stderr.recv_timeout(harness::PATIENCE) else {
+        let _ = child.kill();
+        panic!("the client did not exit once its stdout was closed");
+    };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("error: cannot write to standard output: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    server.wait_for("hi (1/1)\n");
+}
