@@ -57,19 +57,23 @@ struct CompareArgs {
     markdown_to: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     // Bad input is one line and exit status 1, as the stages answer it.
     let cli: Cli = common::parse_args();
     // Each connection is a file: take all the system allows, for this
-    // process and the stages it starts.
+    // process and the stages it starts; and first, before tokio's runtime
+    // needs a few for itself. (`#[tokio::main]` would build the runtime
+    // before this line, and panic where the soft limit is a handful;
+    // `common::runtime` says that in one line.)
     limits::raise_open_file_limit();
-    let result = match cli.command {
-        Command::Client(args) => client::run(args).await,
-        Command::Compare(args) => run_compare(args).await,
-        Command::Load(args) => load::run(args).await,
-        Command::Bench(args) => bench::run(args).await,
-    };
+    let result = common::runtime().block_on(async {
+        match cli.command {
+            Command::Client(args) => client::run(args).await,
+            Command::Compare(args) => run_compare(args).await,
+            Command::Load(args) => load::run(args).await,
+            Command::Bench(args) => bench::run(args).await,
+        }
+    });
     // What went wrong with the work first; then a stdout that could not
     // take the report.
     let result = result.and_then(|()| match output::failure() {

@@ -328,3 +328,36 @@ fn a_run_stopped_by_the_limit_prints_its_figures_so_far() {
         ran.stderr
     );
 }
+
+/// The limit is raised before tokio's runtime starts: under a soft limit
+/// of 6, too few for the runtime's own descriptors, the load still runs.
+#[cfg(unix)]
+#[test]
+fn a_soft_limit_too_low_for_the_runtime_is_raised_before_it_starts() {
+    let stage = workshop::stages::find(&["stage3-concurrent".to_string()])
+        .unwrap()
+        .remove(0);
+    let server = Server::start(&stage.path.to_string_lossy());
+    let addr = server.addr().to_string();
+    let ran = run_with_open_file_limit(
+        &["load", "--addr", &addr, "churn", "-n", "5", "-c", "1"],
+        6,
+        1024,
+        0,
+    );
+    assert!(ran.stdout.contains("completed 5 in "), "{}", ran.stdout);
+}
+
+/// With a hard limit too low for tokio's runtime, the workshop says so in
+/// one line and exits 1, where tokio would panic.
+#[cfg(unix)]
+#[test]
+fn with_too_few_files_for_its_runtime_it_says_so_in_one_line() {
+    let ran = run_with_open_file_limit(&["load", "hold", "-n", "1"], 6, 6, 1);
+    let stderr = ran.stderr;
+    assert!(
+        stderr.starts_with("error: cannot start tokio's runtime: too many open files"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
