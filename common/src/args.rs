@@ -90,6 +90,14 @@ pub const SHORTEST_DEADLINE: Duration = Duration::from_millis(100);
 
 /// A duration such as `250ms`, `5s` or `1m`, from zero to [`LONGEST`].
 pub fn duration(text: &str) -> Result<Duration, String> {
+    // Flags that take a duration accept values starting with `-`, so that
+    // `-1s` is called negative rather than an unknown flag: a flag that
+    // follows with its value forgotten lands here.
+    if text.starts_with("--") {
+        return Err(format!(
+            "expected a duration such as 5s, not the flag {text}"
+        ));
+    }
     if text.starts_with('-') {
         return Err("a duration cannot be negative".to_string());
     }
@@ -103,11 +111,22 @@ pub fn duration(text: &str) -> Result<Duration, String> {
 
 /// A read deadline: a [`duration`] of at least [`SHORTEST_DEADLINE`].
 pub fn deadline(text: &str) -> Result<Duration, String> {
+    at_least_the_shortest(text, "a deadline closes clients while they type")
+}
+
+/// A connection's longest life: a [`duration`] of at least
+/// [`SHORTEST_DEADLINE`].
+pub fn lifetime(text: &str) -> Result<Duration, String> {
+    at_least_the_shortest(text, "a connection ends before its client can say anything")
+}
+
+fn at_least_the_shortest(text: &str, too_short: &str) -> Result<Duration, String> {
     let duration = duration(text)?;
     if duration < SHORTEST_DEADLINE {
-        return Err(
-            "under 100ms, a deadline closes clients while they type; use 100ms or more".to_string(),
-        );
+        let shortest = humantime::format_duration(SHORTEST_DEADLINE);
+        return Err(format!(
+            "under {shortest}, {too_short}; use {shortest} or more"
+        ));
     }
     Ok(duration)
 }

@@ -8,15 +8,19 @@
 pub mod args;
 mod logging;
 pub mod stderr;
+pub mod terminal;
 
 pub use args::{ServerArgs, parse_args, resolve};
-pub use logging::init_logging;
+pub use logging::{init_logging, log_file};
 pub use stderr::stderr;
 
 use std::any::Any;
 use std::fmt::Display;
+use std::io;
 use std::panic;
 use std::process;
+use std::sync::Arc;
+use std::thread;
 
 /// Go's `if err != nil { log.Fatal(err) }`, for what a server cannot start
 /// without: `or_exit` gives the value, or prints one line, `error: WHAT:
@@ -43,26 +47,50 @@ impl<T, E: Display> OrExit<T> for Result<T, E> {
 /// for its event loop, and tokio returns some of those errors but panics on
 /// others (the signal driver's).
 pub fn runtime() -> tokio::runtime::Runtime {
-    let report_panics = panic::take_hook();
-    panic::set_hook(Box::new(|_| {}));
+    // Panics while building are caught below and said in one line; those of
+    // other threads (the stderr writer, tokio's new workers) still show.
+    let building = thread::current().id();
+    let report_panics: Arc<PanicHook> = Arc::from(panic::take_hook());
+    let others = Arc::clone(&report_panics);
+    panic::set_hook(Box::new(move |info| {
+        if thread::current().id() != building {
+            others(info);
+        }
+    }));
     let built = panic::catch_unwind(|| {
         tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
     });
-    panic::set_hook(report_panics);
+    panic::set_hook(Box::new(move |info| report_panics(info)));
+    let out_of_files = "too many open files (the open-file limit is too low: see ulimit -n)";
     let why = match built {
         Ok(Ok(runtime)) => return runtime,
+        Ok(Err(err)) if is_out_of_files(&err) => out_of_files.to_string(),
         Ok(Err(err)) => err.to_string(),
-        Err(panic) => panic_message(&*panic),
-    };
-    // An `io::Error` in a panic's message is shown as `Os { code: 24, ... }`.
-    let why = match why.contains("Too many open files") {
-        true => "too many open files (the open-file limit is too low: see ulimit -n)".to_string(),
-        false => why,
+        // tokio's panic shows the `io::Error` as `Os { code: 24, ... }`.
+        Err(panic) => match panic_message(&*panic) {
+            message if message.contains("Too many open files") => out_of_files.to_string(),
+            message => message,
+        },
     };
     eprintln!("error: cannot start tokio's runtime: {why}");
     process::exit(1)
+}
+
+type PanicHook = dyn Fn(&panic::PanicHookInfo<'_>) + Sync + Send + 'static;
+
+/// EMFILE: this process has as many files open as it may. (Windows has no
+/// such limit on the handles a runtime needs.)
+fn is_out_of_files(err: &io::Error) -> bool {
+    #[cfg(unix)]
+    let out_of_files = err.raw_os_error() == Some(libc::EMFILE);
+    #[cfg(not(unix))]
+    let out_of_files = {
+        let _ = err;
+        false
+    };
+    out_of_files
 }
 
 /// What a panic said, when it said it with a string.

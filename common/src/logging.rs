@@ -20,21 +20,14 @@ use crate::stderr::LogTarget;
 pub fn init_logging(args: &ServerArgs) {
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
-    let (target, colours) = match &args.log_file {
+    let (target, colours) = match log_file(args) {
         None => (
             LogTarget::stderr(),
             // env_logger decides on colours for its own stderr, but never
             // colours a target it is given: decide as it would have.
             anstream::AutoStream::choice(&io::stderr()) != anstream::ColorChoice::Never,
         ),
-        Some(path) => {
-            let file = File::options()
-                .create(true)
-                .append(true)
-                .open(path)
-                .or_exit(format!("cannot write the log to {}", path.display()));
-            (LogTarget::file(file), false)
-        }
+        Some(file) => (LogTarget::file(file), false),
     };
     // Unless RUST_LOG_STYLE says otherwise.
     let style = std::env::var("RUST_LOG_STYLE").unwrap_or_default();
@@ -48,4 +41,12 @@ pub fn init_logging(args: &ServerArgs) {
         .format_timestamp_millis()
         .target(env_logger::Target::Pipe(Box::new(target)))
         .init();
+}
+
+/// The file `--log-file` names, opened to append to (one line and exit 1 if
+/// it cannot be), or `None` without `--log-file`.
+pub fn log_file(args: &ServerArgs) -> Option<File> {
+    let path = args.log_file.as_ref()?;
+    let file = File::options().create(true).append(true).open(path);
+    Some(file.or_exit(format!("cannot write the log to {}", path.display())))
 }

@@ -32,13 +32,13 @@
 //!
 //! When stderr refuses bytes (`/dev/full`, a pipe whose reader is gone),
 //! they are dropped and counted, and the server goes on: the clients are not
-//! to blame. If stderr takes bytes again, a line says how many were lost.
+//! to blame. With `--log-file`, the log says so at once, and how many were
+//! lost once stderr takes bytes again or the process exits; without it,
+//! stderr itself says how many, if it ever takes bytes again.
 //!
-//! When stderr is a terminal, a client's control characters would act on it:
-//! clear the screen, set the window's title, write to the clipboard (OSC
-//! 52), or move the cursor to rewrite a log line. So on a terminal they are
-//! shown escaped ([`escape_controls`]), newline and tab excepted; into a pipe
-//! or a file, the bytes stay exactly as the client sent them.
+//! When stderr is a terminal, clients' bytes go in with their control
+//! characters escaped ([`crate::terminal`]); into a pipe or a file, they
+//! stay exactly as the client sent them.
 //!
 //! On Unix, bytes queued before the process exits (`std::process::exit` or
 //! the end of `main`) are written first, for at most [`EXIT_WAIT`]: a stderr
@@ -48,14 +48,15 @@
 //! queued: at most a millisecond's worth, unless stderr was slow.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, Write};
 use std::pin::Pin;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWrite;
+
+use crate::terminal::{HeldBack, stderr_is_a_terminal};
 
 /// How many queued bytes make a writer of client bytes wait.
 pub const QUEUE_LIMIT: usize = 1024 * 1024;
@@ -69,17 +70,22 @@ pub const EXIT_WAIT: Duration = Duration::from_secs(2);
 const BATCH: usize = 256 * 1024;
 const GATHER_TIME: Duration = Duration::from_millis(1);
 
-/// A handle on the process's stderr queue; cheap to make, use one per task.
+/// A handle on the process's stderr queue; cheap to make, use one per task
+/// (or thread), for one client's bytes.
 ///
 /// As a tokio [`AsyncWrite`] it never blocks a thread: a write is queued at
 /// once, or waits while the queue is full. As a [`std::io::Write`], for
-/// threads, it blocks the calling thread while the queue is full.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Stderr;
+/// threads, it blocks the calling thread while the queue is full. On a
+/// terminal, it holds back the start of a character split between two
+/// writes, to show it whole.
+#[derive(Debug, Default)]
+pub struct Stderr {
+    held_back: HeldBack,
+}
 
 /// Returns a handle on stderr; see the [module documentation](self).
 pub fn stderr() -> Stderr {
-    Stderr
+    Stderr::default()
 }
 
 impl AsyncWrite for Stderr {
@@ -88,7 +94,7 @@ impl AsyncWrite for Stderr {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        queue().poll_write(cx, buf)
+        queue().poll_write(cx, buf, &mut self.get_mut().held_back)
     }
 
     /// Queued bytes are in order with everything written after them, log
@@ -104,12 +110,23 @@ impl AsyncWrite for Stderr {
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        queue().write_blocking(buf);
+        queue().write_blocking(buf, &mut self.held_back);
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+}
+
+/// A character the client never finished is shown, escaped, when its
+/// handle goes. (Not at `flush`: `io::copy` flushes whenever the client
+/// pauses, and the character's last bytes may still come.)
+impl Drop for Stderr {
+    fn drop(&mut self) {
+        if !self.held_back.is_empty() {
+            queue().write_log(&self.held_back.take());
+        }
     }
 }
 
@@ -126,7 +143,7 @@ impl LogTarget {
     pub(crate) fn file(file: std::fs::File) -> LogTarget {
         LogTarget(LOG_FILE.get_or_init(|| {
             write_queued_at_exit();
-            Queue::start(file, false)
+            Queue::start(file, false, None)
         }))
     }
 }
@@ -153,7 +170,9 @@ fn queue() -> &'static Queue {
     STDERR.get_or_init(|| {
         widen_a_pipe();
         write_queued_at_exit();
-        Queue::start(io::stderr(), stderr_is_a_terminal())
+        // The log file, if any, is opened before any client writes.
+        let notes_to = LOG_FILE.get().copied();
+        Queue::start(io::stderr(), stderr_is_a_terminal(), notes_to)
     })
 }
 
@@ -171,61 +190,14 @@ fn write_queued_at_exit() {
     }
 }
 
-fn stderr_is_a_terminal() -> bool {
-    static TERMINAL: OnceLock<bool> = OnceLock::new();
-    *TERMINAL.get_or_init(|| io::stderr().is_terminal())
-}
-
-/// A client's bytes as this process's stderr may show them: escaped by
-/// [`escape_controls`] when stderr is a terminal, untouched otherwise.
-/// `common::stderr()` does this itself; this is for code that writes to
-/// stderr some other way (`stage4-tokio-stderr`).
-pub fn for_the_terminal(bytes: &[u8]) -> Cow<'_, [u8]> {
-    match stderr_is_a_terminal() {
-        true => escape_controls(bytes),
-        false => Cow::Borrowed(bytes),
-    }
-}
-
-/// `bytes` as a terminal can show them without acting on them: every
-/// control character but newline and tab (and a carriage return right
-/// before a newline, as Windows ends lines) is written as an escape, `\x1b`
-/// for ESC or `\u{9b}` for a C1 control, and so is each byte that is not
-/// UTF-8, since a terminal may read a lone byte as a C1 control. Text with
-/// none of them comes back as it is, without a copy.
-///
-/// A character split between two writes is escaped byte by byte: clients
-/// that type send whole lines, so it is rare, and it shows what came.
-pub fn escape_controls(bytes: &[u8]) -> Cow<'_, [u8]> {
-    let plain = |&b: &u8| (0x20..0x7f).contains(&b) || b == b'\n' || b == b'\t';
-    if bytes.iter().all(plain) {
-        return Cow::Borrowed(bytes);
-    }
-    let mut shown = String::with_capacity(bytes.len() + 16);
-    for chunk in bytes.utf8_chunks() {
-        let valid = chunk.valid();
-        for (i, c) in valid.char_indices() {
-            let line_end = c == '\r' && valid[i + 1..].starts_with('\n');
-            if !c.is_control() || c == '\n' || c == '\t' || line_end {
-                shown.push(c);
-            } else if c.is_ascii() {
-                let _ = write!(shown, "\\x{:02x}", c as u32);
-            } else {
-                let _ = write!(shown, "\\u{{{:x}}}", c as u32);
-            }
-        }
-        for byte in chunk.invalid() {
-            let _ = write!(shown, "\\x{byte:02x}");
-        }
-    }
-    Cow::Owned(shown.into_bytes())
-}
-
 /// Bytes on their way to one output, and the thread that writes them there.
 struct Queue {
     state: Mutex<State>,
     /// The output is a terminal: clients' bytes go in escaped.
     escape: bool,
+    /// Where to say that the output refuses bytes: a log file's queue. With
+    /// none, the output itself says it, once it takes bytes again.
+    notes_to: Option<&'static Queue>,
     /// The writer thread waits here for bytes.
     work: Condvar,
     /// Blocked threads wait here for room in the queue.
@@ -247,16 +219,24 @@ struct State {
     /// Tasks waiting for room in the queue.
     waiting: Vec<Waker>,
     dropped_log_lines: u64,
+    /// Bytes the output refused, not yet said, and why it refused the last.
+    lost: u64,
+    why: String,
 }
 
 impl Queue {
     /// A queue that writes to `output` from a thread of its own. It lives as
     /// long as the process: the process's one queue is made once, and tests
     /// make a few.
-    fn start(output: impl Write + Send + 'static, escape: bool) -> &'static Queue {
+    fn start(
+        output: impl Write + Send + 'static,
+        escape: bool,
+        notes_to: Option<&'static Queue>,
+    ) -> &'static Queue {
         let queue: &'static Queue = Box::leak(Box::new(Queue {
             state: Mutex::default(),
             escape,
+            notes_to,
             work: Condvar::new(),
             room: Condvar::new(),
             progress: Condvar::new(),
@@ -277,14 +257,19 @@ impl Queue {
 
     /// A task's write: queued at once, or, while the queue is full, the task
     /// is woken when there is room.
-    fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+        held_back: &mut HeldBack,
+    ) -> Poll<io::Result<usize>> {
         let state = ready!(self.poll_room(cx));
-        self.push(state, &self.shown(buf));
+        self.push(state, &self.shown(buf, held_back));
         Poll::Ready(Ok(buf.len()))
     }
 
     /// A thread's write: blocks the thread while the queue is full.
-    fn write_blocking(&self, buf: &[u8]) {
+    fn write_blocking(&self, buf: &[u8], held_back: &mut HeldBack) {
         let mut state = self.lock();
         while state.pending.len() >= QUEUE_LIMIT {
             state = self
@@ -292,13 +277,13 @@ impl Queue {
                 .wait(state)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        self.push(state, &self.shown(buf));
+        self.push(state, &self.shown(buf, held_back));
     }
 
     /// A client's bytes as they go out: escaped for a terminal.
-    fn shown<'a>(&self, buf: &'a [u8]) -> Cow<'a, [u8]> {
+    fn shown<'a>(&self, buf: &'a [u8], held_back: &mut HeldBack) -> Cow<'a, [u8]> {
         match self.escape {
-            true => escape_controls(buf),
+            true => held_back.escape(buf),
             false => Cow::Borrowed(buf),
         }
     }
@@ -369,17 +354,28 @@ impl Queue {
         state.queued - state.written
     }
 
+    /// What the output refused and nobody was told yet, as a line to say it.
+    #[cfg(any(unix, test))]
+    fn unsaid_losses(&self) -> Option<String> {
+        let state = self.lock();
+        (state.lost > 0).then(|| lost_note(state.lost, &state.why))
+    }
+
     /// The writer thread: gathers a batch, writes it, and again.
     fn write_forever(&self, mut output: impl Write) {
         let mut batch = Vec::new();
         let mut just_written = 0;
-        // Bytes the output refused, and why, not yet reported.
+        // Bytes the output refused and nobody was told yet, why it refused
+        // the last, and whether it refused the last batch.
         let mut lost = 0;
         let mut why = String::new();
+        let mut refusing = false;
         loop {
             let waiting = {
                 let mut state = self.lock();
                 state.written += just_written;
+                state.lost = lost;
+                state.why.clone_from(&why);
                 state.writing = false;
                 self.progress.notify_all();
                 while state.pending.is_empty() {
@@ -417,17 +413,33 @@ impl Queue {
             }
             // A failed write (`/dev/full`, a pipe with no reader) drops the
             // bytes and the server goes on: the clients are not to blame.
-            // (Go's seed ignores the error.) The loss is said once the
-            // output takes bytes again.
-            if lost > 0 {
-                let note = format!("[{lost} bytes were lost: writing them failed: {why}]\n");
+            // (Go's seed ignores the error.) The loss is said in the log
+            // file, or else by the output itself once it takes bytes again.
+            if lost > 0 && self.notes_to.is_none() {
+                let note = lost_note(lost, &why);
                 if write_what_it_takes(&mut output, note.as_bytes()).is_ok() {
                     lost = 0;
                 }
             }
-            if let Err((unwritten, err)) = write_what_it_takes(&mut output, &batch) {
-                lost += unwritten;
-                why = err.to_string();
+            match write_what_it_takes(&mut output, &batch) {
+                Ok(()) => {
+                    refusing = false;
+                    if let Some(log) = self.notes_to.filter(|_| lost > 0) {
+                        log.write_log(lost_note(lost, &why).as_bytes());
+                        lost = 0;
+                    }
+                }
+                Err((unwritten, err)) => {
+                    lost += unwritten as u64;
+                    why = err.to_string();
+                    if let Some(log) = self.notes_to.filter(|_| !refusing) {
+                        let note = format!(
+                            "[writing to stderr failed: {why}; what it refuses is dropped and counted]\n"
+                        );
+                        log.write_log(note.as_bytes());
+                    }
+                    refusing = true;
+                }
             }
             batch.clear();
             // A burst may have grown the buffer far past what is usual: give
@@ -437,6 +449,10 @@ impl Queue {
             }
         }
     }
+}
+
+fn lost_note(lost: u64, why: &str) -> String {
+    format!("[{lost} bytes were lost: writing them failed: {why}]\n")
 }
 
 /// Writes all of `bytes`, or says how many were not written and why.
@@ -468,28 +484,34 @@ fn widen_a_pipe() {
 }
 
 /// Runs at `exit`: waits, for at most [`EXIT_WAIT`] in all, until the
-/// writer threads have written what was queued before. A log file comes
-/// first, and if stderr is stuck, the log says what was lost there.
+/// writer threads have written what was queued before. With a log file, a
+/// quarter of the wait is kept for it, and it says what stderr lost.
 #[cfg(unix)]
 extern "C" fn drain_at_exit() {
     let deadline = Instant::now() + EXIT_WAIT;
     let left = || deadline.saturating_duration_since(Instant::now());
     let log_file = LOG_FILE.get().copied();
-    if let Some(log_file) = log_file {
-        log_file.drain(EXIT_WAIT / 4);
+    if let Some(stderr) = STDERR.get() {
+        let kept = if log_file.is_some() {
+            EXIT_WAIT / 4
+        } else {
+            Duration::ZERO
+        };
+        let drained = stderr.drain(left().saturating_sub(kept));
+        if let Some(log_file) = log_file {
+            if let Some(note) = stderr.unsaid_losses() {
+                log_file.write_log(note.as_bytes());
+            }
+            if !drained {
+                let lost = stderr.not_yet_written();
+                let note = format!(
+                    "[{lost} bytes queued for stderr were lost at exit: stderr was stuck]\n"
+                );
+                log_file.write_log(note.as_bytes());
+            }
+        }
     }
-    // A quarter of the wait is kept for the log's note.
-    let Some(stderr) = STDERR.get() else {
-        return;
-    };
-    if stderr.drain(left().saturating_sub(EXIT_WAIT / 4)) {
-        return;
-    }
     if let Some(log_file) = log_file {
-        let lost = stderr.not_yet_written();
-        let note =
-            format!("[{lost} bytes queued for stderr were lost at exit: stderr was stuck]\n");
-        log_file.write_log(note.as_bytes());
         log_file.drain(left());
     }
 }
@@ -504,7 +526,8 @@ mod tests {
     use std::task::{Context, Poll, Wake, Waker};
     use std::time::{Duration, Instant};
 
-    use super::{LOG_LIMIT, QUEUE_LIMIT, Queue, escape_controls};
+    use super::{LOG_LIMIT, QUEUE_LIMIT, Queue};
+    use crate::terminal::HeldBack;
 
     /// The most any wait in these tests lasts before it fails.
     const PATIENCE: Duration = Duration::from_secs(10);
@@ -591,13 +614,17 @@ mod tests {
     #[test]
     fn log_lines_and_client_bytes_leave_in_the_order_they_were_written() {
         let output = Gate::open();
-        let queue = Queue::start(output.clone(), false);
+        let queue = Queue::start(output.clone(), false, None);
         let mut cx = Context::from_waker(Waker::noop());
         let mut expected = Vec::new();
         for i in 0..100 {
             let bytes = format!("client {i} says hello\n");
             let line = format!("[INFO] client {i} finished\n");
-            assert!(queue.poll_write(&mut cx, bytes.as_bytes()).is_ready());
+            assert!(
+                queue
+                    .poll_write(&mut cx, bytes.as_bytes(), &mut HeldBack::default())
+                    .is_ready()
+            );
             queue.write_log(line.as_bytes());
             expected.extend_from_slice(bytes.as_bytes());
             expected.extend_from_slice(line.as_bytes());
@@ -608,7 +635,7 @@ mod tests {
     #[test]
     fn a_full_queue_makes_a_writer_wait_and_loses_nothing() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false);
+        let queue = Queue::start(output.clone(), false, None);
         let (waker, woken) = waker();
         let mut cx = Context::from_waker(&waker);
 
@@ -617,13 +644,17 @@ mod tests {
         // Once the writer thread is stuck on the first piece, the queue only
         // grows.
         let mut sent = piece(0);
-        assert!(queue.poll_write(&mut cx, &sent).is_ready());
+        assert!(
+            queue
+                .poll_write(&mut cx, &sent, &mut HeldBack::default())
+                .is_ready()
+        );
         wait_until(|| queue.lock().writing);
         let waiting_at = (1..)
             .find(|&i| {
                 assert!(sent.len() < 4 * QUEUE_LIMIT, "the queue never filled up");
                 let piece = piece(i);
-                match queue.poll_write(&mut cx, &piece) {
+                match queue.poll_write(&mut cx, &piece, &mut HeldBack::default()) {
                     Poll::Ready(written) => {
                         assert_eq!(written.unwrap(), piece.len());
                         sent.extend_from_slice(&piece);
@@ -643,7 +674,11 @@ mod tests {
             .recv_timeout(PATIENCE)
             .expect("the waiting writer was never woken");
         let last = piece(waiting_at);
-        assert!(queue.poll_write(&mut cx, &last).is_ready());
+        assert!(
+            queue
+                .poll_write(&mut cx, &last, &mut HeldBack::default())
+                .is_ready()
+        );
         sent.extend_from_slice(&last);
         assert!(output.wait_for_len(sent.len()) == sent);
     }
@@ -651,12 +686,12 @@ mod tests {
     #[test]
     fn a_thread_writing_to_a_full_queue_blocks_until_there_is_room() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false);
+        let queue = Queue::start(output.clone(), false, None);
         let piece = |i: u8| vec![b'a' + i; QUEUE_LIMIT];
         let (written, each) = mpsc::channel();
         let writer = std::thread::spawn(move || {
             for i in 0..4 {
-                queue.write_blocking(&piece(i));
+                queue.write_blocking(&piece(i), &mut HeldBack::default());
                 written.send(i).unwrap();
             }
         });
@@ -679,7 +714,7 @@ mod tests {
     #[test]
     fn log_lines_past_the_limit_are_dropped_and_counted_once_stderr_moves() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false);
+        let queue = Queue::start(output.clone(), false, None);
         let line = |i: usize| format!("[INFO] line {i:06}{}\n", " ".repeat(1000));
         // Once the writer thread is stuck on its first batch, the queue only
         // grows, and what it keeps is known.
@@ -705,8 +740,8 @@ mod tests {
     #[test]
     fn at_exit_what_was_queued_is_written_but_a_stuck_stderr_is_not_waited_for() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false);
-        queue.write_blocking(b"the last words\n");
+        let queue = Queue::start(output.clone(), false, None);
+        queue.write_blocking(b"the last words\n", &mut HeldBack::default());
         assert!(
             !queue.drain(Duration::from_millis(100)),
             "drained into a stuck stderr"
@@ -719,33 +754,27 @@ mod tests {
     #[test]
     fn on_a_terminal_a_clients_control_characters_are_shown_escaped() {
         let output = Gate::open();
-        let queue = Queue::start(output.clone(), true);
+        let queue = Queue::start(output.clone(), true, None);
         let mut cx = Context::from_waker(Waker::noop());
         // A window title, a clipboard write (OSC 52), clear screen, erase
         // line and carriage return, a C1 CSI, and a byte that is not UTF-8.
         let attack = "\x1b]0;pwned\x07\x1b]52;c;ZWNobw==\x07\x1b[2J\x1b[2K\rERROR\u{9b}31m\n";
         let mut attack = attack.as_bytes().to_vec();
         attack.push(0xff);
-        assert!(queue.poll_write(&mut cx, &attack).is_ready());
+        assert!(
+            queue
+                .poll_write(&mut cx, &attack, &mut HeldBack::default())
+                .is_ready()
+        );
         let shown = r"\x1b]0;pwned\x07\x1b]52;c;ZWNobw==\x07\x1b[2J\x1b[2K\x0dERROR\u{9b}31m";
         let expected = format!("{shown}\n\\xff");
         assert_eq!(output.wait_for_len(expected.len()), expected.as_bytes());
     }
 
     #[test]
-    fn text_newlines_tabs_and_windows_line_ends_are_shown_as_they_are() {
-        let text = "héllo\tworld\r\n€ 1\n";
-        assert_eq!(escape_controls(text.as_bytes()), text.as_bytes());
-        assert!(matches!(
-            escape_controls(b"plain ascii\n"),
-            std::borrow::Cow::Borrowed(_)
-        ));
-    }
-
-    #[test]
     fn log_lines_are_never_escaped() {
         let output = Gate::open();
-        let queue = Queue::start(output.clone(), true);
+        let queue = Queue::start(output.clone(), true, None);
         let line = "\x1b[32mINFO\x1b[0m listening\n";
         queue.write_log(line.as_bytes());
         assert_eq!(output.wait_for_len(line.len()), line.as_bytes());
@@ -778,12 +807,38 @@ mod tests {
             refusals: 1,
             taken: taken.clone(),
         };
-        let queue = Queue::start(refusing, false);
-        queue.write_blocking(b"refused\n");
+        let queue = Queue::start(refusing, false, None);
+        queue.write_blocking(b"refused\n", &mut HeldBack::default());
         assert!(queue.drain(PATIENCE), "the refused batch was waited for");
-        queue.write_blocking(b"taken\n");
-        let note = "[8 bytes were lost: writing them failed: no storage space]\n";
-        let expected = format!("{note}taken\n");
+        assert!(queue.unsaid_losses().is_some());
+        queue.write_blocking(b"taken\n", &mut HeldBack::default());
+        let why = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let expected = format!("[8 bytes were lost: writing them failed: {why}]\ntaken\n");
         assert_eq!(taken.wait_for_len(expected.len()), expected.as_bytes());
+    }
+
+    #[test]
+    fn with_a_log_file_refused_bytes_are_said_there_and_stderr_keeps_the_clients_bytes_alone() {
+        let log = Gate::open();
+        let log_queue = Queue::start(log.clone(), false, None);
+        let taken = Gate::open();
+        let refusing = Refusing {
+            refusals: 2,
+            taken: taken.clone(),
+        };
+        let queue = Queue::start(refusing, false, Some(log_queue));
+        for bytes in [b"refused 1\n", b"refused 2\n"] {
+            queue.write_blocking(bytes, &mut HeldBack::default());
+            assert!(queue.drain(PATIENCE));
+        }
+        queue.write_blocking(b"taken\n", &mut HeldBack::default());
+        assert_eq!(taken.wait_for_len(6), b"taken\n");
+        let why = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let said = format!(
+            "[writing to stderr failed: {why}; what it refuses is dropped and counted]\n\
+             [20 bytes were lost: writing them failed: {why}]\n"
+        );
+        assert_eq!(log.wait_for_len(said.len()), said.as_bytes());
+        assert!(queue.unsaid_losses().is_none());
     }
 }

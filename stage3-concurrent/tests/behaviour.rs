@@ -32,6 +32,32 @@ fn out_of_file_descriptors_it_exits_like_go_log_fatal() {
     server.wait_for("accept failed: Too many open files");
 }
 
+/// With stderr stuck, a task waiting to write keeps its socket after its
+/// client has left, so clients that come and go pile up until the server
+/// runs out of file descriptors and exits, as Go's stage 3 does (its
+/// goroutines block in `write`). Stage 5 stays at its connection limit
+/// instead. The log is on stdout, where the test can read its last line.
+#[cfg(unix)]
+#[test]
+fn with_stderr_stuck_clients_that_left_pile_up_until_it_runs_out_of_descriptors() {
+    use std::io::Write;
+    let mut server = Server::builder(BIN)
+        .open_file_limit(64)
+        .log_on_stdout()
+        .start();
+    server.pause_stderr();
+    let piece = vec![b'x'; 64 * 1024];
+    for _ in 0..200 {
+        // Each sends and leaves; once the server has gone, they are refused.
+        if let Ok(mut client) = std::net::TcpStream::connect(server.addr()) {
+            let _ = client.write_all(&piece);
+        }
+    }
+    let status = server.wait_for_exit();
+    assert_eq!(status.code(), Some(1), "{status}");
+    server.wait_for_in_log("accept failed: Too many open files");
+}
+
 /// `TcpListener::bind` asks for a listen queue of 128 clients. While the
 /// server is busy (stopped, here), the kernel completes 129 clients'
 /// connections and keeps them for it; the next client's handshake is

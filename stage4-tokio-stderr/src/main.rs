@@ -58,12 +58,7 @@ fn main() {
     // thread that logs, as each line comes.
     let mut logger =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
-    if let Some(path) = &cli.server.log_file {
-        let file = std::fs::File::options()
-            .create(true)
-            .append(true)
-            .open(path);
-        let file = file.or_exit(format!("cannot write the log to {}", path.display()));
+    if let Some(file) = common::log_file(&cli.server) {
         logger.target(env_logger::Target::Pipe(Box::new(file)));
     }
     logger.format_timestamp_millis().init();
@@ -131,8 +126,8 @@ async fn serve_connection(mut socket: TcpStream, peer: SocketAddr, idle_timeout:
         };
         received += n;
         // Go: os.Stderr.Write(buf[:n]), with a client's control characters
-        // shown escaped when stderr is a terminal (common/src/stderr.rs says why).
-        let shown = common::stderr::for_the_terminal(&buf[..n]);
+        // shown escaped when stderr is a terminal (common/src/terminal.rs says why).
+        let shown = common::terminal::for_the_terminal(&buf[..n]);
         if let Err(err) = stderr.write_all(&shown).await {
             break Err(err);
         }

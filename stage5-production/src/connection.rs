@@ -11,7 +11,7 @@ use common::stderr::Stderr;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::{Instant, sleep_until, timeout_at};
+use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
 
 /// The most one read takes from the socket. The buffer exists only from a
@@ -33,6 +33,8 @@ pub struct Limits {
     /// otherwise keep its place (2) for ever, and with a few of them the
     /// server is full (the slowloris attack). Past its lifetime a connection
     /// is closed: a client that wants more reconnects, behind those waiting.
+    /// (A write waiting for a stuck stderr finishes first: the lifetime is
+    /// no reason to drop bytes already read.)
     pub lifetime: Duration,
 }
 
@@ -58,13 +60,9 @@ pub async fn serve(
     // silent or the server shut down, Err(error) when reading or writing failed.
     let ended = loop {
         // Wait until the client sends something, holding no buffer.
+        // 2. The deadline is the sooner of silence and the end of its life.
         let ready = tokio::select! {
-            ready = timeout_at(deadline, socket.readable()) => ready,
-            // 2. However much it sends, its time is up.
-            () = sleep_until(end_of_life) => {
-                let lifetime = humantime::format_duration(limits.lifetime);
-                break Ok(format!("open for {lifetime}, the longest a connection may last"));
-            }
+            ready = timeout_at(deadline.min(end_of_life), socket.readable()) => ready,
             // 1. The grace period is over. What the client sent before is in
             // the kernel's buffer: copy it too, then close.
             () = grace_over.cancelled() => {
@@ -72,6 +70,12 @@ pub async fn serve(
             }
         };
         match ready {
+            Err(_deadline_passed) if Instant::now() >= end_of_life => {
+                let lifetime = humantime::format_duration(limits.lifetime);
+                break Ok(format!(
+                    "open for {lifetime}, the longest a connection may last"
+                ));
+            }
             Err(_deadline_passed) => {
                 let idle = humantime::format_duration(limits.idle);
                 break Ok(format!("silent for {idle}"));

@@ -72,7 +72,7 @@ struct Cli {
     max_connections: Option<u32>,
 
     /// The longest a connection may last, however much it sends: clients waiting for a place get one (100ms to 24h)
-    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = common::args::deadline, allow_hyphen_values = true)]
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = common::args::lifetime, allow_hyphen_values = true)]
     max_lifetime: Duration,
 
     /// On Ctrl-C, SIGTERM or SIGHUP, how long open connections may go on before they are closed (0s to 24h)

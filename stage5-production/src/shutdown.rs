@@ -16,7 +16,8 @@ use tokio_util::task::TaskTracker;
 /// closed), and returns a token that the first one cancels; a second one
 /// ends the process at once, with status 1. Until a program asks for them,
 /// these signals just kill it. (After SIGHUP the terminal is gone: what the
-/// server writes to it is lost, and the connections still finish.)
+/// server writes to it is lost, and the connections still finish. Under
+/// `nohup`, SIGHUP stays ignored.)
 pub fn on_signals() -> CancellationToken {
     let shutdown = CancellationToken::new();
     #[cfg(unix)]
@@ -26,7 +27,10 @@ pub fn on_signals() -> CancellationToken {
         (
             signal(SignalKind::interrupt()).or_exit("cannot ask for SIGINT"),
             signal(SignalKind::terminate()).or_exit("cannot ask for SIGTERM"),
-            signal(SignalKind::hangup()).or_exit("cannot ask for SIGHUP"),
+            // Started with `nohup`, the server is meant to outlive its
+            // terminal: asking for SIGHUP would undo that.
+            (!hangup_is_ignored())
+                .then(|| signal(SignalKind::hangup()).or_exit("cannot ask for SIGHUP")),
         )
     };
     let cancel = shutdown.clone();
@@ -36,7 +40,7 @@ pub fn on_signals() -> CancellationToken {
             let signal = tokio::select! {
                 _ = interrupt.recv() => "Ctrl-C (SIGINT)",
                 _ = terminate.recv() => "SIGTERM",
-                _ = hangup.recv() => "SIGHUP",
+                () = received(&mut hangup) => "SIGHUP",
             };
             #[cfg(not(unix))]
             let signal = match tokio::signal::ctrl_c().await {
@@ -53,6 +57,29 @@ pub fn on_signals() -> CancellationToken {
         }
     });
     shutdown
+}
+
+/// Whether SIGHUP is ignored, as `nohup` leaves it.
+#[cfg(unix)]
+fn hangup_is_ignored() -> bool {
+    let mut current = std::mem::MaybeUninit::<libc::sigaction>::uninit();
+    // SAFETY: with no new action given, sigaction only writes the current
+    // one into `current`, which is read only if it succeeded.
+    unsafe {
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), current.as_mut_ptr()) == 0
+            && current.assume_init().sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// The next `signal`, if it was asked for; otherwise never.
+#[cfg(unix)]
+async fn received(signal: &mut Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Waits for the open connections to finish, for at most `grace`; then

@@ -95,7 +95,7 @@ pub fn under_an_open_file_limit_of_4_to_8_it_starts_or_exits_1_with_one_line(bin
             Ok(_started) => continue,
             Err(exited) => exited,
         };
-        let stderr = &exited.stderr;
+        let stderr = &exited.output;
         assert_eq!(exited.status.code(), Some(1), "limit {limit}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "limit {limit}: {stderr}");
         assert!(stderr.contains("open files"), "limit {limit}: {stderr}");

@@ -74,6 +74,7 @@ pub fn a_client_that_resets_does_not_take_the_server_down(bin: &str, args: &[&st
 /// What a client sends to take over the operator's terminal: a window title,
 /// a clipboard write (OSC 52), clear screen, erase line and a carriage
 /// return to write over a line, then a forged log line.
+#[cfg(unix)]
 const TERMINAL_ATTACK: &[u8] =
     b"\x1b]0;pwned\x07\x1b]52;c;cHduZWQ=\x07\x1b[2J\x1b[2K\r[ERROR] accept failed\n";
 

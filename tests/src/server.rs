@@ -1,6 +1,8 @@
 use std::ffi::OsStr;
 use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
+#[cfg(target_os = "linux")]
+use std::os::fd::AsRawFd;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
@@ -68,6 +70,13 @@ impl Server {
             stderr: StderrTo::Pipe,
             log_on_stdout: false,
         }
+    }
+
+    /// Whether the log is apart from stderr.
+    fn log_on_stdout(&self) -> bool {
+        self.stderr
+            .as_ref()
+            .is_none_or(|stderr| !Arc::ptr_eq(stderr, &self.log))
     }
 
     /// The address the server reported in its `listening on ADDR` line.
@@ -245,41 +254,57 @@ impl Server {
     }
 
     /// Stops reading the server's stderr for good and closes its end of the
-    /// pipe, as `| head` does once it has its lines: the server's next
-    /// writes to stderr fail. (At most one more read may still arrive.)
+    /// pipe, as `| head` does once it has its lines: the server's writes to
+    /// stderr then fail. The pipe closes once its next read returns; after
+    /// that, stderr is never seen to end, so read the log elsewhere
+    /// ([`ServerBuilder::log_on_stdout`]).
     pub fn close_stderr(&self) {
         let output = self.stderr_output();
         output.bytes.lock().unwrap().reading = Reading::Closed;
         output.grew.notify_all();
     }
 
-    /// After [`Server::pause_stderr`], waits until a thread of the server
-    /// is stuck writing to its stderr, asleep in a pipe write, as
-    /// Linux says in `/proc/PID/task/TID/wchan` (`pipe_write` or, before
-    /// Linux 5.5, `pipe_wait`; stderr is the server's only pipe). Returns
-    /// false at once where the kernel does not say where threads sleep (it
-    /// shows `0`), so that the test can say it is skipped.
+    /// After [`Server::pause_stderr`], waits until the server's stderr
+    /// writer thread is stuck, asleep in a pipe write, as Linux says in
+    /// `/proc/PID/task/TID/wchan` (`pipe_write` or, before Linux 5.5,
+    /// `pipe_wait`). Returns false at once where the kernel does not say
+    /// where threads sleep (it shows `0`), so that the test can say it is
+    /// skipped. (Stages whose stderr has no such thread never get stuck
+    /// this way: they wait on a thread that does not write stderr.)
     #[cfg(target_os = "linux")]
     pub fn wait_until_stuck_writing_stderr(&self) -> bool {
         let tasks = format!("/proc/{}/task", self.child.id());
-        let sleeping_in = || -> Vec<String> {
+        let read = |task: &std::path::Path, file: &str| {
+            std::fs::read_to_string(task.join(file)).unwrap_or_default()
+        };
+        // Where each thread sleeps, and whether it is the stderr writer.
+        let threads = || -> Vec<(String, bool)> {
             let tasks = std::fs::read_dir(&tasks).unwrap().flatten();
             tasks
-                .filter_map(|task| std::fs::read_to_string(task.path().join("wchan")).ok())
+                .map(|task| {
+                    let task = task.path();
+                    (
+                        read(&task, "wchan"),
+                        read(&task, "comm").trim() == "stderr writer",
+                    )
+                })
                 .collect()
         };
-        if sleeping_in().iter().all(|wchan| wchan == "0") {
+        if threads().iter().all(|(wchan, _)| wchan == "0") {
             return false;
         }
         let started = Instant::now();
         loop {
-            let wchans = sleeping_in();
-            if wchans.iter().any(|wchan| wchan.contains("pipe_w")) {
+            let threads = threads();
+            if threads
+                .iter()
+                .any(|(wchan, writer)| *writer && wchan.contains("pipe_w"))
+            {
                 return true;
             }
             assert!(
                 started.elapsed() < PATIENCE,
-                "waited {PATIENCE:?} for a thread stuck writing stderr; they sleep in {wchans:?}"
+                "waited {PATIENCE:?} for the stderr writer to be stuck; threads sleep in {threads:?}"
             );
             thread::yield_now();
         }
@@ -367,33 +392,45 @@ impl ServerBuilder {
     }
 
     /// Makes stderr a terminal, as when a learner runs the server in one:
-    /// the slave side of a pseudo-terminal, in raw mode so that what the
+    /// the server side of a pseudo-terminal, in raw mode so that what the
     /// test reads is what the server wrote (no "\r" added before "\n").
+    /// Linux only: the calls are POSIX, but `ptsname_r` is a GNU extension.
     #[cfg(target_os = "linux")]
     pub fn stderr_on_a_terminal(mut self) -> Self {
+        use std::io::Error;
         use std::os::fd::{FromRawFd, OwnedFd};
-        let (mut master, mut slave) = (0, 0);
-        // SAFETY: openpty writes the two descriptors it opens; the null
-        // pointers ask for no name and the default settings. The other calls
-        // act on those descriptors only, which are then owned once each.
+        let check = |status: libc::c_int, call: &str| {
+            assert!(status >= 0, "{call}: {}", Error::last_os_error());
+            status
+        };
+        // Both ends are opened close-on-exec, so that no server another
+        // test starts meanwhile inherits them (the test's end would then
+        // never see this server exit).
+        // SAFETY: each call gets valid arguments and is checked; the two
+        // descriptors opened are then owned once each.
         unsafe {
-            let opened = libc::openpty(
-                &mut master,
-                &mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
-            );
-            assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
-            // Not inherited by the servers other tests start meanwhile.
-            libc::fcntl(master, libc::F_SETFD, libc::FD_CLOEXEC);
-            libc::fcntl(slave, libc::F_SETFD, libc::FD_CLOEXEC);
+            let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+            let ours = check(libc::posix_openpt(flags), "posix_openpt");
+            let ours = std::fs::File::from_raw_fd(ours);
+            check(libc::grantpt(ours.as_raw_fd()), "grantpt");
+            check(libc::unlockpt(ours.as_raw_fd()), "unlockpt");
+            let mut name = [0 as libc::c_char; 128];
+            let named = libc::ptsname_r(ours.as_raw_fd(), name.as_mut_ptr(), name.len());
+            assert_eq!(named, 0, "ptsname_r: {}", Error::from_raw_os_error(named));
+            let servers = check(libc::open(name.as_ptr(), flags), "open");
+            let servers = OwnedFd::from_raw_fd(servers);
             let mut settings = std::mem::zeroed::<libc::termios>();
-            assert_eq!(libc::tcgetattr(slave, &mut settings), 0);
+            check(
+                libc::tcgetattr(servers.as_raw_fd(), &mut settings),
+                "tcgetattr",
+            );
             libc::cfmakeraw(&mut settings);
-            assert_eq!(libc::tcsetattr(slave, libc::TCSANOW, &settings), 0);
-            self.command.stderr(OwnedFd::from_raw_fd(slave));
-            self.stderr = StderrTo::Terminal(std::fs::File::from_raw_fd(master));
+            check(
+                libc::tcsetattr(servers.as_raw_fd(), libc::TCSANOW, &settings),
+                "tcsetattr",
+            );
+            self.command.stderr(servers);
+            self.stderr = StderrTo::Terminal(ours);
         }
         self
     }
@@ -404,7 +441,7 @@ impl ServerBuilder {
             panic!(
                 "waited for the `listening on ADDR` line, but the server exited ({}); {}",
                 exited.status,
-                tail(exited.stderr.as_bytes())
+                tail(exited.output.as_bytes())
             )
         })
     }
@@ -450,9 +487,18 @@ impl ServerBuilder {
         match listening {
             Ok(addr) => server.addr = addr,
             Err(log) => {
+                let status = server.child.wait().unwrap();
+                // With the log elsewhere, stderr still has `error: ...`.
+                let mut output = match (&server.stderr, server.log_on_stdout()) {
+                    (Some(stderr), true) => stderr.wait_on("stderr to end", |collected| {
+                        collected.closed.then(|| collected.bytes.clone())
+                    }),
+                    _ => Vec::new(),
+                };
+                output.extend_from_slice(&log);
                 return Err(Exited {
-                    status: server.child.wait().unwrap(),
-                    stderr: String::from_utf8_lossy(&log).into_owned(),
+                    status,
+                    output: String::from_utf8_lossy(&output).into_owned(),
                 });
             }
         }
@@ -462,11 +508,11 @@ impl ServerBuilder {
 }
 
 /// A server that exited before it listened: its exit status, and what it
-/// wrote to stderr (or to its log).
+/// wrote to stderr, then to its log if that was elsewhere.
 #[derive(Debug)]
 pub struct Exited {
     pub status: ExitStatus,
-    pub stderr: String,
+    pub output: String,
 }
 
 /// What a server wrote to one pipe, collected so far, and a signal for each
