@@ -264,13 +264,14 @@ impl Server {
         output.grew.notify_all();
     }
 
-    /// After [`Server::pause_stderr`], waits until the server's stderr
-    /// writer thread is stuck, asleep in a pipe write, as Linux says in
+    /// After [`Server::pause_stderr`], waits until a thread of the server is
+    /// stuck writing stderr, asleep in a pipe write, as Linux says in
     /// `/proc/PID/task/TID/wchan` (`pipe_write` or, before Linux 5.5,
-    /// `pipe_wait`). Returns false at once where the kernel does not say
-    /// where threads sleep (it shows `0`), so that the test can say it is
-    /// skipped. (Stages whose stderr has no such thread never get stuck
-    /// this way: they wait on a thread that does not write stderr.)
+    /// `pipe_wait`). Where `common`'s stderr writer thread is, that thread:
+    /// the log may be on another pipe ([`ServerBuilder::log_on_stdout`]).
+    /// Where it is not (`stage4-tokio-stderr`), any thread. Returns false at
+    /// once where the kernel does not say where threads sleep (it shows
+    /// `0`), so that the test can say it is skipped.
     #[cfg(target_os = "linux")]
     pub fn wait_until_stuck_writing_stderr(&self) -> bool {
         let tasks = format!("/proc/{}/task", self.child.id());
@@ -293,12 +294,13 @@ impl Server {
         if threads().iter().all(|(wchan, _)| wchan == "0") {
             return false;
         }
+        let has_a_writer = threads().iter().any(|(_, writer)| *writer);
         let started = Instant::now();
         loop {
             let threads = threads();
             if threads
                 .iter()
-                .any(|(wchan, writer)| *writer && wchan.contains("pipe_w"))
+                .any(|(wchan, writer)| (*writer || !has_a_writer) && wchan.contains("pipe_w"))
             {
                 return true;
             }
