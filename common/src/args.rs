@@ -23,14 +23,15 @@ pub struct ServerArgs {
 
 /// Parses the command line. `--help` and `--version` print and exit 0; bad
 /// input exits 1 like every other bad input, with one line for a bad value
-/// (`--timeout soon`) and clap's whole message, usage included, otherwise.
+/// (`--timeout soon`, or bytes that are not UTF-8) and clap's whole message,
+/// usage included, otherwise.
 pub fn parse_args<P: clap::Parser>() -> P {
     P::try_parse().unwrap_or_else(|err| {
         if !err.use_stderr() {
             err.exit();
         }
         match err.kind() {
-            ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::InvalidUtf8 => {
                 let message = err.to_string();
                 eprintln!("{}", message.lines().next().unwrap_or_default());
             }

@@ -63,14 +63,14 @@ pub fn runtime() -> tokio::runtime::Runtime {
             .build()
     });
     panic::set_hook(Box::new(move |info| report_panics(info)));
-    let out_of_files = "too many open files (the open-file limit is too low: see ulimit -n)";
+    let out_of_files = ran_out_of_file_descriptors();
     let why = match built {
         Ok(Ok(runtime)) => return runtime,
-        Ok(Err(err)) if is_out_of_files(&err) => out_of_files.to_string(),
+        Ok(Err(err)) if is_out_of_files(&err) => out_of_files,
         Ok(Err(err)) => err.to_string(),
         // tokio's panic shows the `io::Error` as `Os { code: 24, ... }`.
         Err(panic) => match panic_message(&*panic) {
-            message if message.contains("Too many open files") => out_of_files.to_string(),
+            message if message.contains("Too many open files") => out_of_files,
             message => message,
         },
     };
@@ -91,6 +91,22 @@ fn is_out_of_files(err: &io::Error) -> bool {
         false
     };
     out_of_files
+}
+
+/// "ran out of file descriptors (ulimit -n 6)": what the workshop says too.
+fn ran_out_of_file_descriptors() -> String {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit only writes the limit into `limit`.
+        if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } == 0 {
+            return format!("ran out of file descriptors (ulimit -n {})", limit.rlim_cur);
+        }
+    }
+    "ran out of file descriptors".to_string()
 }
 
 /// What a panic said, when it said it with a string.

@@ -98,9 +98,35 @@ pub fn under_an_open_file_limit_of_4_to_8_it_starts_or_exits_1_with_one_line(bin
         let stderr = &exited.output;
         assert_eq!(exited.status.code(), Some(1), "limit {limit}: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "limit {limit}: {stderr}");
-        assert!(stderr.contains("open files"), "limit {limit}: {stderr}");
+        assert!(
+            stderr.contains("Too many open files")
+                || stderr.contains(&format!("ran out of file descriptors (ulimit -n {limit})")),
+            "limit {limit}: {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "limit {limit}: {stderr}");
     }
+}
+
+/// An argument that is not UTF-8 (a stray byte pasted into a terminal) is
+/// refused with one line too.
+#[cfg(unix)]
+pub fn an_argument_that_is_not_utf8_exits_1_with_one_line(bin: &str) {
+    use std::os::unix::ffi::OsStrExt;
+    let output = assert_cmd::Command::new(bin)
+        .arg("--addr")
+        .arg(std::ffi::OsStr::from_bytes(b"localhost:\xff"))
+        .timeout(PATIENCE)
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "expected one line, got:\n{stderr}"
+    );
+    assert!(stderr.contains("UTF-8"), "{stderr}");
 }
 
 pub fn unknown_flag_exits_1_with_clap_message(bin: &str) {
@@ -208,6 +234,12 @@ macro_rules! interface_tests {
         #[test]
         fn unknown_flag_exits_1_with_clap_message() {
             $crate::interface::unknown_flag_exits_1_with_clap_message($bin);
+        }
+
+        #[cfg(unix)]
+        #[test]
+        fn an_argument_that_is_not_utf8_exits_1_with_one_line() {
+            $crate::interface::an_argument_that_is_not_utf8_exits_1_with_one_line($bin);
         }
 
         #[cfg(unix)]
