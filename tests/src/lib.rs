@@ -18,6 +18,7 @@ pub mod interface;
 pub mod listen_queue;
 pub mod scenarios;
 mod server;
+pub mod workshop;
 
 pub use server::{Exited, Server, ServerBuilder};
 

@@ -5,16 +5,12 @@ use std::time::Duration;
 
 use harness::Server;
 use harness::command::run;
+use harness::workshop::{a_port_nobody_listens_on, a_server_that_never_reads, finish};
+
+mod support;
+use support::{stage, stage3};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
-
-/// A stage's binary, found (and built if needed) as `workshop` finds it.
-fn stage(name: &str) -> String {
-    let stage = workshop::stages::find(&[name.to_string()])
-        .unwrap()
-        .remove(0);
-    stage.path.to_string_lossy().into_owned()
-}
 
 /// Runs `workshop client` with `args` and `stdin`; returns its stdout.
 fn client(args: &[&str], stdin: &str) -> String {
@@ -30,7 +26,7 @@ fn client(args: &[&str], stdin: &str) -> String {
 
 #[test]
 fn scripted_client_sends_named_lines_at_an_interval() {
-    let server = Server::start(&stage("stage3-concurrent"));
+    let server = stage3();
     let addr = server.addr().to_string();
     let out = client(
         &[
@@ -68,7 +64,7 @@ fn idle_client_reports_that_stage4_closed_it_after_the_deadline() {
 
 #[test]
 fn interactive_client_sends_typed_lines_until_end_of_input() {
-    let server = Server::start(&stage("stage3-concurrent"));
+    let server = stage3();
     let addr = server.addr().to_string();
     let out = client(
         &["--addr", &addr, "--name", "B"],
@@ -80,13 +76,8 @@ fn interactive_client_sends_typed_lines_until_end_of_input() {
 
 #[test]
 fn a_server_that_is_not_there_is_one_line_and_exit_1() {
-    // A port held by a socket that never listens: nothing can take it
-    // meanwhile, and connecting to it is refused.
-    let holder = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    holder
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    let free = holder.local_addr().unwrap().as_socket().unwrap();
+    let nobody = a_port_nobody_listens_on();
+    let free = nobody.addr;
     let ran = run(
         WORKSHOP,
         &["client", "--addr", &free.to_string()],
@@ -155,7 +146,7 @@ impl Drop for Typing {
 /// Bytes that are not UTF-8 are sent as they are, as `nc` sends them.
 #[test]
 fn input_that_is_not_utf8_reaches_the_server_byte_for_byte() {
-    let server = Server::start(&stage("stage3-concurrent"));
+    let server = stage3();
     let addr = server.addr().to_string();
     let bytes = b"\xff\xfe\x00 not UTF-8 \x80\n".to_vec();
     let output = assert_cmd::Command::new(WORKSHOP)
@@ -176,7 +167,7 @@ fn input_that_is_not_utf8_reaches_the_server_byte_for_byte() {
 /// gathered in memory), and `--name` still starts every line.
 #[test]
 fn typed_bytes_go_out_as_they_are_read_with_the_name_before_each_line() {
-    let server = Server::start(&stage("stage3-concurrent"));
+    let server = stage3();
     let addr = server.addr().to_string();
     let mut client = Typing::start(&["--addr", &addr, "--name", "N"]);
     client.type_in(b"half");
@@ -187,19 +178,6 @@ fn typed_bytes_go_out_as_they_are_read_with_the_name_before_each_line() {
     server.wait_for("N: half a line\nN: next\nN: last\n");
 }
 
-/// A listener on a free port of 127.0.0.1 that never accepts nor reads,
-/// with a small receive buffer: a server that takes nothing.
-fn a_server_that_never_reads() -> socket2::Socket {
-    let listener =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    listener.set_recv_buffer_size(4096).unwrap();
-    listener
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    listener.listen(1).unwrap();
-    listener
-}
-
 /// Against a server that takes nothing, the client stops reading its
 /// input once the connection's buffers are full: an endless input costs
 /// it no memory. (The test writes up to 256 MiB, and expects the writes to
@@ -207,13 +185,8 @@ fn a_server_that_never_reads() -> socket2::Socket {
 #[test]
 fn input_is_read_only_as_fast_as_the_server_takes_it() {
     const OFFERED: usize = 256 << 20;
-    let listener = a_server_that_never_reads();
-    let addr = listener
-        .local_addr()
-        .unwrap()
-        .as_socket()
-        .unwrap()
-        .to_string();
+    let server = a_server_that_never_reads();
+    let addr = server.addr.to_string();
     let mut client = Typing::start(&["--addr", &addr]);
     let mut stdin = client.child.stdin.take().unwrap();
     let (progress, written) = std::sync::mpsc::channel();
@@ -246,13 +219,8 @@ fn input_is_read_only_as_fast_as_the_server_takes_it() {
 /// waiting for ever.
 #[test]
 fn a_scripted_client_the_server_never_reads_gives_up_after_the_write_timeout() {
-    let listener = a_server_that_never_reads();
-    let addr = listener
-        .local_addr()
-        .unwrap()
-        .as_socket()
-        .unwrap()
-        .to_string();
+    let server = a_server_that_never_reads();
+    let addr = server.addr.to_string();
     let text = "x".repeat(16 * 1024);
     let ran = run(
         WORKSHOP,
@@ -287,7 +255,7 @@ fn a_scripted_client_the_server_never_reads_gives_up_after_the_write_timeout() {
 /// `println!` would panic with a backtrace.
 #[test]
 fn a_closed_stdout_is_one_line_and_exit_1_not_a_panic() {
-    let server = Server::start(&stage("stage3-concurrent"));
+    let server = stage3();
     let addr = server.addr().to_string();
     let mut child = std::process::Command::new(WORKSHOP)
         .args(["client", "--addr", &addr, "--send", "hi", "--count", "1"])
@@ -298,20 +266,9 @@ fn a_closed_stdout_is_one_line_and_exit_1_not_a_panic() {
         .spawn()
         .unwrap();
     drop(child.stdout.take());
-    // Its stderr ends when it exits: read it on a thread, for a bounded time.
-    let mut pipe = child.stderr.take().unwrap();
-    let (read, stderr) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = std::io::Read::read_to_string(&mut pipe, &mut text);
-        let _ = read.send(text);
-    });
-    let Ok(stderr) = stderr.recv_timeout(harness::PATIENCE) else {
-        let _ = child.kill();
-        panic!("the client did not exit once its stdout was closed");
-    };
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(1), "{stderr}");
+    let finished = finish(child, harness::PATIENCE);
+    let stderr = finished.stderr;
+    assert_eq!(finished.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.starts_with("error: cannot write to standard output: "),
         "{stderr}"

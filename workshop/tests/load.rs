@@ -3,8 +3,11 @@
 
 use std::time::Duration;
 
-use harness::Server;
 use harness::command::run;
+use harness::workshop::{a_port_nobody_listens_on, a_server_that_never_reads};
+
+mod support;
+use support::stage3;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
@@ -94,10 +97,7 @@ fn churn_completes_every_connection_and_reports_the_rate() {
 
 #[test]
 fn a_server_started_elsewhere_is_watched_through_its_pid() {
-    let stage = workshop::stages::find(&["stage3-concurrent".to_string()])
-        .unwrap()
-        .remove(0);
-    let server = Server::start(&stage.path.to_string_lossy());
+    let server = stage3();
     let addr = server.addr().to_string();
     let pid = server.pid().to_string();
     let out = load(&[
@@ -154,8 +154,7 @@ fn the_error(stderr: &str) -> &str {
 }
 
 /// Runs `workshop` with `args` under a limit on open files of `soft`, and
-/// of `hard` for raising it to, as `ulimit -Sn` and `ulimit -Hn` set them;
-/// asserts that it exits with `code`.
+/// of `hard` for raising it to; asserts that it exits with `code`.
 #[cfg(unix)]
 fn run_with_open_file_limit(
     args: &[&str],
@@ -163,31 +162,7 @@ fn run_with_open_file_limit(
     hard: u64,
     code: i32,
 ) -> harness::command::Ran {
-    use std::os::unix::process::CommandExt;
-    let limit = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
-    };
-    let mut command = std::process::Command::new(WORKSHOP);
-    command.args(args).env_remove("RUST_LOG");
-    // SAFETY: the closure runs between fork and exec, where only
-    // async-signal-safe calls are allowed; setrlimit is one.
-    unsafe {
-        command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
-            0 => Ok(()),
-            _ => Err(std::io::Error::last_os_error()),
-        });
-    }
-    let output = assert_cmd::Command::from_std(command)
-        .timeout(Duration::from_secs(60))
-        .assert()
-        .code(code)
-        .get_output()
-        .clone();
-    harness::command::Ran {
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    harness::workshop::run_with_open_file_limit(WORKSHOP, args, soft, hard, code)
 }
 
 /// A desktop's soft limit of open files is far below its hard limit: the
@@ -221,10 +196,7 @@ fn under_a_low_soft_limit_a_hold_still_gets_every_connection() {
 #[cfg(unix)]
 #[test]
 fn out_of_file_descriptors_a_hold_says_so_and_exits_1() {
-    let stage = workshop::stages::find(&["stage3-concurrent".to_string()])
-        .unwrap()
-        .remove(0);
-    let server = Server::start(&stage.path.to_string_lossy());
+    let server = stage3();
     let addr = server.addr().to_string();
     let ran = run_with_open_file_limit(
         &[
@@ -250,12 +222,8 @@ fn out_of_file_descriptors_a_hold_says_so_and_exits_1() {
 /// says every connection was refused, and the exit status is 1, not 0.
 #[test]
 fn a_hold_with_nothing_listening_exits_1() {
-    // A port held by a socket that never listens: connecting is refused.
-    let holder = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    holder
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    let free = holder.local_addr().unwrap().as_socket().unwrap();
+    let nobody = a_port_nobody_listens_on();
+    let free = nobody.addr;
     let ran = run(
         WORKSHOP,
         &[
@@ -290,20 +258,9 @@ fn a_hold_with_nothing_listening_exits_1() {
 /// ends), and the exit status says the run was stopped.
 #[test]
 fn a_run_stopped_by_the_limit_prints_its_figures_so_far() {
-    // A listener that never accepts nor reads: the clients' writes stall.
-    let listener =
-        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    listener.set_recv_buffer_size(4096).unwrap();
-    listener
-        .bind(&std::net::SocketAddr::from(([127, 0, 0, 1], 0)).into())
-        .unwrap();
-    listener.listen(8).unwrap();
-    let addr = listener
-        .local_addr()
-        .unwrap()
-        .as_socket()
-        .unwrap()
-        .to_string();
+    // The clients' writes stall.
+    let server = a_server_that_never_reads();
+    let addr = server.addr.to_string();
     let ran = run(
         WORKSHOP,
         &[
@@ -334,10 +291,7 @@ fn a_run_stopped_by_the_limit_prints_its_figures_so_far() {
 #[cfg(unix)]
 #[test]
 fn a_soft_limit_too_low_for_the_runtime_is_raised_before_it_starts() {
-    let stage = workshop::stages::find(&["stage3-concurrent".to_string()])
-        .unwrap()
-        .remove(0);
-    let server = Server::start(&stage.path.to_string_lossy());
+    let server = stage3();
     let addr = server.addr().to_string();
     let ran = run_with_open_file_limit(
         &["load", "--addr", &addr, "churn", "-n", "5", "-c", "1"],
