@@ -29,10 +29,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::process::{Usage, bytes_written, listen_overflows, listening_port, open_files};
-use crate::say;
 use crate::stages;
 use crate::units::size_within;
 use crate::{limits, load};
+use crate::{noteln, say};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -225,7 +225,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         scenarios.push(Scenario::Churn { concurrency });
     }
     let names: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
-    eprintln!(
+    noteln!(
         "workshop: bench of {} in {repeats} round(s) of {} runs each",
         names.join(", "),
         scenarios.len()
@@ -235,14 +235,14 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     for round in 1..=repeats {
         for contender in &contenders {
             for &scenario in &scenarios {
-                eprintln!(
+                noteln!(
                     "workshop: round {round}/{repeats}: {}: {}",
                     contender.name,
                     scenario.row()
                 );
                 let sample = measure(contender, scenario, round, bytes, churn).await;
                 if let Err(error) = &sample.value {
-                    eprintln!("workshop:   failed: {error}");
+                    noteln!("workshop:   failed: {error}");
                 }
                 jsonl += &sample.json();
                 jsonl.push('\n');
@@ -262,7 +262,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         std::fs::write(&path, text)
             .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     }
-    eprintln!(
+    noteln!(
         "workshop: wrote results.jsonl, table.md and memory.svg to {}",
         args.out.display()
     );
@@ -325,7 +325,7 @@ fn go_seed() -> Result<Vec<Contender>, String> {
         .status()
         .is_ok_and(|status| status.success());
     if !has_go || !root.join("go.mod").exists() {
-        eprintln!(
+        noteln!(
             "workshop: no `go` here (or no go-seed/): the Go seed's programs are left out (Debian: apt-get install golang)"
         );
         return Ok(Vec::new());
@@ -336,7 +336,7 @@ fn go_seed() -> Result<Vec<Contender>, String> {
         .ok_or("cannot find this program's directory")?;
     std::fs::create_dir_all(&out)
         .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
-    eprintln!("workshop: building the Go seed's programs (go build ./...)");
+    noteln!("workshop: building the Go seed's programs (go build ./...)");
     let built = Command::new("go")
         .args(["build", "-o"])
         .arg(&out)

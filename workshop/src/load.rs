@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::seconds;
 use crate::stages::{self, Output, RunningStage};
 use crate::units::{duration_within, mib, size, size_within};
-use crate::{say, sayln};
+use crate::{noteln, say, sayln};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -111,9 +111,11 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         Some(name) => {
             let stage = stages::find(std::slice::from_ref(name))?.remove(0);
             let server = RunningStage::start(&stage, &args.stage_args, Output::Discarded).await?;
-            eprintln!(
+            noteln!(
                 "workshop: started {} (pid {}) on {}",
-                server.name, server.pid, server.addr
+                server.name,
+                server.pid,
+                server.addr
             );
             Some(server)
         }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use workshop::units::duration_within;
-use workshop::{bench, client, compare, limits, load, output, report, say, stages};
+use workshop::{bench, client, compare, limits, load, noteln, output, report, say, stages};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("error: {message}");
+            noteln!("error: {message}");
             ExitCode::FAILURE
         }
     }
@@ -111,7 +111,7 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
         crowd: args.crowd as usize,
     };
     let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
-    eprintln!(
+    noteln!(
         "workshop: comparing {} (deadline {}, a crowd of {})",
         names.join(", "),
         humantime::format_duration(plan.timeout),
@@ -155,7 +155,7 @@ impl Notes {
             .set_len(0)
             .and_then(|()| self.file.write_all(markdown.as_bytes()))
             .map_err(|err| format!("cannot write {}: {err}", self.path.display()))?;
-        eprintln!(
+        noteln!(
             "workshop: wrote the same run as Markdown to {}",
             self.path.display()
         );

@@ -1,8 +1,14 @@
-//! The report on stdout. `println!` panics, with a backtrace, when stdout
-//! cannot be written: a pipe whose reader has left (`workshop compare |
-//! head`), a full disk. Here the first failure is kept and later writes are
-//! skipped; once the work is done (and the stages it started are stopped as
-//! usual), `main` says it in one line and exits 1.
+//! The workshop's two outputs, written without the panic with a backtrace
+//! that `println!` and `eprintln!` give when theirs cannot be written: a
+//! pipe whose reader has left (`workshop compare | head`), a full disk.
+//!
+//! - The report, on stdout: the first failure is kept and later writes are
+//!   skipped; once the work is done (and the stages it started are stopped
+//!   as usual), `main` says it in one line and exits 1.
+//! - What the workshop says while it works (progress, what it starts, the
+//!   final `error:` line), on stderr: for whoever watches, so a stderr that
+//!   cannot take a line loses that line, and nothing else changes; the exit
+//!   status still tells how the work went.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -25,6 +31,12 @@ pub fn failure() -> Option<&'static str> {
     FAILED.get().map(String::as_str)
 }
 
+/// Writes `text` to stderr, if stderr takes it.
+pub fn note(text: std::fmt::Arguments) {
+    // Stderr is not buffered: each write goes out, or fails, at once.
+    let _ = std::io::stderr().lock().write_fmt(text);
+}
+
 /// `print!` whose failure is a line at the end, not a panic.
 #[macro_export]
 macro_rules! say {
@@ -38,5 +50,21 @@ macro_rules! say {
 macro_rules! sayln {
     ($($arg:tt)*) => {
         $crate::output::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` whose failure loses the text, not the run.
+#[macro_export]
+macro_rules! note {
+    ($($arg:tt)*) => {
+        $crate::output::note(format_args!($($arg)*))
+    };
+}
+
+/// `eprintln!` whose failure loses the line, not the run.
+#[macro_export]
+macro_rules! noteln {
+    ($($arg:tt)*) => {
+        $crate::output::note(format_args!("{}\n", format_args!($($arg)*)))
     };
 }

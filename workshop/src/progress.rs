@@ -3,6 +3,8 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
+use crate::{note, noteln};
+
 /// Reports progress of long work on one line of stderr (rewritten in place
 /// on a terminal, every so often elsewhere).
 pub struct Progress {
@@ -29,15 +31,15 @@ impl Progress {
         }
         self.last = Some(Instant::now());
         if self.terminal {
-            eprint!("\r\x1b[2K{message}");
+            note!("\r\x1b[2K{message}");
         } else {
-            eprintln!("{message}");
+            noteln!("{message}");
         }
     }
 
     pub fn done(&mut self) {
         if self.terminal && self.last.is_some() {
-            eprint!("\r\x1b[2K");
+            note!("\r\x1b[2K");
         }
         self.last = None;
     }

@@ -317,3 +317,53 @@ fn with_too_few_files_for_its_runtime_it_says_so_in_one_line() {
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+/// A stderr nobody reads any more (`workshop load ... 2>&1 | head`, once
+/// `head` has left) or on a full disk (`2>/dev/full`) loses what the
+/// workshop says there, and nothing else: the report still comes on
+/// stdout, and the exit status is the load's own, 0 for a load carried
+/// out and 1 for one refused, where `eprintln!` panics and exits 101.
+#[test]
+fn a_stderr_that_cannot_be_written_loses_its_lines_not_the_load() {
+    use std::process::{Command, Stdio};
+    let load = |args: &[&str], stderr: Option<std::fs::File>| {
+        let mut command = Command::new(WORKSHOP);
+        command
+            .arg("load")
+            .args(args)
+            .env_remove("RUST_BACKTRACE")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped());
+        match stderr {
+            Some(file) => command.stderr(file),
+            None => command.stderr(Stdio::piped()),
+        };
+        let mut child = command.spawn().unwrap();
+        // A pipe whose reading end is closed: every write to it fails.
+        drop(child.stderr.take());
+        harness::workshop::finish(child, Duration::from_secs(60))
+    };
+    let mut stderrs = vec![None];
+    if cfg!(target_os = "linux") {
+        let full = || std::fs::OpenOptions::new().write(true).open("/dev/full");
+        stderrs.push(Some(full().unwrap()));
+    }
+    for stderr in stderrs {
+        let full = stderr.is_some();
+        let churn = [
+            "--stage",
+            "stage3-concurrent",
+            "churn",
+            "-n",
+            "5",
+            "-c",
+            "1",
+        ];
+        let ran = load(&churn, stderr);
+        assert_eq!(ran.status.code(), Some(0), "full: {full}; {}", ran.stdout);
+        assert!(ran.stdout.contains("completed 5 in "), "{}", ran.stdout);
+    }
+    // 192.0.2.1 is reserved for documentation: nothing is sent to it.
+    let ran = load(&["--addr", "192.0.2.1:9000", "hold", "-n", "1"], None);
+    assert_eq!(ran.status.code(), Some(1), "{}", ran.stdout);
+}
