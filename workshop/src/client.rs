@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 
+use crate::limits;
 use crate::sayln;
 use crate::seconds;
 use crate::units::duration_within;
@@ -55,7 +56,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
     // 127.0.0.1 first), so the client goes where the server listens.
     let stream = TcpStream::connect(args.addr)
         .await
-        .map_err(|err| format!("cannot connect to {}: {err}", args.addr))?;
+        .map_err(|err| format!("cannot connect to {}: {}", args.addr, limits::explain(&err)))?;
     let local = stream.local_addr().map_err(|err| err.to_string())?;
     let peer = stream.peer_addr().map_err(|err| err.to_string())?;
     sayln!("connected to {peer} from {local}");

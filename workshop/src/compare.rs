@@ -43,8 +43,8 @@ enum Joined {
     Connected(TcpStream),
     TimedOut,
     Failed,
-    /// This process had no file descriptor left for the socket.
-    OutOfFiles,
+    /// There was no file descriptor left for the socket.
+    OutOfFiles(limits::OutOfFiles),
     NotTried,
 }
 
@@ -313,8 +313,9 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
             };
             let mut stream = match connected {
                 Ok(stream) => stream,
-                Err(err) if limits::out_of_files(&err) => return Joined::OutOfFiles,
-                Err(_) => return Joined::Failed,
+                Err(err) => {
+                    return limits::out_of_files(&err).map_or(Joined::Failed, Joined::OutOfFiles);
+                }
             };
             match stream.write_all(format!("crowd {i:05}\n").as_bytes()).await {
                 Ok(()) => Joined::Connected(stream),
@@ -324,11 +325,15 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     }
     let mut held = Vec::with_capacity(plan.crowd);
     let (mut failed, mut not_tried, mut out_of_files) = (0, 0, 0);
+    let mut ran_out = None;
     while let Some(joined) = connecting.join_next().await {
         match joined.unwrap_or(Joined::Failed) {
             Joined::Connected(stream) => held.push(stream),
             Joined::TimedOut | Joined::Failed => failed += 1,
-            Joined::OutOfFiles => out_of_files += 1,
+            Joined::OutOfFiles(out) => {
+                out_of_files += 1;
+                ran_out = Some(out);
+            }
             Joined::NotTried => not_tried += 1,
         }
         let done = held.len() + failed + not_tried;
@@ -340,11 +345,11 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     let connected = held.len();
     // Clients this tool could not open say nothing of the stage: no figure
     // rather than a wrong one.
-    if out_of_files > 0 {
+    if let Some(out) = ran_out {
         return Err(format!(
-            "{}: {out_of_files} of the crowd's {} clients could not be opened: ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
-            limits::ran_out_of_files(),
-            plan.crowd
+            "{out}: {out_of_files} of the crowd's {} clients could not be opened: ask for a smaller --crowd, or {}",
+            plan.crowd,
+            out.remedy()
         ));
     }
 

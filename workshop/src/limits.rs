@@ -2,6 +2,7 @@
 //! its own, and so is every connection a stage it starts takes in: under a
 //! desktop's usual `ulimit -n` of 1024, a hold of 5000 stops near 1000.
 
+use std::fmt;
 use std::io;
 
 /// Raises this process's soft limit on open files to its hard limit, as Go's
@@ -29,30 +30,89 @@ pub fn open_file_limit() -> Option<u64> {
     }
 }
 
-/// Whether `err` says that this process (or the whole system) has no file
-/// descriptor left for a new socket.
-pub fn out_of_files(err: &io::Error) -> bool {
+/// Whose file descriptors ran out when a new socket found none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutOfFiles {
+    /// This process has as many open as `ulimit -n` allows (`EMFILE`).
+    Process,
+    /// The whole system has as many open as it allows, all processes
+    /// together (`ENFILE`): no `ulimit` of ours would help.
+    System,
+}
+
+impl OutOfFiles {
+    /// What would let the next run open more.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            OutOfFiles::Process => "raise the hard limit (ulimit -Hn)",
+            OutOfFiles::System => "close other programs, or raise the system's limit",
+        }
+    }
+}
+
+/// `ran out of file descriptors (ulimit -n 1024)`: what `Too many open
+/// files (os error 24)` means here, with the limit that was reached.
+impl fmt::Display for OutOfFiles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self, open_file_limit()) {
+            (OutOfFiles::Process, Some(limit)) => {
+                write!(f, "ran out of file descriptors (ulimit -n {limit})")
+            }
+            (OutOfFiles::Process, None) => write!(f, "ran out of file descriptors"),
+            (OutOfFiles::System, _) => write!(f, "the system ran out of file descriptors"),
+        }
+    }
+}
+
+/// Whether `err` says that there is no file descriptor left for a new
+/// socket, and whose ran out.
+pub fn out_of_files(err: &io::Error) -> Option<OutOfFiles> {
     #[cfg(unix)]
     {
-        matches!(err.raw_os_error(), Some(libc::EMFILE | libc::ENFILE))
+        match err.raw_os_error() {
+            Some(libc::EMFILE) => Some(OutOfFiles::Process),
+            Some(libc::ENFILE) => Some(OutOfFiles::System),
+            _ => None,
+        }
     }
     // WSAEMFILE: Windows' "too many open sockets".
     #[cfg(windows)]
     {
-        err.raw_os_error() == Some(10024)
+        (err.raw_os_error() == Some(10024)).then_some(OutOfFiles::Process)
     }
     #[cfg(not(any(unix, windows)))]
     {
         let _ = err;
-        false
+        None
     }
 }
 
-/// `ran out of file descriptors (ulimit -n 1024)`: what `uncategorized
-/// error`, Rust's name for `EMFILE`, means here.
-pub fn ran_out_of_files() -> String {
-    match open_file_limit() {
-        Some(limit) => format!("ran out of file descriptors (ulimit -n {limit})"),
-        None => "ran out of file descriptors".to_string(),
+/// `err` in the course's words where it means running out of files, as
+/// it is otherwise.
+pub fn explain(err: &io::Error) -> String {
+    match out_of_files(err) {
+        Some(out) => out.to_string(),
+        None => err.to_string(),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::explain;
+    use std::io;
+
+    #[test]
+    fn the_system_running_out_is_not_said_to_be_our_limit() {
+        let ours = explain(&io::Error::from_raw_os_error(libc::EMFILE));
+        assert!(
+            ours.starts_with("ran out of file descriptors (ulimit -n "),
+            "{ours}"
+        );
+        assert_eq!(
+            explain(&io::Error::from_raw_os_error(libc::ENFILE)),
+            "the system ran out of file descriptors"
+        );
+        let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(explain(&refused), refused.to_string());
     }
 }

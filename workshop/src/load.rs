@@ -189,10 +189,10 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
             humantime::format_duration(args.limit)
         ));
     }
-    if outcome.failures.ran_out_of_files() {
+    if let Some(out) = outcome.failures.out_of_files {
         return Err(format!(
-            "{}: each connection needs one; ask for fewer, or raise the hard limit (ulimit -Hn)",
-            limits::ran_out_of_files()
+            "{out}: each connection needs one; ask for fewer, or {}",
+            out.remedy()
         ));
     }
     if outcome.succeeded == 0 {
@@ -319,38 +319,37 @@ async fn gather<T: 'static>(
     }
 }
 
-/// What went wrong how often, such as `Connection refused: 3`.
+/// What went wrong how often, such as `3 connection refused`.
 #[derive(Default)]
-pub(crate) struct Failures(BTreeMap<String, usize>);
+pub(crate) struct Failures {
+    kinds: BTreeMap<String, usize>,
+    /// Whether a connection found no file descriptor, and whose ran out.
+    pub(crate) out_of_files: Option<limits::OutOfFiles>,
+}
 
 impl Failures {
     fn add(&mut self, err: &std::io::Error) {
         // Rust names EMFILE `uncategorized error`: say what it is.
-        let what = if limits::out_of_files(err) {
-            limits::ran_out_of_files()
-        } else {
-            err.kind().to_string()
+        let what = match limits::out_of_files(err) {
+            Some(out) => {
+                self.out_of_files = Some(out);
+                out.to_string()
+            }
+            None => err.kind().to_string(),
         };
-        *self.0.entry(what).or_default() += 1;
-    }
-
-    /// Whether this process ran out of file descriptors on the way.
-    pub(crate) fn ran_out_of_files(&self) -> bool {
-        self.0
-            .keys()
-            .any(|what| what.starts_with("ran out of file descriptors"))
+        *self.kinds.entry(what).or_default() += 1;
     }
 
     pub(crate) fn count(&self) -> usize {
-        self.0.values().sum()
+        self.kinds.values().sum()
     }
 
     pub(crate) fn describe(&self) -> String {
-        if self.0.is_empty() {
+        if self.kinds.is_empty() {
             return "none".to_string();
         }
         let parts: Vec<String> = self
-            .0
+            .kinds
             .iter()
             .map(|(kind, n)| format!("{n} {kind}"))
             .collect();

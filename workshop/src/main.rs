@@ -58,14 +58,15 @@ struct CompareArgs {
 }
 
 fn main() -> ExitCode {
+    // Each connection is a file: take all the system allows, for this
+    // process and the stages it starts; and first, before parsing the
+    // arguments resolves `--addr` (name lookups open files) and before
+    // tokio's runtime needs a few for itself. (`#[tokio::main]` would build
+    // the runtime before this line, and panic where the soft limit is a
+    // handful; `common::runtime` says that in one line.)
+    limits::raise_open_file_limit();
     // Bad input is one line and exit status 1, as the stages answer it.
     let cli: Cli = common::parse_args();
-    // Each connection is a file: take all the system allows, for this
-    // process and the stages it starts; and first, before tokio's runtime
-    // needs a few for itself. (`#[tokio::main]` would build the runtime
-    // before this line, and panic where the soft limit is a handful;
-    // `common::runtime` says that in one line.)
-    limits::raise_open_file_limit();
     let result = common::runtime().block_on(async {
         match cli.command {
             Command::Client(args) => client::run(args).await,

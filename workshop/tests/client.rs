@@ -276,3 +276,34 @@ fn a_closed_stdout_is_one_line_and_exit_1_not_a_panic() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     server.wait_for("hi (1/1)\n");
 }
+
+/// Out of file descriptors, the client says so in the course's words,
+/// with the limit, as `load` and the stages do: not `Too many open files
+/// (os error 24)`. The limit is the lowest under which tokio's runtime
+/// starts, which leaves the client none for its socket.
+#[cfg(unix)]
+#[test]
+fn out_of_file_descriptors_the_client_says_so_with_the_limit() {
+    let nobody = a_port_nobody_listens_on();
+    let addr = nobody.addr.to_string();
+    for limit in 4..=32 {
+        let ran = harness::workshop::run_with_open_file_limit(
+            WORKSHOP,
+            &["client", "--addr", &addr, "--send", "hi", "--count", "1"],
+            limit,
+            limit,
+            1,
+        );
+        if ran.stderr.contains("cannot start tokio's runtime") {
+            continue;
+        }
+        assert_eq!(
+            ran.stderr,
+            format!(
+                "error: cannot connect to {addr}: ran out of file descriptors (ulimit -n {limit})\n"
+            )
+        );
+        return;
+    }
+    panic!("tokio's runtime never started under 32 open files");
+}
