@@ -44,12 +44,12 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
     repeats: u32,
 
-    /// How many idle connections to hold, one run for each number
+    /// How many idle connections to hold, one run for each number (at most 10 numbers)
     #[arg(long, value_delimiter = ',', default_value = "1000,10000", value_parser = clap::value_parser!(u32).range(1..=19_000))]
     held: Vec<u32>,
 
     /// How many bytes the clients of a throughput run send in all, from 1KiB to 64GiB
-    #[arg(long, default_value = "256MiB", value_parser = size_within(1 << 10, 64 << 30))]
+    #[arg(long, default_value = "256MiB", value_parser = size_within(1 << 10, 64 << 30), allow_hyphen_values = true)]
     bytes: u64,
 
     /// How many connections an accept-rate run makes
@@ -64,6 +64,10 @@ pub struct BenchArgs {
     #[arg(long)]
     smoke: bool,
 }
+
+/// How many numbers `--held` takes: each is a run of every server in every
+/// round, of up to 19,000 connections.
+const MOST_HELD: usize = 10;
 
 /// How long any one run may take before it counts as failed.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
@@ -192,6 +196,12 @@ fn json_string(text: &str) -> String {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if args.held.len() > MOST_HELD {
+        return Err(format!(
+            "--held takes at most {MOST_HELD} numbers, each a run of every server in every round, not {}",
+            args.held.len()
+        ));
+    }
     let (held, bytes, churn, repeats) = if args.smoke {
         (vec![20, 200], 4 << 20, 200, 1)
     } else {

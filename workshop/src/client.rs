@@ -14,11 +14,7 @@ use tokio::sync::mpsc;
 use crate::limits;
 use crate::sayln;
 use crate::seconds;
-use crate::units::duration_within;
-
-/// The longest pause or silence a client takes: an hour is already more
-/// than a workshop needs.
-const LONGEST: Duration = Duration::from_secs(60 * 60);
+use crate::units::{LONGEST, duration_within};
 
 #[derive(clap::Args, Debug)]
 pub struct ClientArgs {
@@ -34,7 +30,7 @@ pub struct ClientArgs {
     #[arg(long, value_name = "TEXT")]
     pub send: Option<String>,
 
-    /// With --send: the pause between lines, such as 100ms or 1s (at most 1h)
+    /// With --send: the pause between lines, such as 100ms or 1s (--count × --every at most 1h)
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration_within(Duration::ZERO, LONGEST), requires = "send")]
     pub every: Duration,
 
@@ -52,6 +48,16 @@ pub struct ClientArgs {
 }
 
 pub async fn run(args: ClientArgs) -> Result<(), String> {
+    // Each option is within its bounds, but not always the two together:
+    // `--count 100000 --every 1h` is a client for eleven years.
+    if args.send.is_some() && args.every.saturating_mul(args.count) > LONGEST {
+        return Err(format!(
+            "--count {} lines --every {} is too long: --count × --every must be at most {}",
+            args.count,
+            humantime::format_duration(args.every),
+            humantime::format_duration(LONGEST)
+        ));
+    }
     // `--addr` is resolved as the stages resolve theirs (`localhost` is
     // 127.0.0.1 first), so the client goes where the server listens.
     let stream = TcpStream::connect(args.addr)

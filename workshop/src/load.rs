@@ -17,7 +17,7 @@ use crate::process::{Usage, listen_overflows};
 use crate::progress::Progress;
 use crate::seconds;
 use crate::stages::{self, Output, RunningStage};
-use crate::units::{duration_within, mib, size, size_within};
+use crate::units::{LONGEST, duration_within, mib, size, size_within};
 use crate::{noteln, say, sayln};
 
 #[derive(clap::Args, Debug)]
@@ -74,7 +74,7 @@ enum Mode {
         #[arg(short = 'c', long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         clients: u32,
         /// How many bytes each sends, up to 1TiB (KiB, MiB, GiB and TiB suffixes work)
-        #[arg(short = 'b', long, default_value = "16MiB", value_parser = size_within(1, 1 << 40))]
+        #[arg(short = 'b', long, default_value = "16MiB", value_parser = size_within(1, 1 << 40), allow_hyphen_values = true)]
         bytes: u64,
     },
     /// Connect, send a line and close, N times, C at a time
@@ -87,10 +87,6 @@ enum Mode {
         concurrency: u32,
     },
 }
-
-/// The longest `--limit` or `--hold`: a load that needs more is not one
-/// for a workshop.
-const LONGEST: Duration = Duration::from_secs(60 * 60);
 
 /// A source address carries at most this many connections: one address has
 /// about 28,000 ephemeral ports, and a closed connection keeps its port in

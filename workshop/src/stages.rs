@@ -265,13 +265,7 @@ impl RunningStage {
             .wait_for_line_after("listening on ", START_PATIENCE)
             .await
             .and_then(|addr| addr.trim().parse().ok())
-            .ok_or_else(|| {
-                format!(
-                    "{} did not say `listening on ADDR`; it said:\n{}",
-                    stage.name,
-                    stderr.text()
-                )
-            })?;
+            .ok_or_else(|| did_not_start(&stage.name, &stderr))?;
         Ok(RunningStage {
             name: stage.name.clone(),
             addr,
@@ -284,6 +278,25 @@ impl RunningStage {
     /// Whether the process has exited, and how.
     pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
         self.child.try_wait().ok().flatten()
+    }
+}
+
+/// Why a stage never said `listening on ADDR`, in one line: the first line
+/// it said instead (a refused argument, a port in use), which is what
+/// matters and is one line itself; or that it said nothing.
+fn did_not_start(name: &str, stderr: &Transcript) -> String {
+    let said = stderr.text();
+    match said.lines().map(str::trim).find(|line| !line.is_empty()) {
+        // The stage's `error: ` would follow the workshop's own.
+        Some(line) => format!(
+            "{name} did not start: {}",
+            line.strip_prefix("error: ").unwrap_or(line)
+        ),
+        None if stderr.closed() => format!("{name} exited at start, saying nothing"),
+        None => format!(
+            "{name} did not say `listening on ADDR` within {}",
+            humantime::format_duration(START_PATIENCE)
+        ),
     }
 }
 

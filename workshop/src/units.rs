@@ -5,6 +5,11 @@
 
 use std::time::Duration;
 
+/// The longest any duration the workshop takes may be, whether a pause, a
+/// silence, a hold or a whole load: an hour is already more than a
+/// workshop needs. (The stages take a day: a server may run that long.)
+pub const LONGEST: Duration = Duration::from_secs(60 * 60);
+
 /// Formats a duration as a learner reads it: `0.31s`, `12ms`.
 pub fn seconds(duration: Duration) -> String {
     if duration < Duration::from_millis(100) {
@@ -49,6 +54,8 @@ pub fn duration_within(
 }
 
 /// A value parser for a size option (`16MiB`), from `min` to `max` bytes.
+/// The option must take values that start with `-` (`allow_hyphen_values`),
+/// so that `-5` is said to be negative rather than an unknown flag.
 pub fn size_within(
     min: u64,
     max: u64,
@@ -62,11 +69,19 @@ pub fn size_within(
     }
 }
 
-/// The bytes `16MiB`, `512KiB`, `1GiB` or a plain number stand for, counted
-/// wide enough that no size typed wraps around (`17179869184GiB` is
-/// 2^64 bytes, which a `u64` multiplication wraps to 0): what does not fit
-/// a `u128` is no size at all.
+/// The bytes `16MiB`, `512KiB`, `1GiB` or a plain number stand for. A size
+/// too large to count (`17179869184GiB` is 2^64 bytes, which a `u64`
+/// multiplication wraps to 0; 60 nines do not even fit a `u128`) counts as
+/// `u128::MAX`: above any bound, and said to be so.
 fn bytes_in(text: &str) -> Result<u128, String> {
+    if text.starts_with("--") {
+        return Err(format!(
+            "expected a size such as 16MiB, not the flag {text}"
+        ));
+    }
+    if text.starts_with('-') {
+        return Err("a size cannot be negative".to_string());
+    }
     let (number, unit) = text
         .find(|c: char| !c.is_ascii_digit())
         .map_or((text, ""), |at| text.split_at(at));
@@ -78,11 +93,12 @@ fn bytes_in(text: &str) -> Result<u128, String> {
         "TiB" | "T" => 1 << 40,
         other => return Err(format!("unknown unit {other:?}: use KiB, MiB, GiB or TiB")),
     };
-    number
-        .parse::<u128>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .ok_or_else(|| format!("{text:?} is not a size such as 16MiB"))
+    if number.is_empty() {
+        return Err(format!("{text:?} is not a size such as 16MiB"));
+    }
+    // Only digits: parsing fails only when there are too many of them.
+    let count = number.parse::<u128>().unwrap_or(u128::MAX);
+    Ok(count.saturating_mul(scale))
 }
 
 /// A size in the largest binary unit that divides it: `1TiB`, `1KiB`, `3B`.
@@ -109,13 +125,23 @@ mod tests {
         assert!(bytes_in("lots").is_err());
         assert!(bytes_in("3 parsecs").is_err());
         assert!(bytes_in("MiB").is_err());
+        assert_eq!(bytes_in("-5"), Err("a size cannot be negative".to_string()));
     }
 
     #[test]
     fn a_size_too_large_to_count_is_an_error_not_a_wrapped_number() {
         let within = size_within(1, 1 << 40);
         assert_eq!(within("1TiB"), Ok(1 << 40));
-        for absurd in ["2TiB", "17179869184GiB", "18446744073709551616", "0"] {
+        let digits = "9".repeat(60);
+        let too_many = format!("{digits}TiB");
+        for absurd in [
+            "2TiB",
+            "17179869184GiB",
+            "18446744073709551616",
+            "0",
+            &digits,
+            &too_many,
+        ] {
             assert_eq!(
                 within(absurd),
                 Err("must be from 1B to 1TiB".to_string()),

@@ -49,15 +49,71 @@ fn absurd_durations_are_one_line_and_exit_1_saying_the_bounds() {
 }
 
 #[test]
-fn sizes_too_large_to_count_are_one_line_and_exit_1() {
-    for args in [
-        &["load", "flood", "-b", "17179869184GiB"][..],
-        &["load", "flood", "-b", "2TiB"],
-        &["bench", "--bytes", "17179869184GiB"],
-        &["bench", "--bytes", "18446744073709551616"],
+fn sizes_too_large_to_count_are_one_line_and_exit_1_saying_the_bounds() {
+    let digits = "9".repeat(60);
+    for (args, bounds) in [
+        (
+            &["load", "flood", "-b", "17179869184GiB"][..],
+            "from 1B to 1TiB",
+        ),
+        (&["load", "flood", "-b", "2TiB"], "from 1B to 1TiB"),
+        (
+            &["load", "flood", "-b", &format!("{digits}TiB")],
+            "from 1B to 1TiB",
+        ),
+        (
+            &["bench", "--bytes", "17179869184GiB"],
+            "from 1KiB to 64GiB",
+        ),
+        (
+            &["bench", "--bytes", "18446744073709551616"],
+            "from 1KiB to 64GiB",
+        ),
+        (&["bench", "--bytes", &digits], "from 1KiB to 64GiB"),
     ] {
-        refused(args);
+        let line = refused(args);
+        assert!(line.contains(bounds), "{args:?}: {line}");
     }
+}
+
+#[test]
+fn a_negative_size_is_said_to_be_one() {
+    for args in [
+        &["load", "flood", "-b=-5"][..],
+        &["load", "flood", "-b", "-5MiB"],
+        &["bench", "--bytes", "-1"],
+    ] {
+        let line = refused(args);
+        assert!(
+            line.contains("a size cannot be negative"),
+            "{args:?}: {line}"
+        );
+    }
+}
+
+/// A scripted client runs for at most an hour in all, not `--count`
+/// times `--every` (100,000 lines an hour apart are eleven years).
+#[test]
+fn a_script_longer_than_an_hour_is_refused_before_connecting() {
+    for args in [
+        &[
+            "client", "--send", "x", "--count", "100000", "--every", "1h",
+        ][..],
+        &["client", "--send", "x", "--count", "61", "--every", "1m"],
+    ] {
+        let line = refused(args);
+        assert!(
+            line.contains("--count × --every must be at most 1h"),
+            "{args:?}: {line}"
+        );
+    }
+}
+
+/// Each number of `--held` is a run of every server in every round.
+#[test]
+fn a_bench_holding_more_than_ten_numbers_of_connections_is_refused() {
+    let line = refused(&["bench", "--held", "1,2,3,4,5,6,7,8,9,10,11"]);
+    assert!(line.contains("--held takes at most 10 numbers"), "{line}");
 }
 
 #[test]

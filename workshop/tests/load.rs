@@ -367,3 +367,31 @@ fn a_stderr_that_cannot_be_written_loses_its_lines_not_the_load() {
     let ran = load(&["--addr", "192.0.2.1:9000", "hold", "-n", "1"], None);
     assert_eq!(ran.status.code(), Some(1), "{}", ran.stdout);
 }
+
+/// A `--stage-arg` the stage refuses is one line too: the stage's own
+/// first line, not all it said.
+#[test]
+fn a_stage_arg_the_stage_refuses_is_one_line_and_exit_1() {
+    let ran = run(
+        WORKSHOP,
+        &[
+            "load",
+            "--stage",
+            "stage4-timeouts",
+            "--stage-arg=--timeout=soon",
+            "hold",
+            "-n",
+            "1",
+        ],
+        "",
+        1,
+        Duration::from_secs(60),
+    );
+    assert!(
+        the_error(&ran.stderr).starts_with(
+            "error: stage4-timeouts did not start: invalid value 'soon' for '--timeout <DURATION>'"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
