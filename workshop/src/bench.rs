@@ -72,12 +72,6 @@ const MOST_HELD: usize = 10;
 /// How long any one run may take before it counts as failed.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 
-/// When a load the bench starts gives up: when its run's limit has passed
-/// anyway.
-fn run_deadline() -> tokio::time::Instant {
-    tokio::time::Instant::now() + RUN_LIMIT
-}
-
 /// A server under measurement: how to start it on a port of its choosing.
 #[derive(Clone, Debug)]
 struct Contender {
@@ -159,6 +153,18 @@ struct Sample {
 }
 
 impl Sample {
+    fn new(round: u32, server: &str, scenario: Scenario) -> Sample {
+        Sample {
+            round,
+            server: server.to_string(),
+            scenario,
+            value: Err(String::new()),
+            detail: String::new(),
+            usage: None,
+            lost: 0,
+        }
+    }
+
     fn json(&self) -> String {
         let value = match &self.value {
             Ok(value) => format!(r#""value":{value:.3}"#),
@@ -376,15 +382,7 @@ async fn measure(
     bytes: u64,
     churn: usize,
 ) -> Sample {
-    let mut sample = Sample {
-        round,
-        server: contender.name.clone(),
-        scenario,
-        value: Err(String::new()),
-        detail: String::new(),
-        usage: None,
-        lost: 0,
-    };
+    let mut sample = Sample::new(round, &contender.name, scenario);
     let sink = match scenario {
         Scenario::Flood { sink, .. } => sink,
         _ => Sink::DevNull,
@@ -401,18 +399,17 @@ async fn measure(
             return sample;
         }
     };
-    let run = async {
-        match scenario {
-            Scenario::Hold { connections } => hold(&server, connections, &mut sample).await,
-            Scenario::Flood { clients, .. } => flood(&server, clients, bytes, &mut sample).await,
-            Scenario::Churn { concurrency } => {
-                accept_rate(&server, churn, concurrency, &mut sample).await
-            }
+    // One deadline for the whole run, from its start: every wait in the
+    // run gives up then.
+    let deadline = tokio::time::Instant::now() + RUN_LIMIT;
+    sample.value = match scenario {
+        Scenario::Hold { connections } => hold(&server, connections, deadline, &mut sample).await,
+        Scenario::Flood { clients, .. } => {
+            flood(&server, clients, bytes, deadline, &mut sample).await
         }
-    };
-    sample.value = match tokio::time::timeout(RUN_LIMIT, run).await {
-        Ok(value) => value,
-        Err(_) => Err(format!("did not finish within {}s", RUN_LIMIT.as_secs())),
+        Scenario::Churn { concurrency } => {
+            accept_rate(&server, churn, concurrency, deadline, &mut sample).await
+        }
     };
     // A server that died explains the failure; what the run saw after that
     // (connections refused, a socket count of 0) would only mislead.
@@ -422,15 +419,21 @@ async fn measure(
     sample
 }
 
-async fn hold(server: &Server, connections: usize, sample: &mut Sample) -> Result<f64, String> {
+async fn hold(
+    server: &Server,
+    connections: usize,
+    deadline: tokio::time::Instant,
+    sample: &mut Sample,
+) -> Result<f64, String> {
     let pid = server.pid();
     let before = Usage::of(pid).ok_or("cannot read the server's memory")?;
     let files_before = open_files(pid).ok_or("cannot count the server's files")?;
     let load::Gathered {
         done: held,
         failures,
-        ..
-    } = load::open(server.addr, connections, run_deadline()).await;
+        unfinished,
+    } = load::open(server.addr, connections, deadline).await;
+    all_finished(unfinished)?;
     if held.len() < connections {
         return Err(format!(
             "only {} of {connections} connected ({})",
@@ -448,7 +451,10 @@ async fn hold(server: &Server, connections: usize, sample: &mut Sample) -> Resul
         Ok(files.saturating_sub(files_before).min(connections))
     };
     let mut last = (taken_in()?, Instant::now());
-    while last.0 < connections && last.1.elapsed() < Duration::from_secs(4) {
+    while last.0 < connections
+        && last.1.elapsed() < Duration::from_secs(4)
+        && tokio::time::Instant::now() < deadline
+    {
         tokio::time::sleep(Duration::from_millis(10)).await;
         let now = taken_in()?;
         if now > last.0 {
@@ -485,6 +491,7 @@ async fn flood(
     server: &Server,
     clients: usize,
     bytes: u64,
+    deadline: tokio::time::Instant,
     sample: &mut Sample,
 ) -> Result<f64, String> {
     let pid = server.pid();
@@ -492,26 +499,35 @@ async fn flood(
     let started = Instant::now();
     let load::Sent {
         bytes: sent,
-        clients: load::Gathered { failures, .. },
+        clients:
+            load::Gathered {
+                failures,
+                unfinished,
+                ..
+            },
     } = load::send(
         server.addr,
         clients,
         bytes / clients as u64,
         false,
-        run_deadline(),
+        deadline,
     )
     .await;
+    all_finished(unfinished)?;
     if failures.count() > 0 {
         return Err(format!("clients failed: {}", failures.describe()));
     }
     // Done when the server has written all it was sent to its stderr.
-    let written = wait_until(RUN_LIMIT, || {
+    let written = wait_until(deadline, || {
         bytes_written(pid).is_some_and(|now| now - written_before >= sent)
     })
     .await;
     let took = started.elapsed();
     if !written {
-        return Err("the server did not write all it was sent".to_string());
+        return Err(format!(
+            "the server did not write all it was sent within {}s",
+            RUN_LIMIT.as_secs()
+        ));
     }
     sample.detail = format!(
         r#""bytes":{sent},"seconds":{:.4},"read_from_the_pipe":{}"#,
@@ -525,6 +541,7 @@ async fn accept_rate(
     server: &Server,
     connections: usize,
     concurrency: usize,
+    deadline: tokio::time::Instant,
     sample: &mut Sample,
 ) -> Result<f64, String> {
     let overflows_before = listen_overflows();
@@ -532,9 +549,10 @@ async fn accept_rate(
     let load::Gathered {
         done: times,
         failures,
-        ..
-    } = load::connect_send_close(server.addr, connections, concurrency, run_deadline()).await;
+        unfinished,
+    } = load::connect_send_close(server.addr, connections, concurrency, deadline).await;
     let took = started.elapsed();
+    all_finished(unfinished)?;
     let overflows = listen_overflows()
         .zip(overflows_before)
         .map(|(after, before)| after.saturating_sub(before));
@@ -553,11 +571,19 @@ async fn accept_rate(
     Ok(times.len() as f64 / took.as_secs_f64())
 }
 
-/// Checks `done` every millisecond until it holds or `limit` passes.
-async fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
+/// A load its deadline stopped measured part of a run only: its figures
+/// (bytes sent, connections made) would pass for the whole run's.
+fn all_finished(unfinished: usize) -> Result<(), String> {
+    match unfinished {
+        0 => Ok(()),
+        _ => Err(format!("did not finish within {}s", RUN_LIMIT.as_secs())),
+    }
+}
+
+/// Checks `done` every millisecond until it holds or `deadline` passes.
+async fn wait_until(deadline: tokio::time::Instant, mut done: impl FnMut() -> bool) -> bool {
     while !done() {
-        if Instant::now() >= deadline {
+        if tokio::time::Instant::now() >= deadline {
             return false;
         }
         tokio::time::sleep(Duration::from_millis(1)).await;
@@ -868,6 +894,43 @@ fn memory_chart(contenders: &[Contender], held: &[usize], samples: &[Sample]) ->
 #[cfg(test)]
 mod tests {
     use super::{json_string, serves_together, summary};
+
+    /// A run its deadline stops is a failure, not a figure made of the
+    /// part that ran: with no time left, a hold, a flood and an accept
+    /// rate measure nothing, and say so.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_run_stopped_by_its_deadline_is_a_failure_not_a_figure() {
+        use super::{Contender, Sample, Scenario, Server, Sink, accept_rate, flood, hold};
+        let stage = crate::stages::find(&["stage3-concurrent".to_string()])
+            .unwrap()
+            .remove(0);
+        let contender = Contender {
+            name: stage.name,
+            program: stage.path,
+            args: Vec::new(),
+        };
+        let server = Server::start(&contender, Sink::DevNull).await.unwrap();
+        let no_time_left = tokio::time::Instant::now();
+        let mut sample = Sample::new(1, &contender.name, Scenario::Churn { concurrency: 8 });
+        for (run, value) in [
+            ("hold", hold(&server, 100, no_time_left, &mut sample).await),
+            (
+                "flood",
+                flood(&server, 16, 1 << 20, no_time_left, &mut sample).await,
+            ),
+            (
+                "accept rate",
+                accept_rate(&server, 100, 8, no_time_left, &mut sample).await,
+            ),
+        ] {
+            assert_eq!(
+                value,
+                Err("did not finish within 120s".to_string()),
+                "{run}"
+            );
+        }
+    }
 
     #[test]
     fn errors_become_valid_json_strings() {
