@@ -16,8 +16,9 @@
 //! machine's noise then falls on every server alike), and the table gives the
 //! median with the lowest and highest. Raw results go to `results.jsonl`, the
 //! table to `table.md` and a chart of memory against connections to
-//! `memory.svg`. Only loopback is used, and every run is bounded in count and
-//! time.
+//! `memory.svg`; an interrupted bench leaves those of the last complete run
+//! as they were, and what it measured in `results.jsonl.partial`. Only
+//! loopback is used, and every run is bounded in count and time.
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -217,16 +218,10 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         (held, args.bytes, args.churn as usize, args.repeats)
     };
     check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
+    // A folder that cannot be written is said now, before anything is built
+    // or measured, and without touching the last run's files.
+    let mut results = Results::start(&args.out)?;
     let contenders = contenders(&args.only)?;
-    // A folder that cannot be written is said now, not after the first run
-    // (each run's result is written as it comes). After the servers are
-    // found: a mistyped --only leaves the last run's results alone.
-    std::fs::create_dir_all(&args.out)
-        .map_err(|err| format!("cannot create {}: {err}", args.out.display()))?;
-    let jsonl_path = args.out.join("results.jsonl");
-    let mut jsonl = String::new();
-    std::fs::write(&jsonl_path, &jsonl)
-        .map_err(|err| format!("cannot write {}: {err}", jsonl_path.display()))?;
 
     let mut scenarios: Vec<Scenario> = held
         .iter()
@@ -260,11 +255,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
                 if let Err(error) = &sample.value {
                     noteln!("workshop:   failed: {error}");
                 }
-                jsonl += &sample.json();
-                jsonl.push('\n');
-                // Written as it goes: an interrupted bench keeps what it measured.
-                std::fs::write(&jsonl_path, &jsonl)
-                    .map_err(|err| format!("cannot write {}: {err}", jsonl_path.display()))?;
+                results.add(&sample)?;
                 samples.push(sample);
             }
         }
@@ -278,11 +269,65 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         std::fs::write(&path, text)
             .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     }
+    results.finish()?;
     noteln!(
         "workshop: wrote results.jsonl, table.md and memory.svg to {}",
         args.out.display()
     );
     Ok(())
+}
+
+/// `results.jsonl`, one line per run. Each run's line is written as the run
+/// ends, to `results.jsonl.partial` beside it, which replaces it once every
+/// run is done: an interrupted bench keeps what it measured there, and
+/// leaves the last complete run's files as they were.
+struct Results {
+    out: PathBuf,
+    partial: PathBuf,
+    lines: String,
+}
+
+impl Results {
+    /// Makes the folder and an empty `results.jsonl.partial` in it, which
+    /// shows that the folder can be written.
+    fn start(out: &Path) -> Result<Results, String> {
+        std::fs::create_dir_all(out)
+            .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
+        let results = Results {
+            out: out.to_path_buf(),
+            partial: out.join("results.jsonl.partial"),
+            lines: String::new(),
+        };
+        results.write()?;
+        Ok(results)
+    }
+
+    fn add(&mut self, sample: &Sample) -> Result<(), String> {
+        self.lines += &sample.json();
+        self.lines.push('\n');
+        self.write()
+    }
+
+    fn write(&self) -> Result<(), String> {
+        std::fs::write(&self.partial, &self.lines)
+            .map_err(|err| format!("cannot write {}: {err}", self.partial.display()))
+    }
+
+    fn finish(self) -> Result<(), String> {
+        let path = self.out.join("results.jsonl");
+        std::fs::rename(&self.partial, &path)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))
+    }
+}
+
+impl Drop for Results {
+    /// A bench that ends before its first result (a mistyped `--only`)
+    /// leaves no file behind. (After `finish`, there is none to remove.)
+    fn drop(&mut self) {
+        if self.lines.is_empty() {
+            let _ = std::fs::remove_file(&self.partial);
+        }
+    }
 }
 
 /// The connections the bench holds are files of this process, and of the

@@ -41,6 +41,7 @@ fn a_smoke_run_measures_every_scenario_and_writes_table_results_and_chart() {
     assert!(!table.contains("failed"), "{table}");
 
     let results = std::fs::read_to_string(out.join("results.jsonl")).unwrap();
+    assert!(!out.join("results.jsonl.partial").exists());
     let lines: Vec<&str> = results.lines().collect();
     // 2 servers, 8 scenarios: 2 holds, 4 throughputs, 2 accept rates.
     assert_eq!(lines.len(), 16, "{results}");
@@ -58,4 +59,105 @@ fn a_smoke_run_measures_every_scenario_and_writes_table_results_and_chart() {
         "{svg}"
     );
     let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A folder for `name`'s results, with the results of a previous run in
+/// it; emptied first.
+fn previous_results(name: &str) -> std::path::PathBuf {
+    let out = std::env::temp_dir().join(format!("workshop-bench-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out).unwrap();
+    for file in ["results.jsonl", "table.md", "memory.svg"] {
+        std::fs::write(out.join(file), format!("the last run's {file}\n")).unwrap();
+    }
+    out
+}
+
+/// Asserts that `out` holds the previous run's files, and only those,
+/// untouched; then removes it.
+fn still_the_previous_results(out: &std::path::Path) {
+    let mut files: Vec<String> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["memory.svg", "results.jsonl", "table.md"]);
+    for file in files {
+        let text = std::fs::read_to_string(out.join(&file)).unwrap();
+        assert_eq!(text, format!("the last run's {file}\n"));
+    }
+    std::fs::remove_dir_all(out).unwrap();
+}
+
+/// An `--out` that cannot be written is said at once, in one line: before
+/// the servers are built and measured, not after.
+#[test]
+fn an_out_folder_that_cannot_be_written_is_refused_at_once() {
+    // A folder inside a plain file cannot be made, even by root.
+    let file = std::env::temp_dir().join(format!("workshop-bench-file-{}", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("bench");
+    let ran = run(
+        WORKSHOP,
+        &["bench", "--smoke", "--out", out.to_str().unwrap()],
+        "",
+        1,
+        Duration::from_secs(30),
+    );
+    std::fs::remove_file(&file).unwrap();
+    assert!(
+        ran.stderr
+            .starts_with(&format!("error: cannot create {}: ", out.display())),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+}
+
+/// A mistyped `--only` is refused, and leaves the last run's results as
+/// they were.
+#[test]
+fn a_mistyped_only_keeps_the_previous_results() {
+    let out = previous_results("mistyped");
+    let ran = run(
+        WORKSHOP,
+        &[
+            "bench",
+            "--smoke",
+            "--only",
+            "stage9",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+        1,
+        Duration::from_secs(60),
+    );
+    assert!(
+        ran.stderr.contains("no stage is named \"stage9\""),
+        "{}",
+        ran.stderr
+    );
+    still_the_previous_results(&out);
+}
+
+/// A bench stopped half-way (Ctrl-C) leaves the last complete run's
+/// results as they were, and what it measured in `results.jsonl.partial`.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_bench_keeps_the_previous_results_and_what_it_measured() {
+    let out = previous_results("interrupted");
+    let mut command = std::process::Command::new(WORKSHOP);
+    command.args(["bench", "--smoke", "--only", "stage3-concurrent", "--out"]);
+    command.arg(&out);
+    let mut bench = harness::workshop::Running::start(command);
+    // The second run starts once the first one's result is written.
+    bench.wait_for_line("workshop: round 1/1: ", 2);
+    bench.interrupt();
+    let partial = out.join("results.jsonl.partial");
+    let measured = std::fs::read_to_string(&partial).unwrap();
+    assert_eq!(measured.lines().count(), 1, "{measured}");
+    assert!(measured.contains(r#""scenario":"hold""#), "{measured}");
+    std::fs::remove_file(partial).unwrap();
+    still_the_previous_results(&out);
 }
