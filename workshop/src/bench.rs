@@ -477,6 +477,7 @@ async fn hold(
         done: held,
         failures,
         unfinished,
+        ..
     } = load::open(server.addr, connections, deadline).await;
     all_finished(unfinished)?;
     if held.len() < connections {
@@ -595,6 +596,7 @@ async fn accept_rate(
         done: times,
         failures,
         unfinished,
+        ..
     } = load::connect_send_close(server.addr, connections, concurrency, deadline).await;
     let took = started.elapsed();
     all_finished(unfinished)?;

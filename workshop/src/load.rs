@@ -280,14 +280,52 @@ pub(crate) struct Gathered<T> {
     pub(crate) done: Vec<T>,
     /// How the others failed.
     pub(crate) failures: Failures,
-    /// How many were still running when the deadline stopped them.
+    /// How many had not ended when the deadline stopped them...
     pub(crate) unfinished: usize,
+    /// ...of which so many were still waiting for their turn.
+    pub(crate) not_started: usize,
+}
+
+impl<T> Gathered<T> {
+    /// `; 4 still connecting, 14 not started`: the tasks the deadline
+    /// stopped, those that were `doing` what they do and those that had
+    /// not begun.
+    fn cut_short(&self, doing: &str) -> String {
+        match (self.unfinished - self.not_started, self.not_started) {
+            (0, 0) => String::new(),
+            (running, 0) => format!("; {running} {doing}"),
+            (running, waiting) => format!("; {running} {doing}, {waiting} not started"),
+        }
+    }
+}
+
+/// Lets tasks run so many at a time, and counts those that got their turn.
+struct Turns {
+    permits: Semaphore,
+    taken: AtomicUsize,
+}
+
+impl Turns {
+    fn new(at_once: usize) -> Arc<Turns> {
+        Arc::new(Turns {
+            permits: Semaphore::new(at_once.max(1)),
+            taken: AtomicUsize::new(0),
+        })
+    }
+
+    /// Waits for a turn, which lasts as long as what this returns.
+    async fn take(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let permit = self.permits.acquire().await.ok();
+        self.taken.fetch_add(1, Ordering::Relaxed);
+        permit
+    }
 }
 
 /// Waits for every task, showing `what: done of total` as they end, or
 /// until `deadline`, when the rest are stopped; returns what the tasks gave.
 async fn gather<T: 'static>(
     mut tasks: tokio::task::JoinSet<std::io::Result<T>>,
+    turns: &Turns,
     what: &str,
     total: usize,
     deadline: tokio::time::Instant,
@@ -307,9 +345,13 @@ async fn gather<T: 'static>(
         ));
     }
     progress.done();
-    // Dropping the set stops what is left.
+    let unfinished = tasks.len();
+    // Stops what is left, and waits until it has stopped: a task that runs
+    // on, on another thread, would add to the figures after they are read.
+    tasks.shutdown().await;
     Gathered {
-        unfinished: tasks.len(),
+        unfinished,
+        not_started: total.saturating_sub(turns.taken.load(Ordering::Relaxed)),
         done,
         failures,
     }
@@ -382,15 +424,15 @@ pub(crate) async fn open(
     deadline: tokio::time::Instant,
 ) -> Gathered<TcpStream> {
     let mut pending = tokio::task::JoinSet::new();
-    let permits = Arc::new(Semaphore::new(256));
+    let turns = Turns::new(256);
     for index in 0..connections {
-        let permits = Arc::clone(&permits);
+        let turns = Arc::clone(&turns);
         pending.spawn(async move {
-            let _permit = permits.acquire().await;
+            let _turn = turns.take().await;
             connect(addr, index).await
         });
     }
-    gather(pending, "hold: connecting", connections, deadline).await
+    gather(pending, &turns, "hold: connecting", connections, deadline).await
 }
 
 async fn hold_load(
@@ -400,11 +442,14 @@ async fn hold_load(
     deadline: tokio::time::Instant,
 ) -> Outcome {
     let started = Instant::now();
+    let opened = open(addr, connections, deadline).await;
+    let still_connecting = opened.cut_short("still connecting");
     let Gathered {
         done: held,
         failures,
         unfinished,
-    } = open(addr, connections, deadline).await;
+        ..
+    } = opened;
     let connecting = started.elapsed();
     let mut stopped = unfinished > 0;
     let holding = Instant::now();
@@ -427,30 +472,23 @@ async fn hold_load(
         .count();
     let established = held.len();
     drop(held);
-    let (first, still_connecting) = if unfinished > 0 {
-        (
-            format!(
-                "hold: {connections} connections to {addr}{}",
-                stopped_after(true, started.elapsed())
-            ),
-            format!("; {unfinished} still connecting"),
+    let first = if unfinished > 0 {
+        format!(
+            "hold: {connections} connections to {addr}{}",
+            stopped_after(true, started.elapsed())
         )
+    } else if established == 0 {
+        format!("hold: {connections} connections to {addr}, none established")
     } else if stopped {
-        (
-            format!(
-                "hold: {connections} connections to {addr}, held {} of {}, stopped by --limit",
-                seconds(holding.elapsed()),
-                seconds(hold)
-            ),
-            String::new(),
+        format!(
+            "hold: {connections} connections to {addr}, held {} of {}, stopped by --limit",
+            seconds(holding.elapsed()),
+            seconds(hold)
         )
     } else {
-        (
-            format!(
-                "hold: {connections} connections to {addr}, held {}",
-                seconds(hold)
-            ),
-            String::new(),
+        format!(
+            "hold: {connections} connections to {addr}, held {}",
+            seconds(hold)
         )
     };
     let report = format!(
@@ -460,8 +498,9 @@ async fn hold_load(
     );
     Outcome {
         report,
-        // Memory per connection means something only if the server held them all.
-        per: (closed_early == 0).then_some(established),
+        // Memory per connection means something only if the server held
+        // every connection established, for the whole hold.
+        per: (!stopped && closed_early == 0).then_some(established),
         succeeded: established,
         failures,
         stopped,
@@ -474,7 +513,8 @@ static CHUNK: [u8; 64 * 1024] = [b'x'; 64 * 1024];
 
 /// What a flood did: bytes written, clients done and how the others failed.
 pub(crate) struct Sent {
-    /// Bytes the clients wrote, whole or not: what went out.
+    /// Bytes the clients handed to the system, each write counted as it
+    /// returned: what went out, also from clients the deadline stopped.
     pub(crate) bytes: u64,
     pub(crate) clients: Gathered<()>,
 }
@@ -492,16 +532,25 @@ pub(crate) async fn send(
 ) -> Sent {
     let written = Arc::new(AtomicU64::new(0));
     let mut senders = tokio::task::JoinSet::new();
+    // Every client at once.
+    let turns = Turns::new(clients);
     for index in 0..clients {
         let written = Arc::clone(&written);
+        let turns = Arc::clone(&turns);
         senders.spawn(async move {
+            let _turn = turns.take().await;
             let mut stream = connect(addr, index).await?;
             let mut left = bytes;
+            // `write`, not `write_all`: what a write the deadline stops
+            // has sent of its chunk is counted too.
             while left > 0 {
                 let n = left.min(CHUNK.len() as u64) as usize;
-                stream.write_all(&CHUNK[..n]).await?;
-                written.fetch_add(n as u64, Ordering::Relaxed);
-                left -= n as u64;
+                let sent = match stream.write(&CHUNK[..n]).await? {
+                    0 => return Err(std::io::ErrorKind::WriteZero.into()),
+                    sent => sent as u64,
+                };
+                written.fetch_add(sent, Ordering::Relaxed);
+                left -= sent;
             }
             stream.shutdown().await?;
             if wait_for_close {
@@ -510,7 +559,7 @@ pub(crate) async fn send(
             std::io::Result::Ok(())
         });
     }
-    let clients = gather(senders, "flood: clients done", clients, deadline).await;
+    let clients = gather(senders, &turns, "flood: clients done", clients, deadline).await;
     Sent {
         bytes: written.load(Ordering::Relaxed),
         clients,
@@ -544,9 +593,12 @@ async fn flood(
         seconds(took),
         gathered.failures.describe()
     );
+    // Memory per connection means something only if every client was
+    // connected to the end.
+    let all_done = gathered.done.len() == clients;
     Outcome {
         report,
-        per: Some(clients),
+        per: all_done.then_some(clients),
         succeeded: gathered.done.len(),
         failures: gathered.failures,
         stopped,
@@ -561,12 +613,12 @@ pub(crate) async fn connect_send_close(
     concurrency: usize,
     deadline: tokio::time::Instant,
 ) -> Gathered<Duration> {
-    let permits = Arc::new(Semaphore::new(concurrency.max(1)));
+    let turns = Turns::new(concurrency);
     let mut workers = tokio::task::JoinSet::new();
     for index in 0..connections {
-        let permits = Arc::clone(&permits);
+        let turns = Arc::clone(&turns);
         workers.spawn(async move {
-            let _permit = permits.acquire().await;
+            let _turn = turns.take().await;
             let connecting = Instant::now();
             let mut stream = connect(addr, index).await?;
             let connect_time = connecting.elapsed();
@@ -576,7 +628,7 @@ pub(crate) async fn connect_send_close(
             std::io::Result::Ok(connect_time)
         });
     }
-    gather(workers, "churn", connections, deadline).await
+    gather(workers, &turns, "churn", connections, deadline).await
 }
 
 async fn churn(
@@ -586,13 +638,15 @@ async fn churn(
     deadline: tokio::time::Instant,
 ) -> Outcome {
     let started = Instant::now();
+    let churned = connect_send_close(addr, connections, concurrency, deadline).await;
+    let unfinished = churned.cut_short("still connecting or sending");
     let Gathered {
         done: mut connect_times,
         failures,
-        unfinished,
-    } = connect_send_close(addr, connections, concurrency, deadline).await;
+        ..
+    } = churned;
     let took = started.elapsed();
-    let stopped = unfinished > 0;
+    let stopped = !unfinished.is_empty();
     connect_times.sort();
     let percentile = |p: f64| {
         connect_times
@@ -609,11 +663,7 @@ async fn churn(
         connect_times.len(),
         seconds(took),
         failures.describe(),
-        if stopped {
-            format!("; {unfinished} not finished")
-        } else {
-            String::new()
-        },
+        unfinished,
         percentile(0.5),
         percentile(0.99),
         connect_times
@@ -653,5 +703,39 @@ impl UsageWatcher {
 
     fn peak(&self) -> Option<Usage> {
         *self.peak.borrow()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::io::AsyncReadExt;
+
+    /// A flood the deadline stops counts every byte its clients handed
+    /// over, the part of a chunk a write had sent included: what the
+    /// server receives, to the byte.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_flood_stopped_half_way_counts_every_byte_that_went_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // A server that reads slowly, until the client is gone.
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1000];
+            let mut received = 0;
+            while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                received += n as u64;
+            }
+            received
+        });
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(200);
+        let sent = super::send(addr, 1, 1 << 40, false, deadline).await;
+        assert_eq!(sent.clients.unfinished, 1);
+        let received = tokio::time::timeout(harness::PATIENCE, server)
+            .await
+            .expect("the client stopped")
+            .unwrap();
+        assert_eq!(sent.bytes, received);
     }
 }

@@ -240,7 +240,13 @@ fn a_hold_with_nothing_listening_exits_1() {
         1,
         Duration::from_secs(30),
     );
-    assert!(ran.stdout.contains("established 0 in "), "{}", ran.stdout);
+    assert!(
+        ran.stdout.starts_with(&format!(
+            "hold: 5 connections to {free}, none established\n  established 0 in "
+        )),
+        "{}",
+        ran.stdout
+    );
     assert!(
         ran.stdout.contains("failed: 5 connection refused"),
         "{}",
@@ -254,36 +260,57 @@ fn a_hold_with_nothing_listening_exits_1() {
 }
 
 /// When `--limit` stops a run, the report still shows what it did until
-/// then (here: a flood of a server that never reads, which the limit
-/// ends), and the exit status says the run was stopped.
+/// then, and the exit status says the run was stopped. Here each mode
+/// loads a server that never accepts nor reads: two connections get
+/// through the handshake, whose writes stall, and no more.
 #[test]
-fn a_run_stopped_by_the_limit_prints_its_figures_so_far() {
-    // The clients' writes stall.
-    let server = a_server_that_never_reads();
-    let addr = server.addr.to_string();
-    let ran = run(
-        WORKSHOP,
-        &[
-            "load", "--addr", &addr, "--limit", "500ms", "flood", "-c", "2", "-b", "64MiB",
-        ],
-        "",
-        1,
-        Duration::from_secs(30),
-    );
-    let out = ran.stdout;
-    assert!(
-        out.starts_with(&format!(
-            "flood: 2 clients sending 64.0 MiB each to {addr}, stopped by --limit after 0."
-        )),
-        "{out}"
-    );
-    assert!(out.contains("  sent "), "{out}");
-    assert!(out.contains("; 0 of 2 clients done; failed: none"), "{out}");
-    assert!(
-        the_error(&ran.stderr).starts_with("error: stopped by --limit 500ms"),
-        "{}",
-        ran.stderr
-    );
+fn every_mode_stopped_by_the_limit_prints_its_figures_so_far_and_exits_1() {
+    // This test's own process stands for the server's memory: a run that
+    // was stopped gives no memory per connection.
+    let pid = std::process::id().to_string();
+    for (mode, first_line, figures) in [
+        (
+            &["flood", "-c", "2", "-b", "64MiB"][..],
+            "flood: 2 clients sending 64.0 MiB each to ",
+            "; 0 of 2 clients done; failed: none\n",
+        ),
+        (
+            &["hold", "-n", "20", "--hold", "0s"],
+            "hold: 20 connections to ",
+            "; failed: none; 18 still connecting\n",
+        ),
+        (
+            &["churn", "-n", "20", "-c", "4"],
+            "churn: 20 connect/send/close to ",
+            "; failed: none; 4 still connecting or sending, 14 not started\n",
+        ),
+    ] {
+        let server = a_server_that_never_reads();
+        let addr = server.addr.to_string();
+        let load = ["--addr", &addr, "--pid", &pid, "--limit", "300ms"];
+        let ran = run(
+            WORKSHOP,
+            &[&["load"][..], &load, mode].concat(),
+            "",
+            1,
+            Duration::from_secs(30),
+        );
+        let out = ran.stdout;
+        let first = out.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with(&format!("{first_line}{addr}"))
+                && first.contains(", stopped by --limit after "),
+            "{out}"
+        );
+        assert!(out.contains(figures), "{mode:?}: {out}");
+        assert!(out.contains(&format!("server (pid {pid}): RSS ")), "{out}");
+        assert!(!out.contains("per connection"), "{out}");
+        assert!(
+            the_error(&ran.stderr).starts_with("error: stopped by --limit 300ms"),
+            "{}",
+            ran.stderr
+        );
+    }
 }
 
 /// The limit is raised before tokio's runtime starts: under a soft limit
