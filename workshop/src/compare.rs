@@ -336,7 +336,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
             }
             Joined::NotTried => not_tried += 1,
         }
-        let done = held.len() + failed + not_tried;
+        let done = held.len() + failed + not_tried + out_of_files;
         progress.show(&format!(
             "{}: crowd: {done} of {} connecting",
             stage.name, plan.crowd

@@ -24,9 +24,10 @@ pub fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
-/// `16 MiB` from a byte count.
+/// `16.0 MiB` from a byte count.
 pub fn size(bytes: u64) -> String {
     match bytes {
+        b if b >= 1 << 40 => format!("{:.1} TiB", b as f64 / (1u64 << 40) as f64),
         b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
         b => format!("{:.1} KiB", b as f64 / 1024.0),
@@ -113,8 +114,17 @@ fn exact(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{bytes_in, duration_within, size_within};
+    use super::{bytes_in, duration_within, size, size_within};
     use std::time::Duration;
+
+    /// `load flood -b 1TiB` says `1.0 TiB`, not `1024.0 GiB`.
+    #[test]
+    fn sizes_are_shown_in_the_largest_unit_up_to_tib() {
+        assert_eq!(size(512), "0.5 KiB");
+        assert_eq!(size(16 << 20), "16.0 MiB");
+        assert_eq!(size(3 << 30), "3.0 GiB");
+        assert_eq!(size(1 << 40), "1.0 TiB");
+    }
 
     #[test]
     fn sizes_take_binary_suffixes() {
