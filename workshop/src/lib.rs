@@ -4,7 +4,8 @@
 //! - [`client`]: `workshop client`, a line client for machines without `nc`,
 //!   and scripted clients for demos.
 //! - [`compare`]: `workshop compare`, every stage run through the same
-//!   scenarios, with what each did as a table and timelines ([`report`]).
+//!   scenarios, with what each did as a table and timelines ([`report`]),
+//!   also as Markdown notes in a file ([`notes`]).
 //! - [`load`]: `workshop load`, a bounded load generator for loopback.
 //! - [`bench`]: `workshop bench`, memory, throughput and accept rate of every
 //!   concurrent server (the Go seed's included), in rounds, with a chart.
@@ -21,6 +22,7 @@ pub mod client;
 pub mod compare;
 pub mod limits;
 pub mod load;
+pub mod notes;
 pub mod output;
 pub mod process;
 pub mod progress;

@@ -4,13 +4,12 @@
 //! puts a bounded load on a server on this machine; `workshop bench`
 //! measures what each concurrent server costs, side by side.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use workshop::notes::Notes;
 use workshop::units::duration_within;
 use workshop::{bench, client, compare, limits, load, noteln, output, report, say, stages};
 
@@ -91,10 +90,9 @@ fn main() -> ExitCode {
 }
 
 async fn run_compare(args: CompareArgs) -> Result<(), String> {
-    // A file that cannot be written is said at once, not after the run. It
-    // is opened without emptying it: a run that fails leaves it as it was.
+    // A file that cannot be written is said at once, not after the run.
     let notes = match &args.markdown_to {
-        Some(path) => Some(Notes::open(path)?),
+        Some(path) => Some(Notes::check(path)?),
         None => None,
     };
     // The crowd is a file in this process, and one in the stage, for each
@@ -121,53 +119,9 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
     let reports = compare::compare(&stages, &plan).await?;
     say!("{}", report::render(&reports, &plan, args.format));
     if let Some(notes) = notes {
+        let path = notes.path().display().to_string();
         notes.write(&report::render(&reports, &plan, report::Format::Markdown))?;
+        noteln!("workshop: wrote the same run as Markdown to {path}");
     }
     Ok(())
-}
-
-/// The file `--markdown-to` names, open for writing from the start.
-struct Notes {
-    path: PathBuf,
-    file: File,
-    /// Whether this run created it, and so removes it if the run fails.
-    created: bool,
-}
-
-impl Notes {
-    fn open(path: &Path) -> Result<Notes, String> {
-        let created = !path.exists();
-        let file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-        Ok(Notes {
-            path: path.to_path_buf(),
-            file,
-            created,
-        })
-    }
-
-    fn write(mut self, markdown: &str) -> Result<(), String> {
-        self.created = false;
-        self.file
-            .set_len(0)
-            .and_then(|()| self.file.write_all(markdown.as_bytes()))
-            .map_err(|err| format!("cannot write {}: {err}", self.path.display()))?;
-        noteln!(
-            "workshop: wrote the same run as Markdown to {}",
-            self.path.display()
-        );
-        Ok(())
-    }
-}
-
-impl Drop for Notes {
-    fn drop(&mut self) {
-        if self.created {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
 }

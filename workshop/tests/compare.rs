@@ -222,3 +222,45 @@ fn a_markdown_file_that_cannot_be_written_is_refused_before_the_run() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(ran.stdout.is_empty(), "{}", ran.stdout);
 }
+
+/// A comparison stopped with Ctrl-C leaves no notes file where there was
+/// none: the Markdown is written once the run is done, not before.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_compare_leaves_no_notes_file_behind() {
+    let notes = std::env::temp_dir().join(format!(
+        "workshop-interrupted-notes-{}.md",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&notes);
+    let mut command = std::process::Command::new(WORKSHOP);
+    command
+        .args(["compare", "--stages", "stage3-concurrent", "--markdown-to"])
+        .arg(&notes);
+    let mut compare = harness::workshop::Running::start(command);
+    compare.wait_for_line("workshop: comparing stage3-concurrent", 1);
+    compare.interrupt();
+    assert!(!notes.exists(), "{} was left behind", notes.display());
+}
+
+/// A crowd the open-file limit cannot hold is refused at once, in one
+/// line that says what it needs and what the limit is, before a single
+/// stage is built or run.
+#[cfg(unix)]
+#[test]
+fn a_crowd_larger_than_the_open_file_limit_is_refused_before_the_run() {
+    let ran = harness::workshop::run_with_open_file_limit(
+        WORKSHOP,
+        &["compare", "--crowd", "1000"],
+        256,
+        256,
+        1,
+    );
+    assert_eq!(
+        ran.stderr.lines().collect::<Vec<_>>(),
+        [
+            "error: a crowd of 1000 needs about 1064 open files, and this process may open 256 (ulimit -n): ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)"
+        ]
+    );
+    assert!(ran.stdout.is_empty(), "{}", ran.stdout);
+}
