@@ -18,7 +18,7 @@ use crate::units::{LONGEST, duration_within};
 
 #[derive(clap::Args, Debug)]
 pub struct ClientArgs {
-    /// The server to connect to: a host name or an IP address ([::1] for IPv6), and a port
+    /// The server to connect to: a host name or an IP address (`[::1]` for IPv6), and a port
     #[arg(long, value_name = "HOST:PORT", default_value = "localhost:9000", value_parser = common::resolve)]
     pub addr: SocketAddr,
 

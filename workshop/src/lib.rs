@@ -7,7 +7,7 @@
 //!   scenarios, with what each did as a table and timelines ([`report`]),
 //!   also as Markdown notes in a file ([`notes`]).
 //! - [`load`]: `workshop load`, a bounded load generator for loopback.
-//! - [`bench`]: `workshop bench`, memory, throughput and accept rate of every
+//! - [`bench`](mod@bench): `workshop bench`, memory, throughput and accept rate of every
 //!   concurrent server (the Go seed's included), in rounds, with a chart.
 //! - [`stages`]: finding (or building) the stage binaries, and running one
 //!   as a child process whose stderr is watched.
