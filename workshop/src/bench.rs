@@ -33,7 +33,7 @@ use crate::process::{Usage, bytes_written, listen_overflows, listening_port, ope
 use crate::stages;
 use crate::units::size_within;
 use crate::{limits, load};
-use crate::{noteln, say};
+use crate::{say, tellln};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -236,7 +236,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
         scenarios.push(Scenario::Churn { concurrency });
     }
     let names: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
-    noteln!(
+    tellln!(
         "workshop: bench of {} in {repeats} round(s) of {} runs each",
         names.join(", "),
         scenarios.len()
@@ -246,14 +246,14 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     for round in 1..=repeats {
         for contender in &contenders {
             for &scenario in &scenarios {
-                noteln!(
+                tellln!(
                     "workshop: round {round}/{repeats}: {}: {}",
                     contender.name,
                     scenario.row()
                 );
                 let sample = measure(contender, scenario, round, bytes, churn).await;
                 if let Err(error) = &sample.value {
-                    noteln!("workshop:   failed: {error}");
+                    tellln!("workshop:   failed: {error}");
                 }
                 results.add(&sample)?;
                 samples.push(sample);
@@ -270,7 +270,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
             .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     }
     results.finish()?;
-    noteln!(
+    tellln!(
         "workshop: wrote results.jsonl, table.md and memory.svg to {}",
         args.out.display()
     );
@@ -386,7 +386,7 @@ fn go_seed() -> Result<Vec<Contender>, String> {
         .status()
         .is_ok_and(|status| status.success());
     if !has_go || !root.join("go.mod").exists() {
-        noteln!(
+        tellln!(
             "workshop: no `go` here (or no go-seed/): the Go seed's programs are left out (Debian: apt-get install golang)"
         );
         return Ok(Vec::new());
@@ -397,7 +397,7 @@ fn go_seed() -> Result<Vec<Contender>, String> {
         .ok_or("cannot find this program's directory")?;
     std::fs::create_dir_all(&out)
         .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
-    noteln!("workshop: building the Go seed's programs (go build ./...)");
+    tellln!("workshop: building the Go seed's programs (go build ./...)");
     let built = Command::new("go")
         .args(["build", "-o"])
         .arg(&out)

@@ -14,8 +14,8 @@
 //! - [`process`]: a process's memory and threads, read from `/proc`.
 //! - [`limits`]: the limit on open files, raised at start, and running out.
 //! - [`progress`] and [`units`]: how long work and figures are shown.
-//! - [`output`]: the report on stdout and the notes on stderr, either of
-//!   which may be closed under it.
+//! - [`output`]: the report on stdout and what the workshop tells on stderr,
+//!   either of which may be closed under it.
 
 pub mod bench;
 pub mod client;

@@ -18,7 +18,7 @@ use crate::progress::Progress;
 use crate::seconds;
 use crate::stages::{self, Output, RunningStage};
 use crate::units::{LONGEST, duration_within, mib, size, size_within};
-use crate::{noteln, say, sayln};
+use crate::{say, sayln, tellln};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -107,7 +107,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         Some(name) => {
             let stage = stages::find(std::slice::from_ref(name))?.remove(0);
             let server = RunningStage::start(&stage, &args.stage_args, Output::Discarded).await?;
-            noteln!(
+            tellln!(
                 "workshop: started {} (pid {}) on {}",
                 server.name,
                 server.pid,

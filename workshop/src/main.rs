@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use workshop::notes::Notes;
 use workshop::units::duration_within;
-use workshop::{bench, client, compare, limits, load, noteln, output, report, say, stages};
+use workshop::{bench, client, compare, limits, load, output, report, say, stages, tellln};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            noteln!("error: {message}");
+            tellln!("error: {message}");
             ExitCode::FAILURE
         }
     }
@@ -110,7 +110,7 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
         crowd: args.crowd as usize,
     };
     let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
-    noteln!(
+    tellln!(
         "workshop: comparing {} (deadline {}, a crowd of {})",
         names.join(", "),
         humantime::format_duration(plan.timeout),
@@ -121,7 +121,7 @@ async fn run_compare(args: CompareArgs) -> Result<(), String> {
     if let Some(notes) = notes {
         let path = notes.path().display().to_string();
         notes.write(&report::render(&reports, &plan, report::Format::Markdown))?;
-        noteln!("workshop: wrote the same run as Markdown to {path}");
+        tellln!("workshop: wrote the same run as Markdown to {path}");
     }
     Ok(())
 }

@@ -32,7 +32,7 @@ pub fn failure() -> Option<&'static str> {
 }
 
 /// Writes `text` to stderr, if stderr takes it.
-pub fn note(text: std::fmt::Arguments) {
+pub fn tell(text: std::fmt::Arguments) {
     // Stderr is not buffered: each write goes out, or fails, at once.
     let _ = std::io::stderr().lock().write_fmt(text);
 }
@@ -55,16 +55,16 @@ macro_rules! sayln {
 
 /// `eprint!` whose failure loses the text, not the run.
 #[macro_export]
-macro_rules! note {
+macro_rules! tell {
     ($($arg:tt)*) => {
-        $crate::output::note(format_args!($($arg)*))
+        $crate::output::tell(format_args!($($arg)*))
     };
 }
 
 /// `eprintln!` whose failure loses the line, not the run.
 #[macro_export]
-macro_rules! noteln {
+macro_rules! tellln {
     ($($arg:tt)*) => {
-        $crate::output::note(format_args!("{}\n", format_args!($($arg)*)))
+        $crate::output::tell(format_args!("{}\n", format_args!($($arg)*)))
     };
 }

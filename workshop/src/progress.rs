@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-use crate::{note, noteln};
+use crate::{tell, tellln};
 
 /// Reports progress of long work on one line of stderr (rewritten in place
 /// on a terminal, every so often elsewhere).
@@ -31,15 +31,15 @@ impl Progress {
         }
         self.last = Some(Instant::now());
         if self.terminal {
-            note!("\r\x1b[2K{message}");
+            tell!("\r\x1b[2K{message}");
         } else {
-            noteln!("{message}");
+            tellln!("{message}");
         }
     }
 
     pub fn done(&mut self) {
         if self.terminal && self.last.is_some() {
-            note!("\r\x1b[2K");
+            tell!("\r\x1b[2K");
         }
         self.last = None;
     }

@@ -13,7 +13,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
-use crate::noteln;
+use crate::tellln;
 
 /// How long a stage may take to start listening.
 const START_PATIENCE: Duration = Duration::from_secs(10);
@@ -171,7 +171,7 @@ fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), String> {
     for name in names {
         command.args(["-p", name]);
     }
-    noteln!(
+    tellln!(
         "workshop: building the stages (cargo build -p {})",
         names.join(" -p ")
     );
