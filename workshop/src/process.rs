@@ -118,11 +118,16 @@ mod tests {
         assert!(usage.rss_kib > 0 && usage.threads >= 1, "{usage:?}");
     }
 
-    #[test]
-    fn a_listener_of_this_process_is_found_with_its_port() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        assert_eq!(listening_port(std::process::id()), Some(port));
-        assert!(open_files(std::process::id()).is_some_and(|n| n >= 1));
+    /// A stage's listener is found with the port it logged. (A stage, not
+    /// this process: other tests here listen too, at the same time.)
+    #[tokio::test]
+    async fn the_listener_of_a_stage_is_found_with_its_port() {
+        use crate::stages::{Output, RunningStage, find};
+        let stage = find(&["stage3-concurrent".to_string()]).unwrap().remove(0);
+        let server = RunningStage::start(&stage, &[], Output::Discarded)
+            .await
+            .unwrap();
+        assert_eq!(listening_port(server.pid), Some(server.addr.port()));
+        assert!(open_files(server.pid).is_some_and(|n| n >= 1));
     }
 }
