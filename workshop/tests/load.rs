@@ -261,8 +261,9 @@ fn a_hold_with_nothing_listening_exits_1() {
 
 /// When `--limit` stops a run, the report still shows what it did until
 /// then, and the exit status says the run was stopped. Here each mode
-/// loads a server that never accepts nor reads: two connections get
-/// through the handshake, whose writes stall, and no more.
+/// loads a server that never accepts nor reads: a few connections get
+/// through the handshake (how many depends on the moment each arrives),
+/// their writes stall, and no more get through.
 #[test]
 fn every_mode_stopped_by_the_limit_prints_its_figures_so_far_and_exits_1() {
     // This test's own process stands for the server's memory: a run that
@@ -272,17 +273,23 @@ fn every_mode_stopped_by_the_limit_prints_its_figures_so_far_and_exits_1() {
         (
             &["flood", "-c", "2", "-b", "64MiB"][..],
             "flood: 2 clients sending 64.0 MiB each to ",
-            "; 0 of 2 clients done; failed: none\n",
+            &["; 0 of 2 clients done; failed: none\n"][..],
         ),
         (
             &["hold", "-n", "20", "--hold", "0s"],
             "hold: 20 connections to ",
-            "; failed: none; 18 still connecting\n",
+            &["; failed: none; ", " still connecting\n"],
         ),
         (
+            // Four at a time: the connections that wait for their turn
+            // are told apart from those the limit cut short.
             &["churn", "-n", "20", "-c", "4"],
             "churn: 20 connect/send/close to ",
-            "; failed: none; 4 still connecting or sending, 14 not started\n",
+            &[
+                "; failed: none; ",
+                " still connecting or sending, ",
+                " not started\n",
+            ],
         ),
     ] {
         let server = a_server_that_never_reads();
@@ -302,7 +309,9 @@ fn every_mode_stopped_by_the_limit_prints_its_figures_so_far_and_exits_1() {
                 && first.contains(", stopped by --limit after "),
             "{out}"
         );
-        assert!(out.contains(figures), "{mode:?}: {out}");
+        for figure in figures {
+            assert!(out.contains(figure), "{mode:?}: {out}");
+        }
         assert!(out.contains(&format!("server (pid {pid}): RSS ")), "{out}");
         assert!(!out.contains("per connection"), "{out}");
         assert!(
