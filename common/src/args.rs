@@ -33,7 +33,7 @@ pub fn parse_args<P: clap::Parser>() -> P {
         match err.kind() {
             ErrorKind::InvalidValue | ErrorKind::ValueValidation | ErrorKind::InvalidUtf8 => {
                 let message = err.to_string();
-                eprintln!("{}", message.lines().next().unwrap_or_default());
+                crate::say(message.lines().next().unwrap_or_default());
             }
             _ => {
                 let _ = err.print();

@@ -16,7 +16,7 @@ pub use stderr::stderr;
 
 use std::any::Any;
 use std::fmt::Display;
-use std::io;
+use std::io::{self, Write};
 use std::panic;
 use std::process;
 use std::sync::Arc;
@@ -34,7 +34,7 @@ impl<T, E: Display> OrExit<T> for Result<T, E> {
         self.unwrap_or_else(|err| {
             // Straight to stderr, not through the log: this is the server
             // failing to start, as clap's messages for bad arguments are.
-            eprintln!("error: {what}: {err}");
+            say(format!("error: {what}: {err}"));
             process::exit(1)
         })
     }
@@ -63,34 +63,50 @@ pub fn runtime() -> tokio::runtime::Runtime {
             .build()
     });
     panic::set_hook(Box::new(move |info| report_panics(info)));
-    let out_of_files = ran_out_of_file_descriptors();
     let why = match built {
         Ok(Ok(runtime)) => return runtime,
-        Ok(Err(err)) if is_out_of_files(&err) => out_of_files,
-        Ok(Err(err)) => err.to_string(),
+        Ok(Err(err)) => out_of_files(&err).unwrap_or_else(|| err.to_string()),
         // tokio's panic shows the `io::Error` as `Os { code: 24, ... }`.
         Err(panic) => match panic_message(&*panic) {
-            message if message.contains("Too many open files") => out_of_files,
+            message if message.contains("Too many open files in system") => system_out_of_files(),
+            message if message.contains("Too many open files") => ran_out_of_file_descriptors(),
             message => message,
         },
     };
-    eprintln!("error: cannot start tokio's runtime: {why}");
+    say(format!("error: cannot start tokio's runtime: {why}"));
     process::exit(1)
+}
+
+/// Writes a line straight to stderr, for what comes before the stderr
+/// queue or instead of it (a server that cannot start). A stderr that
+/// cannot be written (closed, `/dev/full`) loses the line, not the process:
+/// `eprintln!` would panic.
+pub(crate) fn say(line: impl Display) {
+    let _ = writeln!(io::stderr(), "{line}");
 }
 
 type PanicHook = dyn Fn(&panic::PanicHookInfo<'_>) + Sync + Send + 'static;
 
-/// EMFILE: this process has as many files open as it may. (Windows has no
-/// such limit on the handles a runtime needs.)
-fn is_out_of_files(err: &io::Error) -> bool {
+/// What to say when `err` is running out of files: EMFILE, this process has
+/// as many open as it may, or ENFILE, the whole system has. (Windows has no
+/// such limits on the handles a runtime needs.)
+fn out_of_files(err: &io::Error) -> Option<String> {
     #[cfg(unix)]
-    let out_of_files = err.raw_os_error() == Some(libc::EMFILE);
-    #[cfg(not(unix))]
-    let out_of_files = {
-        let _ = err;
-        false
+    let said = match err.raw_os_error() {
+        Some(libc::EMFILE) => Some(ran_out_of_file_descriptors()),
+        Some(libc::ENFILE) => Some(system_out_of_files()),
+        _ => None,
     };
-    out_of_files
+    #[cfg(not(unix))]
+    let said = {
+        let _ = err;
+        None
+    };
+    said
+}
+
+fn system_out_of_files() -> String {
+    "the system ran out of file descriptors (its limit, not this process's)".to_string()
 }
 
 /// "ran out of file descriptors (ulimit -n 6)": what the workshop says too.

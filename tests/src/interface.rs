@@ -129,6 +129,26 @@ pub fn an_argument_that_is_not_utf8_exits_1_with_one_line(bin: &str) {
     assert!(stderr.contains("UTF-8"), "{stderr}");
 }
 
+/// With a stderr that refuses every write (`/dev/full`, Linux's), a server
+/// that cannot start still exits 1: the line is lost, never with a panic.
+#[cfg(target_os = "linux")]
+pub fn with_stderr_full_a_server_that_cannot_start_still_exits_1(bin: &str) {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    for args in [["--addr", "nonsense"], ["--addr", addr.as_str()]] {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut command = std::process::Command::new(bin);
+        command.args(args).stderr(full);
+        assert_cmd::Command::from_std(command)
+            .timeout(PATIENCE)
+            .assert()
+            .code(1);
+    }
+}
+
 pub fn unknown_flag_exits_1_with_clap_message(bin: &str) {
     let stderr = run(bin, &["--frobnicate"], "", 1, PATIENCE).stderr;
     assert!(
@@ -234,6 +254,12 @@ macro_rules! interface_tests {
         #[test]
         fn unknown_flag_exits_1_with_clap_message() {
             $crate::interface::unknown_flag_exits_1_with_clap_message($bin);
+        }
+
+        #[cfg(target_os = "linux")]
+        #[test]
+        fn with_stderr_full_a_server_that_cannot_start_still_exits_1() {
+            $crate::interface::with_stderr_full_a_server_that_cannot_start_still_exits_1($bin);
         }
 
         #[cfg(unix)]

@@ -351,20 +351,7 @@ impl ServerBuilder {
     /// Limits the open files of the process to `limit`, as `ulimit -n` does.
     #[cfg(unix)]
     pub fn open_file_limit(mut self, limit: u64) -> Self {
-        use std::os::unix::process::CommandExt;
-        let limit = libc::rlimit {
-            rlim_cur: limit as libc::rlim_t,
-            rlim_max: limit as libc::rlim_t,
-        };
-        // SAFETY: the closure runs between fork and exec, where only
-        // async-signal-safe calls are allowed; setrlimit is one.
-        unsafe {
-            self.command
-                .pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
-                    0 => Ok(()),
-                    _ => Err(std::io::Error::last_os_error()),
-                });
-        }
+        crate::command::limit_open_files(&mut self.command, limit, limit);
         self
     }
 

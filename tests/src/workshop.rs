@@ -10,6 +10,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::PATIENCE;
+#[cfg(unix)]
+use crate::command::limit_open_files;
 
 /// A port of 127.0.0.1 held by a test for as long as this lives.
 pub struct HeldPort {
@@ -95,25 +97,6 @@ pub fn finish(mut child: Child, within: Duration) -> Finished {
         status: child.wait().unwrap(),
         stdout,
         stderr,
-    }
-}
-
-/// Limits the open files of what `command` starts to `soft`, and to `hard`
-/// for raising it to, as `ulimit -Sn` and `ulimit -Hn` set them.
-#[cfg(unix)]
-pub fn limit_open_files(command: &mut Command, soft: u64, hard: u64) {
-    use std::os::unix::process::CommandExt;
-    let limit = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
-    };
-    // SAFETY: the closure runs between fork and exec, where only
-    // async-signal-safe calls are allowed; setrlimit is one.
-    unsafe {
-        command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
-            0 => Ok(()),
-            _ => Err(std::io::Error::last_os_error()),
-        });
     }
 }
 
