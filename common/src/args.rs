@@ -102,8 +102,18 @@ pub fn duration(text: &str) -> Result<Duration, String> {
     if text.starts_with('-') {
         return Err("a duration cannot be negative".to_string());
     }
-    let duration = humantime::parse_duration(text)
-        .map_err(|err| format!("{err}; expected a duration such as 250ms, 5s or 1m"))?;
+    let duration = humantime::parse_duration(text).map_err(|err| {
+        let why = match err {
+            // Its unit or its size: worth saying. Otherwise humantime says
+            // where it stopped reading, which helps no one.
+            humantime::DurationError::UnknownUnit { .. }
+            | humantime::DurationError::NumberOverflow => {
+                format!("{err}; ")
+            }
+            _ => String::new(),
+        };
+        format!("{why}expected a duration such as 250ms, 5s or 1m")
+    })?;
     if duration > LONGEST {
         return Err(format!("{text} is longer than a day, the most this takes"));
     }

@@ -13,8 +13,8 @@ use tokio_util::task::TaskTracker;
 
 /// Asks for Ctrl-C (SIGINT) and, on Unix, SIGTERM (what `kill` and service
 /// managers send) and SIGHUP (the terminal or SSH session it ran in was
-/// closed), and returns a token that the first one cancels; a second one
-/// ends the process at once, with status 1. Until a program asks for them,
+/// closed), and returns a token that the first one cancels; a second SIGINT
+/// or SIGTERM ends the process at once, with status 1. Until a program asks for them,
 /// these signals just kill it. (After SIGHUP the terminal is gone: what the
 /// server writes to it is lost, and the connections still finish. Under
 /// `nohup`, SIGHUP stays ignored.)
@@ -48,12 +48,14 @@ pub fn on_signals() -> CancellationToken {
                 Err(_) => return,
             };
             if !cancel.is_cancelled() {
-                log::info!("{signal}: shutting down (a second one ends the server at once)");
+                log::info!("{signal}: shutting down (a second Ctrl-C ends the server at once)");
                 cancel.cancel();
-            } else {
+            } else if signal != "SIGHUP" {
                 log::warn!("{signal} again: exiting now, without waiting for the connections");
                 std::process::exit(1);
             }
+            // A closed terminal sends SIGHUP more than once (the kernel, then
+            // the shell to its jobs): a second one is no one's impatience.
         }
     });
     shutdown

@@ -267,9 +267,11 @@ fn while_it_is_stopped_its_listen_queue_holds_a_burst_of_500_clients() {
 
 /// SIGHUP, what a closed terminal or SSH session sends, shuts down the same
 /// way, rather than killing the server with its clients' bytes unwritten.
+/// A closed terminal sends it twice (the kernel, then the shell): the
+/// second does not cut the grace period short, as a second Ctrl-C would.
 #[cfg(unix)]
 #[test]
-fn sighup_shuts_down_gracefully_like_sigterm() {
+fn sighup_shuts_down_gracefully_like_sigterm_even_when_it_comes_twice() {
     let mut server = Server::start_with_args(BIN, &["--grace", "10s"]);
     let mut client = server.connect();
     let peer = client.local_addr().unwrap();
@@ -277,12 +279,16 @@ fn sighup_shuts_down_gracefully_like_sigterm() {
     server.wait_for("sent before the hang-up\n");
     server.signal(libc::SIGHUP);
     server.wait_for("SIGHUP: shutting down");
+    server.signal(libc::SIGHUP);
+    client.write_all(b"and after\n").unwrap();
+    server.wait_for("and after\n");
     drop(client);
     assert!(server.wait_for_exit().success());
     server.wait_for(format!(
-        "{peer} finished after 24 bytes: the client closed the connection"
+        "{peer} finished after 34 bytes: the client closed the connection"
     ));
     server.wait_for("all connections closed, exiting");
+    assert!(!server.stderr_text().contains("again: exiting now"));
 }
 
 /// Started with `nohup`, which makes it ignore SIGHUP, the server keeps

@@ -64,6 +64,21 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        // Killed with the test too when the test process dies before it can
+        // drop the `Server` (cargo test interrupted, a test that aborts):
+        // Linux kills it when the thread that started it ends.
+        #[cfg(target_os = "linux")]
+        // SAFETY: between fork and exec only async-signal-safe calls are
+        // allowed, and prctl is one.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(
+                || match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
+                    0 => Ok(()),
+                    _ => Err(std::io::Error::last_os_error()),
+                },
+            );
+        }
         ServerBuilder {
             command,
             addr: "127.0.0.1:0".to_string(),
