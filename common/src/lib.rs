@@ -106,7 +106,7 @@ fn out_of_files(err: &io::Error) -> Option<String> {
 }
 
 fn system_out_of_files() -> String {
-    "the system ran out of file descriptors (its limit, not this process's)".to_string()
+    "the system ran out of file descriptors".to_string()
 }
 
 /// "ran out of file descriptors (ulimit -n 6)": what the workshop says too.

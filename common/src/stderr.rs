@@ -98,13 +98,17 @@ impl AsyncWrite for Stderr {
     }
 
     /// Queued bytes are in order with everything written after them, log
-    /// lines included: there is nothing to wait for.
+    /// lines included: there is nothing to wait for. What is held back is
+    /// let go: `io::copy` flushes when the client pauses and when it has
+    /// finished, so an unfinished character comes out before the log line
+    /// that says the connection ended.
     fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().let_go();
         Poll::Ready(Ok(()))
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.poll_flush(cx)
     }
 }
 
@@ -119,14 +123,21 @@ impl Write for Stderr {
     }
 }
 
-/// A character the client never finished is shown, escaped, when its
-/// handle goes. (Not at `flush`: `io::copy` flushes whenever the client
-/// pauses, and the character's last bytes may still come.)
-impl Drop for Stderr {
-    fn drop(&mut self) {
+impl Stderr {
+    /// Shows, escaped, what is held back of a character the client has not
+    /// finished (or may never finish). Never waits: it is a few bytes.
+    fn let_go(&mut self) {
         if !self.held_back.is_empty() {
             queue().write_log(&self.held_back.take());
         }
+    }
+}
+
+/// A character the client never finished is shown, escaped, when its
+/// handle goes, if no flush showed it before.
+impl Drop for Stderr {
+    fn drop(&mut self) {
+        self.let_go();
     }
 }
 
@@ -143,7 +154,7 @@ impl LogTarget {
     pub(crate) fn file(file: std::fs::File) -> LogTarget {
         LogTarget(LOG_FILE.get_or_init(|| {
             write_queued_at_exit();
-            Queue::start(file, false, None)
+            Queue::start("log writer", file, false, None)
         }))
     }
 }
@@ -172,7 +183,12 @@ fn queue() -> &'static Queue {
         write_queued_at_exit();
         // The log file, if any, is opened before any client writes.
         let notes_to = LOG_FILE.get().copied();
-        Queue::start(io::stderr(), stderr_is_a_terminal(), notes_to)
+        Queue::start(
+            "stderr writer",
+            io::stderr(),
+            stderr_is_a_terminal(),
+            notes_to,
+        )
     })
 }
 
@@ -229,6 +245,7 @@ impl Queue {
     /// long as the process: the process's one queue is made once, and tests
     /// make a few.
     fn start(
+        name: &str,
         output: impl Write + Send + 'static,
         escape: bool,
         notes_to: Option<&'static Queue>,
@@ -242,7 +259,7 @@ impl Queue {
             progress: Condvar::new(),
         }));
         std::thread::Builder::new()
-            .name("stderr writer".to_string())
+            .name(name.to_string())
             .spawn(move || queue.write_forever(output))
             .expect("a process that starts has room for one more thread");
         queue
@@ -614,7 +631,7 @@ mod tests {
     #[test]
     fn log_lines_and_client_bytes_leave_in_the_order_they_were_written() {
         let output = Gate::open();
-        let queue = Queue::start(output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), false, None);
         let mut cx = Context::from_waker(Waker::noop());
         let mut expected = Vec::new();
         for i in 0..100 {
@@ -635,7 +652,7 @@ mod tests {
     #[test]
     fn a_full_queue_makes_a_writer_wait_and_loses_nothing() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), false, None);
         let (waker, woken) = waker();
         let mut cx = Context::from_waker(&waker);
 
@@ -686,7 +703,7 @@ mod tests {
     #[test]
     fn a_thread_writing_to_a_full_queue_blocks_until_there_is_room() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), false, None);
         let piece = |i: u8| vec![b'a' + i; QUEUE_LIMIT];
         let (written, each) = mpsc::channel();
         let writer = std::thread::spawn(move || {
@@ -714,7 +731,7 @@ mod tests {
     #[test]
     fn log_lines_past_the_limit_are_dropped_and_counted_once_stderr_moves() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), false, None);
         let line = |i: usize| format!("[INFO] line {i:06}{}\n", " ".repeat(1000));
         // Once the writer thread is stuck on its first batch, the queue only
         // grows, and what it keeps is known.
@@ -740,7 +757,7 @@ mod tests {
     #[test]
     fn at_exit_what_was_queued_is_written_but_a_stuck_stderr_is_not_waited_for() {
         let output = Gate::default();
-        let queue = Queue::start(output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), false, None);
         queue.write_blocking(b"the last words\n", &mut HeldBack::default());
         assert!(
             !queue.drain(Duration::from_millis(100)),
@@ -754,7 +771,7 @@ mod tests {
     #[test]
     fn on_a_terminal_a_clients_control_characters_are_shown_escaped() {
         let output = Gate::open();
-        let queue = Queue::start(output.clone(), true, None);
+        let queue = Queue::start("test writer", output.clone(), true, None);
         let mut cx = Context::from_waker(Waker::noop());
         // A window title, a clipboard write (OSC 52), clear screen, erase
         // line and carriage return, a C1 CSI, and a byte that is not UTF-8.
@@ -774,7 +791,7 @@ mod tests {
     #[test]
     fn log_lines_are_never_escaped() {
         let output = Gate::open();
-        let queue = Queue::start(output.clone(), true, None);
+        let queue = Queue::start("test writer", output.clone(), true, None);
         let line = "\x1b[32mINFO\x1b[0m listening\n";
         queue.write_log(line.as_bytes());
         assert_eq!(output.wait_for_len(line.len()), line.as_bytes());
@@ -807,7 +824,7 @@ mod tests {
             refusals: 1,
             taken: taken.clone(),
         };
-        let queue = Queue::start(refusing, false, None);
+        let queue = Queue::start("test writer", refusing, false, None);
         queue.write_blocking(b"refused\n", &mut HeldBack::default());
         assert!(queue.drain(PATIENCE), "the refused batch was waited for");
         assert!(queue.unsaid_losses().is_some());
@@ -820,13 +837,13 @@ mod tests {
     #[test]
     fn with_a_log_file_refused_bytes_are_said_there_and_stderr_keeps_the_clients_bytes_alone() {
         let log = Gate::open();
-        let log_queue = Queue::start(log.clone(), false, None);
+        let log_queue = Queue::start("test writer", log.clone(), false, None);
         let taken = Gate::open();
         let refusing = Refusing {
             refusals: 2,
             taken: taken.clone(),
         };
-        let queue = Queue::start(refusing, false, Some(log_queue));
+        let queue = Queue::start("test writer", refusing, false, Some(log_queue));
         for bytes in [b"refused 1\n", b"refused 2\n"] {
             queue.write_blocking(bytes, &mut HeldBack::default());
             assert!(queue.drain(PATIENCE));
@@ -839,6 +856,8 @@ mod tests {
              [20 bytes were lost: writing them failed: {why}]\n"
         );
         assert_eq!(log.wait_for_len(said.len()), said.as_bytes());
+        // The writer counts what it said when it next takes the lock.
+        assert!(queue.drain(PATIENCE));
         assert!(queue.unsaid_losses().is_none());
     }
 }

@@ -58,6 +58,14 @@ fn with_stderr_stuck_clients_that_left_pile_up_until_it_runs_out_of_descriptors(
     server.wait_for_in_log("accept failed: Too many open files");
 }
 
+/// On a terminal, a character a client leaves unfinished is shown before
+/// the line that says its connection ended.
+#[cfg(target_os = "linux")]
+#[test]
+fn on_a_terminal_an_unfinished_character_is_shown_before_the_end_of_its_connection() {
+    harness::scenarios::on_a_terminal_an_unfinished_character_is_shown_before_the_end_of_its_connection(BIN);
+}
+
 /// `TcpListener::bind` asks for a listen queue of 128 clients. While the
 /// server is busy (stopped, here), the kernel completes 129 clients'
 /// connections and keeps them for it; the next client's handshake is

@@ -59,8 +59,16 @@ pub async fn serve(
     // How the connection ended: Ok(why) when the client closed it, went
     // silent or the server shut down, Err(error) when reading or writing failed.
     let ended = loop {
-        // Wait until the client sends something, holding no buffer.
-        // 2. The deadline is the sooner of silence and the end of its life.
+        // 2. However much it sends, its time is up. Checked on every round:
+        // a client whose bytes are always waiting never lets a deadline fire.
+        if Instant::now() >= end_of_life {
+            let lifetime = humantime::format_duration(limits.lifetime);
+            break Ok(format!(
+                "open for {lifetime}, the longest a connection may last"
+            ));
+        }
+        // Wait until the client sends something, holding no buffer, until
+        // the sooner of silence's deadline and the end of its life.
         let ready = tokio::select! {
             ready = timeout_at(deadline.min(end_of_life), socket.readable()) => ready,
             // 1. The grace period is over. What the client sent before is in
@@ -70,12 +78,8 @@ pub async fn serve(
             }
         };
         match ready {
-            Err(_deadline_passed) if Instant::now() >= end_of_life => {
-                let lifetime = humantime::format_duration(limits.lifetime);
-                break Ok(format!(
-                    "open for {lifetime}, the longest a connection may last"
-                ));
-            }
+            // 2. Its life is over: said at the top of the loop.
+            Err(_deadline_passed) if Instant::now() >= end_of_life => continue,
             Err(_deadline_passed) => {
                 let idle = humantime::format_duration(limits.idle);
                 break Ok(format!("silent for {idle}"));

@@ -14,7 +14,8 @@ use tokio_util::task::TaskTracker;
 /// Asks for Ctrl-C (SIGINT) and, on Unix, SIGTERM (what `kill` and service
 /// managers send) and SIGHUP (the terminal or SSH session it ran in was
 /// closed), and returns a token that the first one cancels; a second SIGINT
-/// or SIGTERM ends the process at once, with status 1. Until a program asks for them,
+/// or SIGTERM ends the process at once, with status 1 (giving stderr its
+/// two seconds at exit, if it is stuck). Until a program asks for them,
 /// these signals just kill it. (After SIGHUP the terminal is gone: what the
 /// server writes to it is lost, and the connections still finish. Under
 /// `nohup`, SIGHUP stays ignored.)

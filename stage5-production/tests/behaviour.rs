@@ -356,6 +356,35 @@ fn a_client_that_trickles_bytes_is_closed_after_its_lifetime_and_a_waiting_clien
     trickle.join().unwrap();
 }
 
+/// Clients that send without pause, faster than stderr takes their bytes,
+/// always have bytes waiting: they too are closed once their lifetime is
+/// over, however much they send.
+#[cfg(unix)]
+#[test]
+fn clients_that_never_pause_are_closed_after_their_lifetime_too() {
+    const CLIENTS: usize = 8;
+    let server = Server::builder(BIN)
+        .args(["--max-lifetime", "1s"])
+        .log_on_stdout()
+        .start();
+    server.read_stderr_slowly();
+    let senders: Vec<_> = (0..CLIENTS)
+        .map(|_| {
+            let mut client = server.connect();
+            // Sends until the server closes the connection, for at most PATIENCE.
+            std::thread::spawn(move || {
+                let chunk = [b'x'; 64 * 1024];
+                let started = Instant::now();
+                while started.elapsed() < harness::PATIENCE && client.write_all(&chunk).is_ok() {}
+            })
+        })
+        .collect();
+    server.wait_for_count_in_log("open for 1s, the longest a connection may last", CLIENTS);
+    for sender in senders {
+        sender.join().unwrap();
+    }
+}
+
 /// How long a shutdown may take, whatever stderr does: the grace period, a
 /// second to copy what clients already sent, and two to write what is
 /// queued at exit; and slack for a loaded machine.

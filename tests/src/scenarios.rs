@@ -105,6 +105,22 @@ pub fn on_a_terminal_a_clients_control_characters_are_shown_escaped(bin: &str, a
     );
 }
 
+/// On a terminal, a character the client left unfinished when it hung up
+/// is shown escaped, before the line that says the connection ended, not
+/// glued to the next log line. (For the stages that copy with `io::copy`,
+/// which flushes at the end.)
+#[cfg(target_os = "linux")]
+pub fn on_a_terminal_an_unfinished_character_is_shown_before_the_end_of_its_connection(bin: &str) {
+    let server = Server::builder(bin).stderr_on_a_terminal().start();
+    let mut client = server.connect();
+    let peer = client.local_addr().unwrap();
+    client.write_all(b"hello \xe2\x82").unwrap();
+    drop(client);
+    let finished = server.wait_for(format!("{peer} finished after 8 bytes"));
+    let shown = server.wait_for(r"hello \xe2\x82");
+    assert!(shown < finished, "{}", server.stderr_text());
+}
+
 /// With `--log-file`, the log holds the server's lines only: a client that
 /// sends text shaped like a log line adds nothing to it. Stderr, a pipe,
 /// holds the client's bytes exactly as sent, control characters included.

@@ -87,8 +87,8 @@ impl Server {
         }
     }
 
-    /// Whether the log is apart from stderr.
-    fn log_on_stdout(&self) -> bool {
+    /// Whether the log is collected apart from stderr.
+    fn log_apart(&self) -> bool {
         self.stderr
             .as_ref()
             .is_none_or(|stderr| !Arc::ptr_eq(stderr, &self.log))
@@ -323,8 +323,19 @@ impl Server {
                 started.elapsed() < PATIENCE,
                 "waited {PATIENCE:?} for the stderr writer to be stuck; threads sleep in {threads:?}"
             );
-            thread::yield_now();
+            // Polling /proc, which has no way to say "changed": a pause
+            // between looks leaves the 2 cores to the server and its client.
+            thread::sleep(std::time::Duration::from_millis(2));
         }
+    }
+
+    /// Reads the server's stderr slowly from now on, at most 16 KiB a
+    /// millisecond, as a slow terminal or a busy reader does: stderr moves,
+    /// but slower than clients that send without pause.
+    pub fn read_stderr_slowly(&self) {
+        let output = self.stderr_output();
+        output.bytes.lock().unwrap().reading = Reading::Slowly;
+        output.grew.notify_all();
     }
 
     /// Reads the server's stderr again after [`Server::pause_stderr`].
@@ -493,7 +504,7 @@ impl ServerBuilder {
             Err(log) => {
                 let status = server.child.wait().unwrap();
                 // With the log elsewhere, stderr still has `error: ...`.
-                let mut output = match (&server.stderr, server.log_on_stdout()) {
+                let mut output = match (&server.stderr, server.log_apart()) {
                     (Some(stderr), true) => stderr.wait_on("stderr to end", |collected| {
                         collected.closed.then(|| collected.bytes.clone())
                     }),
@@ -543,6 +554,8 @@ enum Reading {
     Paused,
     /// The reading end is closed: the server's writes fail.
     Closed,
+    /// A small read, then a millisecond's pause: a slow reader.
+    Slowly,
 }
 
 impl Output {
@@ -557,8 +570,14 @@ impl Output {
 
     fn read_until_the_end(&self, mut pipe: impl Read) {
         let mut buf = [0u8; 64 * 1024];
+        let mut slowly = false;
         loop {
-            let n = pipe.read(&mut buf).unwrap_or(0);
+            // The pause paces the reader; it waits for nothing.
+            if slowly {
+                thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let most = if slowly { 16 * 1024 } else { buf.len() };
+            let n = pipe.read(&mut buf[..most]).unwrap_or(0);
             let mut collected = self.bytes.lock().unwrap_or_else(PoisonError::into_inner);
             collected.bytes.extend_from_slice(&buf[..n]);
             collected.closed = n == 0;
@@ -577,6 +596,7 @@ impl Output {
                 // running: this output is not `closed`.
                 return;
             }
+            slowly = collected.reading == Reading::Slowly;
         }
     }
 
