@@ -219,7 +219,8 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     };
     check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
     // A folder that cannot be written is said now, before anything is built
-    // or measured, and without touching the last run's files.
+    // or measured, and without touching the last run's files, nor what an
+    // interrupted run measured.
     let mut results = Results::start(&args.out)?;
     let contenders = contenders(&args.only)?;
 
@@ -280,7 +281,10 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
 /// `results.jsonl`, one line per run. Each run's line is written as the run
 /// ends, to `results.jsonl.partial` beside it, which replaces it once every
 /// run is done: an interrupted bench keeps what it measured there, and
-/// leaves the last complete run's files as they were.
+/// leaves the last complete run's files as they were. The partial file is
+/// first written with the first result: until then, what an interrupted
+/// run left in it stays, whatever stops this one (a mistyped `--only`, a
+/// stage that does not build).
 struct Results {
     out: PathBuf,
     partial: PathBuf,
@@ -288,27 +292,34 @@ struct Results {
 }
 
 impl Results {
-    /// Makes the folder and an empty `results.jsonl.partial` in it, which
-    /// shows that the folder can be written.
+    /// Makes the folder, and checks that it can be written with a file of
+    /// another name, made and removed: the partial file is not touched.
     fn start(out: &Path) -> Result<Results, String> {
         std::fs::create_dir_all(out)
             .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
-        let results = Results {
+        let partial = out.join("results.jsonl.partial");
+        let cannot = |path: &Path, err| format!("cannot write {}: {err}", path.display());
+        let probe = out.join(format!("results.jsonl.probe-{}", std::process::id()));
+        std::fs::File::create(&probe).map_err(|err| cannot(&probe, err))?;
+        let _ = std::fs::remove_file(&probe);
+        // One left read-only is not replaced: opened, not truncated.
+        if partial.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&partial)
+                .map_err(|err| cannot(&partial, err))?;
+        }
+        Ok(Results {
             out: out.to_path_buf(),
-            partial: out.join("results.jsonl.partial"),
+            partial,
             lines: String::new(),
-        };
-        results.write()?;
-        Ok(results)
+        })
     }
 
+    /// Adds a run's line; the first replaces what an earlier run left.
     fn add(&mut self, sample: &Sample) -> Result<(), String> {
         self.lines += &sample.json();
         self.lines.push('\n');
-        self.write()
-    }
-
-    fn write(&self) -> Result<(), String> {
         std::fs::write(&self.partial, &self.lines)
             .map_err(|err| format!("cannot write {}: {err}", self.partial.display()))
     }
@@ -317,16 +328,6 @@ impl Results {
         let path = self.out.join("results.jsonl");
         std::fs::rename(&self.partial, &path)
             .map_err(|err| format!("cannot write {}: {err}", path.display()))
-    }
-}
-
-impl Drop for Results {
-    /// A bench that ends before its first result (a mistyped `--only`)
-    /// leaves no file behind. (After `finish`, there is none to remove.)
-    fn drop(&mut self) {
-        if self.lines.is_empty() {
-            let _ = std::fs::remove_file(&self.partial);
-        }
     }
 }
 

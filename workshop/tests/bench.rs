@@ -141,6 +141,42 @@ fn a_mistyped_only_keeps_the_previous_results() {
     still_the_previous_results(&out);
 }
 
+/// What an interrupted bench measured outlives the next command that
+/// stops before measuring anything: a mistyped `--only` neither empties
+/// nor removes `results.jsonl.partial`, and leaves no file of its own.
+#[test]
+fn a_mistyped_only_keeps_what_an_interrupted_bench_measured() {
+    let out = previous_results("mistyped-after-interrupted");
+    let partial = out.join("results.jsonl.partial");
+    let measured = "{\"round\":1,\"server\":\"stage3-concurrent\"}\n";
+    std::fs::write(&partial, measured).unwrap();
+    let ran = run(
+        WORKSHOP,
+        &[
+            "bench",
+            "--smoke",
+            "--only",
+            "stage9",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+        1,
+        Duration::from_secs(60),
+    );
+    assert!(
+        ran.stderr.contains("no stage is named \"stage9\""),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&partial).ok().as_deref(),
+        Some(measured)
+    );
+    std::fs::remove_file(partial).unwrap();
+    still_the_previous_results(&out);
+}
+
 /// A bench stopped half-way (Ctrl-C) leaves the last complete run's
 /// results as they were, and what it measured in `results.jsonl.partial`.
 #[cfg(unix)]
