@@ -30,7 +30,7 @@ pub struct ClientArgs {
     #[arg(long, value_name = "TEXT")]
     pub send: Option<String>,
 
-    /// With --send: the pause between lines, such as 100ms or 1s (--count × --every at most 1h)
+    /// With --send: the pause between lines, such as 100ms or 1s (at most 1h in all, over --count − 1 pauses)
     #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration_within(Duration::ZERO, LONGEST), requires = "send")]
     pub every: Duration,
 
@@ -49,10 +49,13 @@ pub struct ClientArgs {
 
 pub async fn run(args: ClientArgs) -> Result<(), String> {
     // Each option is within its bounds, but not always the two together:
-    // `--count 100000 --every 1h` is a client for eleven years.
-    if args.send.is_some() && args.every.saturating_mul(args.count) > LONGEST {
+    // `--count 100000 --every 1h` is a client for eleven years. The pauses
+    // fall between lines, one fewer than the lines: `--count 2 --every 1h`
+    // is an hour.
+    let pauses = args.count.saturating_sub(1);
+    if args.send.is_some() && args.every.saturating_mul(pauses) > LONGEST {
         return Err(format!(
-            "--count {} lines --every {} is too long: --count × --every must be at most {}",
+            "--count {} lines --every {} is too long: (--count − 1) × --every must be at most {}",
             args.count,
             humantime::format_duration(args.every),
             humantime::format_duration(LONGEST)

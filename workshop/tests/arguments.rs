@@ -91,19 +91,22 @@ fn a_negative_size_is_said_to_be_one() {
     }
 }
 
-/// A scripted client runs for at most an hour in all, not `--count`
-/// times `--every` (100,000 lines an hour apart are eleven years).
+/// A scripted client pauses for at most an hour in all, not `--count`
+/// times `--every` (100,000 lines an hour apart are eleven years). The
+/// pauses fall between lines: one more line than an hour allows is
+/// refused (`client.rs` has the edge that is taken).
 #[test]
 fn a_script_longer_than_an_hour_is_refused_before_connecting() {
     for args in [
         &[
             "client", "--send", "x", "--count", "100000", "--every", "1h",
         ][..],
-        &["client", "--send", "x", "--count", "61", "--every", "1m"],
+        &["client", "--send", "x", "--count", "3", "--every", "1h"],
+        &["client", "--send", "x", "--count", "62", "--every", "1m"],
     ] {
         let line = refused(args);
         assert!(
-            line.contains("--count × --every must be at most 1h"),
+            line.contains("(--count − 1) × --every must be at most 1h"),
             "{args:?}: {line}"
         );
     }

@@ -39,6 +39,26 @@ fn scripted_client_sends_named_lines_at_an_interval() {
     server.wait_for("A: hello (1/3)\nA: hello (2/3)\nA: hello (3/3)\n");
 }
 
+/// `--count 2 --every 1h` is one pause of an hour, within the bound: it
+/// is taken, and the client waits until stage 4's deadline closes it.
+#[test]
+fn a_script_whose_pauses_total_an_hour_is_taken() {
+    let server = Server::start_with_args(&stage("stage4-timeouts"), &["--timeout", "300ms"]);
+    let addr = server.addr().to_string();
+    let out = client(
+        &[
+            "--addr", &addr, "--send", "x", "--count", "2", "--every", "1h",
+        ],
+        "",
+    );
+    assert!(out.contains("sent: x (1/2)\n"), "{out}");
+    assert!(
+        out.contains("the server closed the connection (end of stream)"),
+        "{out}"
+    );
+    assert!(!out.contains("(2/2)"), "{out}");
+}
+
 #[test]
 fn idle_client_reports_that_stage4_closed_it_after_the_deadline() {
     let server = Server::start_with_args(&stage("stage4-timeouts"), &["--timeout", "300ms"]);
