@@ -276,6 +276,15 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
     })
 }
 
+/// What to say when `failed` of a crowd of `crowd` found no file
+/// descriptor for their socket.
+pub(crate) fn crowd_out_of_files(out: limits::OutOfFiles, failed: usize, crowd: usize) -> String {
+    out.stopped(
+        &format!("{failed} of the crowd's {crowd} clients could not be opened"),
+        "ask for a smaller --crowd",
+    )
+}
+
 /// Many clients at once: each connects, says one line and stays connected.
 /// How many the server printed, how long that took, and its memory while it
 /// held them all.
@@ -346,11 +355,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     // Clients this tool could not open say nothing of the stage: no figure
     // rather than a wrong one.
     if let Some(out) = ran_out {
-        return Err(format!(
-            "{out}: {out_of_files} of the crowd's {} clients could not be opened: ask for a smaller --crowd, or {}",
-            plan.crowd,
-            out.remedy()
-        ));
+        return Err(crowd_out_of_files(out, out_of_files, plan.crowd));
     }
 
     // Wait until every line is printed, or until no more are for a while

@@ -41,12 +41,16 @@ pub enum OutOfFiles {
 }
 
 impl OutOfFiles {
-    /// What would let the next run open more.
-    pub fn remedy(self) -> &'static str {
-        match self {
+    /// `{self}: {stopped}; {fewer}, or {remedy}`: what ran out, in the
+    /// stages' words, what that stopped, and, after the semicolon, what
+    /// would let the next run open more. One shape for both, so that the
+    /// process's limit and the system's read alike.
+    pub fn stopped(self, stopped: &str, fewer: &str) -> String {
+        let remedy = match self {
             OutOfFiles::Process => "raise the hard limit (ulimit -Hn)",
             OutOfFiles::System => "close other programs, or raise the system's limit",
-        }
+        };
+        format!("{self}: {stopped}; {fewer}, or {remedy}")
     }
 }
 
@@ -98,15 +102,17 @@ pub fn explain(err: &io::Error) -> String {
 
 #[cfg(all(test, unix))]
 mod tests {
-    use super::explain;
+    use super::{OutOfFiles, explain, open_file_limit};
+    use crate::compare::crowd_out_of_files;
+    use crate::load::connections_out_of_files;
     use std::io;
 
     #[test]
     fn the_system_running_out_is_not_said_to_be_our_limit() {
-        let ours = explain(&io::Error::from_raw_os_error(libc::EMFILE));
-        assert!(
-            ours.starts_with("ran out of file descriptors (ulimit -n "),
-            "{ours}"
+        let limit = open_file_limit().unwrap();
+        assert_eq!(
+            explain(&io::Error::from_raw_os_error(libc::EMFILE)),
+            format!("ran out of file descriptors (ulimit -n {limit})")
         );
         assert_eq!(
             explain(&io::Error::from_raw_os_error(libc::ENFILE)),
@@ -114,5 +120,32 @@ mod tests {
         );
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert_eq!(explain(&refused), refused.to_string());
+    }
+
+    /// Whoever's descriptors ran out, `load` and `compare` say it in the
+    /// stages' own words (common's runtime start), then what stopped, and
+    /// what to do after a semicolon, in the same shape for both.
+    #[test]
+    fn running_out_is_said_in_the_stages_words_then_what_to_do() {
+        let limit = open_file_limit().unwrap();
+        let process = format!("ran out of file descriptors (ulimit -n {limit})");
+        let system = "the system ran out of file descriptors";
+        let raise = "raise the hard limit (ulimit -Hn)";
+        let close = "close other programs, or raise the system's limit";
+        for (out, said, remedy) in [
+            (OutOfFiles::Process, process.as_str(), raise),
+            (OutOfFiles::System, system, close),
+        ] {
+            assert_eq!(
+                connections_out_of_files(out),
+                format!("{said}: each connection needs one; ask for fewer, or {remedy}")
+            );
+            assert_eq!(
+                crowd_out_of_files(out, 3, 1000),
+                format!(
+                    "{said}: 3 of the crowd's 1000 clients could not be opened; ask for a smaller --crowd, or {remedy}"
+                )
+            );
+        }
     }
 }

@@ -186,10 +186,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         ));
     }
     if let Some(out) = outcome.failures.out_of_files {
-        return Err(format!(
-            "{out}: each connection needs one; ask for fewer, or {}",
-            out.remedy()
-        ));
+        return Err(connections_out_of_files(out));
     }
     if outcome.succeeded == 0 {
         let tried = outcome.failures.count();
@@ -355,6 +352,11 @@ async fn gather<T: 'static>(
         done,
         failures,
     }
+}
+
+/// What to say when a connection found no file descriptor for its socket.
+pub(crate) fn connections_out_of_files(out: limits::OutOfFiles) -> String {
+    out.stopped("each connection needs one", "ask for fewer")
 }
 
 /// What went wrong how often, such as `3 connection refused`.
