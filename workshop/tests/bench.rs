@@ -115,37 +115,11 @@ fn an_out_folder_that_cannot_be_written_is_refused_at_once() {
 }
 
 /// A mistyped `--only` is refused, and leaves the last run's results as
-/// they were.
+/// they were, and what an interrupted bench measured too: it neither
+/// empties nor removes `results.jsonl.partial`, and leaves no file of its
+/// own.
 #[test]
-fn a_mistyped_only_keeps_the_previous_results() {
-    let out = previous_results("mistyped");
-    let ran = run(
-        WORKSHOP,
-        &[
-            "bench",
-            "--smoke",
-            "--only",
-            "stage9",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-        "",
-        1,
-        Duration::from_secs(60),
-    );
-    assert!(
-        ran.stderr.contains("no stage is named \"stage9\""),
-        "{}",
-        ran.stderr
-    );
-    still_the_previous_results(&out);
-}
-
-/// What an interrupted bench measured outlives the next command that
-/// stops before measuring anything: a mistyped `--only` neither empties
-/// nor removes `results.jsonl.partial`, and leaves no file of its own.
-#[test]
-fn a_mistyped_only_keeps_what_an_interrupted_bench_measured() {
+fn a_mistyped_only_keeps_the_previous_results_and_what_an_interrupted_bench_measured() {
     let out = previous_results("mistyped-after-interrupted");
     let partial = out.join("results.jsonl.partial");
     let measured = "{\"round\":1,\"server\":\"stage3-concurrent\"}\n";
