@@ -35,8 +35,9 @@ impl ConnectionLimit {
             return Some(permit);
         }
         if !self.at_the_limit {
+            let plural = if self.max == 1 { "" } else { "s" };
             log::warn!(
-                "the limit of {} connections is reached: new clients wait",
+                "the limit of {} connection{plural} is reached: new clients wait",
                 self.max
             );
             self.at_the_limit = true;

@@ -339,6 +339,7 @@ fn a_client_that_trickles_bytes_is_closed_after_its_lifetime_and_a_waiting_clien
     server.wait_for(format!("{peer} connected"));
     let mut waiting = server.connect();
     waiting.write_all(b"my turn\n").unwrap();
+    server.wait_for("the limit of 1 connection is reached: new clients wait");
 
     let served = server.wait_for("my turn\n");
     let closed = server.wait_for(format!("{peer} finished after "));
