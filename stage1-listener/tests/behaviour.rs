@@ -31,3 +31,7 @@ fn an_accepted_connection_is_closed_when_its_socket_is_dropped() {
         "{peer} connected; dropping the socket closes the connection"
     ));
 }
+
+// The checks `workshop check` judges a learner's stage 1 by, observed from
+// outside as any server shows them: this stage passes them.
+harness::stage_checks!(1, BIN, &[], std::time::Duration::ZERO);

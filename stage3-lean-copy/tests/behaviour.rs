@@ -35,3 +35,7 @@ fn a_client_sending_a_byte_at_a_time_is_copied_byte_for_byte() {
         sent.len()
     ));
 }
+
+// The checks `workshop check` judges a learner's stage 3 by, observed from
+// outside as any server shows them: this stage passes them.
+harness::stage_checks!(3, BIN, &[], std::time::Duration::ZERO);

@@ -30,3 +30,7 @@ fn each_client_gets_a_thread_of_its_own() {
     );
     drop(clients);
 }
+
+// The checks `workshop check` judges a learner's stage 3 by, observed from
+// outside as any server shows them: this stage passes them.
+harness::stage_checks!(3, BIN, &[], std::time::Duration::ZERO);

@@ -131,3 +131,12 @@ harness::serves_clients_together_tests!(BIN, &[]);
 fn unusable_timeouts_exit_1_with_one_line_saying_why() {
     harness::interface::unusable_timeouts_exit_1_with_one_line_saying_why(BIN);
 }
+
+// The checks `workshop check` judges a learner's stage 4 by, observed from
+// outside as any server shows them: this stage passes them.
+harness::stage_checks!(
+    4,
+    BIN,
+    &["--timeout", "300ms"],
+    std::time::Duration::from_millis(300)
+);

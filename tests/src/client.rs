@@ -4,14 +4,14 @@ use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use crate::{PATIENCE, Server};
+use crate::{Server, patience};
 
 /// Waits until the server closes `stream`. Fails if the server sends data
 /// (no stage ever writes to a client) or keeps the connection open for longer
-/// than [`PATIENCE`].
+/// than [`patience`](crate::patience).
 pub fn wait_until_closed_by_server(stream: &mut TcpStream) {
     let started = Instant::now();
-    stream.set_read_timeout(Some(PATIENCE)).unwrap();
+    stream.set_read_timeout(Some(patience())).unwrap();
     match stream.read(&mut [0u8; 64]) {
         Ok(0) => {}
         // The server closed first, before reading all we sent: the kernel

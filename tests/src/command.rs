@@ -28,22 +28,3 @@ pub fn run(bin: &str, args: &[&str], stdin: &str, code: i32, within: Duration) -
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
-
-/// Limits the open files of what `command` starts to `soft`, and to `hard`
-/// for raising it to, as `ulimit -Sn` and `ulimit -Hn` set them.
-#[cfg(unix)]
-pub fn limit_open_files(command: &mut std::process::Command, soft: u64, hard: u64) {
-    use std::os::unix::process::CommandExt;
-    let limit = libc::rlimit {
-        rlim_cur: soft as libc::rlim_t,
-        rlim_max: hard as libc::rlim_t,
-    };
-    // SAFETY: the closure runs between fork and exec, where only
-    // async-signal-safe calls are allowed; setrlimit is one.
-    unsafe {
-        command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
-            0 => Ok(()),
-            _ => Err(std::io::Error::last_os_error()),
-        });
-    }
-}

@@ -4,6 +4,8 @@
 //!
 //! - [`Server`] starts a stage binary, waits for its `listening on ADDR` line,
 //!   collects its stderr, and kills it when dropped, also when a test panics.
+//! - [`checks`] are what each stage must show, observed from outside as
+//!   any server shows it: `workshop check` judges a learner's server by them.
 //! - [`client`] has what a test does as a client: connect, wait until the
 //!   server hangs up, reset a connection.
 //! - [`scenarios`] are the behaviours stages 2 to 4 share, which
@@ -12,22 +14,49 @@
 //!   and checks the length of its [`listen_queue`].
 //! - [`command::run`] runs a command that exits, such as `--help`.
 
+pub mod checks;
 pub mod client;
+#[cfg(feature = "commands")]
 pub mod command;
+#[cfg(feature = "commands")]
 pub mod interface;
 pub mod listen_queue;
 pub mod scenarios;
 mod server;
+#[cfg(feature = "commands")]
 pub mod workshop;
 
+#[cfg(unix)]
+pub use server::limit_open_files;
 pub use server::{Exited, Server, ServerBuilder};
 
+use std::cell::Cell;
 use std::time::Duration;
 
 /// How long any wait in a test lasts at most before it fails and says what it
 /// saw. Generous, because a loaded 2-core machine can stall a process for a
 /// while; a passing test never waits this long.
 pub const PATIENCE: Duration = Duration::from_secs(10);
+
+thread_local! {
+    static THIS_THREADS_PATIENCE: Cell<Duration> = const { Cell::new(PATIENCE) };
+}
+
+/// How long a wait on this thread lasts at most: [`PATIENCE`], unless
+/// [`with_patience`] says otherwise.
+pub fn patience() -> Duration {
+    THIS_THREADS_PATIENCE.with(Cell::get)
+}
+
+/// Runs `f` with every wait on this thread bounded by `patience` instead:
+/// a check that judges a learner's server must answer quickly when the
+/// server is wrong, too.
+pub fn with_patience<T>(patience: Duration, f: impl FnOnce() -> T) -> T {
+    let before = THIS_THREADS_PATIENCE.with(|cell| cell.replace(patience));
+    let result = f();
+    THIS_THREADS_PATIENCE.with(|cell| cell.set(before));
+    result
+}
 
 /// A `RUST_LOG` that logs nothing but the `listening on ADDR` line, which
 /// tells a test the port (env_logger keeps only the messages matching what

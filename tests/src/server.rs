@@ -1,5 +1,5 @@
 use std::ffi::OsStr;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 #[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
@@ -8,12 +8,12 @@ use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 use std::time::Instant;
 
-use crate::PATIENCE;
+use crate::patience;
 
 /// A stage binary running as a child process, listening on a loopback port.
 ///
 /// Everything it writes to stderr is collected as it comes, and tests wait for
-/// what they expect to see there, with [`PATIENCE`] as the bound. Dropping the
+/// what they expect to see there, with [`patience`](crate::patience) as the bound. Dropping the
 /// `Server` kills the process, so no test leaves one behind, even when it fails.
 pub struct Server {
     child: Child,
@@ -22,6 +22,8 @@ pub struct Server {
     stderr: Option<Arc<Output>>,
     /// Where its log goes: stderr, or stdout with [`ServerBuilder::log_on_stdout`].
     log: Arc<Output>,
+    /// Whether dropping it shows how its log ends (see [`ServerBuilder::quietly`]).
+    shown_at_drop: bool,
 }
 
 /// How to start a [`Server`]: the binary, its arguments and its environment.
@@ -30,6 +32,8 @@ pub struct ServerBuilder {
     addr: String,
     stderr: StderrTo,
     log_on_stdout: bool,
+    found_by_connecting: bool,
+    shown_at_drop: bool,
 }
 
 /// Where a [`Server`]'s stderr goes.
@@ -84,6 +88,32 @@ impl Server {
             addr: "127.0.0.1:0".to_string(),
             stderr: StderrTo::Pipe,
             log_on_stdout: false,
+            found_by_connecting: false,
+            shown_at_drop: true,
+        }
+    }
+
+    /// Waits until a connection to `addr` succeeds, or the server exits
+    /// (then: what it wrote). Polls, a hundred times a second: nothing
+    /// says when a port starts to listen.
+    fn wait_until_it_accepts(&mut self, addr: SocketAddr) -> Result<SocketAddr, Vec<u8>> {
+        let started = Instant::now();
+        loop {
+            if TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200)).is_ok() {
+                return Ok(addr);
+            }
+            if self.child.try_wait().unwrap().is_some() {
+                return Err(self.log.wait_on("the server's output to end", |collected| {
+                    collected.closed.then(|| collected.bytes.clone())
+                }));
+            }
+            assert!(
+                started.elapsed() < patience(),
+                "waited {:?} for the server to accept connections on {addr}; {}",
+                started.elapsed(),
+                tail(&self.log.bytes.lock().unwrap().bytes)
+            );
+            thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 
@@ -104,12 +134,12 @@ impl Server {
         self.child.id()
     }
 
-    /// Connects a new client. Its reads and writes give up after [`PATIENCE`].
+    /// Connects a new client. Its reads and writes give up after [`patience`](crate::patience).
     pub fn connect(&self) -> TcpStream {
         let stream = TcpStream::connect(self.addr)
             .unwrap_or_else(|err| panic!("cannot connect to {}: {err}", self.addr));
-        stream.set_read_timeout(Some(PATIENCE)).unwrap();
-        stream.set_write_timeout(Some(PATIENCE)).unwrap();
+        stream.set_read_timeout(Some(patience())).unwrap();
+        stream.set_write_timeout(Some(patience())).unwrap();
         stream
     }
 
@@ -150,7 +180,7 @@ impl Server {
 
     /// Waits until stderr holds at least `len` bytes. A large transfer may
     /// take a while on a loaded machine, so this fails only when stderr stops
-    /// growing for [`PATIENCE`] (or the server exits) before reaching `len`.
+    /// growing for [`patience`](crate::patience) (or the server exits) before reaching `len`.
     pub fn wait_for_len(&self, len: usize) -> Vec<u8> {
         loop {
             let so_far = self.stderr_output().bytes.lock().unwrap().bytes.len();
@@ -163,7 +193,7 @@ impl Server {
     }
 
     /// Waits until `check` finds what it looks for in all of stderr so far.
-    /// Fails after [`PATIENCE`], or as soon as the server exits without it,
+    /// Fails after [`patience`](crate::patience), or as soon as the server exits without it,
     /// and says what it waited for and how stderr ends.
     pub fn wait_until<T>(&self, what: &str, mut check: impl FnMut(&[u8]) -> Option<T>) -> T {
         self.stderr_output()
@@ -195,7 +225,7 @@ impl Server {
         assert_eq!(status, 0, "kill: {}", std::io::Error::last_os_error());
     }
 
-    /// Waits until the process exits, for at most [`PATIENCE`], and returns
+    /// Waits until the process exits, for at most [`patience`](crate::patience), and returns
     /// its exit status. The process's end shows as the end of its stderr.
     pub fn wait_for_exit(&mut self) -> ExitStatus {
         self.log.wait_on("the server to exit", |collected| {
@@ -236,7 +266,7 @@ impl Server {
         let started = Instant::now();
         while self.stat()[0] != "T" {
             assert!(
-                started.elapsed() < PATIENCE,
+                started.elapsed() < patience(),
                 "the server never stopped: {:?}",
                 self.stat()
             );
@@ -320,8 +350,9 @@ impl Server {
                 return true;
             }
             assert!(
-                started.elapsed() < PATIENCE,
-                "waited {PATIENCE:?} for the stderr writer to be stuck; threads sleep in {threads:?}"
+                started.elapsed() < patience(),
+                "waited {:?} for the stderr writer to be stuck; threads sleep in {threads:?}",
+                started.elapsed()
             );
             // Polling /proc, which has no way to say "changed": a pause
             // between looks leaves the 2 cores to the server and its client.
@@ -357,8 +388,9 @@ impl Drop for Server {
         let _ = self.child.wait();
         // Shown with `cargo test -- --nocapture`; a failing test has already
         // shown it in its panic message.
-        if !thread::panicking() {
-            eprintln!("{}", tail(&self.log.bytes.lock().unwrap().bytes));
+        if self.shown_at_drop && !thread::panicking() {
+            let log = tail(&self.log.bytes.lock().unwrap().bytes);
+            let _ = writeln!(std::io::stderr(), "{log}");
         }
     }
 }
@@ -377,7 +409,7 @@ impl ServerBuilder {
     /// Limits the open files of the process to `limit`, as `ulimit -n` does.
     #[cfg(unix)]
     pub fn open_file_limit(mut self, limit: u64) -> Self {
-        crate::command::limit_open_files(&mut self.command, limit, limit);
+        limit_open_files(&mut self.command, limit, limit);
         self
     }
 
@@ -450,6 +482,25 @@ impl ServerBuilder {
         self
     }
 
+    /// For a server that does not log `listening on ADDR` (Go's, a
+    /// learner's): it is given a free port of 127.0.0.1, and is taken to be
+    /// up once a connection to it succeeds. (That connection is closed at
+    /// once: the server sees a client that says nothing and leaves.)
+    pub fn found_by_connecting(mut self) -> Self {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+        self.addr = probe.local_addr().unwrap().to_string();
+        self.found_by_connecting = true;
+        self
+    }
+
+    /// Does not show how the server's log ends when it is dropped, as it
+    /// does for `cargo test -- --nocapture`: for `workshop check`, whose
+    /// report says what matters.
+    pub fn quietly(mut self) -> Self {
+        self.shown_at_drop = false;
+        self
+    }
+
     /// Spawns the server and waits for its `listening on ADDR` line.
     pub fn start(self) -> Server {
         self.try_start().unwrap_or_else(|exited| {
@@ -489,16 +540,21 @@ impl ServerBuilder {
             addr: SocketAddr::from(([0, 0, 0, 0], 0)),
             stderr,
             log,
+            shown_at_drop: self.shown_at_drop,
         };
-        let listening =
-            server.log.wait_on(
-                "the `listening on ADDR` line",
-                |collected| match listening_addr(&collected.bytes) {
-                    Some(addr) => Some(Ok(addr)),
-                    None if collected.closed => Some(Err(collected.bytes.clone())),
-                    None => None,
-                },
-            );
+        let listening = match self.found_by_connecting {
+            true => server.wait_until_it_accepts(self.addr.parse().unwrap()),
+            false => {
+                server.log.wait_on(
+                    "the `listening on ADDR` line",
+                    |collected| match listening_addr(&collected.bytes) {
+                        Some(addr) => Some(Ok(addr)),
+                        None if collected.closed => Some(Err(collected.bytes.clone())),
+                        None => None,
+                    },
+                )
+            }
+        };
         match listening {
             Ok(addr) => server.addr = addr,
             Err(log) => {
@@ -602,10 +658,10 @@ impl Output {
 
     /// Waits until `done` finds what it looks for in what was collected
     /// (which also tells whether the process has exited), for at most
-    /// [`PATIENCE`], and fails early if the process exits first.
+    /// [`patience`](crate::patience), and fails early if the process exits first.
     fn wait_on<T>(&self, what: &str, mut done: impl FnMut(&Collected) -> Option<T>) -> T {
         let started = Instant::now();
-        let deadline = started + PATIENCE;
+        let deadline = started + patience();
         let mut seen = self.bytes.lock().unwrap();
         loop {
             if let Some(found) = done(&seen) {
@@ -661,4 +717,23 @@ pub(crate) fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack
         .windows(needle.len().max(1))
         .position(|window| window == needle)
+}
+
+/// Limits the open files of what `command` starts to `soft`, and to `hard`
+/// for raising it to, as `ulimit -Sn` and `ulimit -Hn` set them.
+#[cfg(unix)]
+pub fn limit_open_files(command: &mut std::process::Command, soft: u64, hard: u64) {
+    use std::os::unix::process::CommandExt;
+    let limit = libc::rlimit {
+        rlim_cur: soft as libc::rlim_t,
+        rlim_max: hard as libc::rlim_t,
+    };
+    // SAFETY: the closure runs between fork and exec, where only
+    // async-signal-safe calls are allowed; setrlimit is one.
+    unsafe {
+        command.pre_exec(move || match libc::setrlimit(libc::RLIMIT_NOFILE, &limit) {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error()),
+        });
+    }
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::PATIENCE;
 #[cfg(unix)]
-use crate::command::limit_open_files;
+use crate::limit_open_files;
 
 /// A port of 127.0.0.1 held by a test for as long as this lives.
 pub struct HeldPort {

@@ -9,6 +9,7 @@
 //! - [`load`]: `workshop load`, a bounded load generator for loopback.
 //! - [`bench`](mod@bench): `workshop bench`, memory, throughput and accept rate of every
 //!   concurrent server (the Go seed's included), in rounds, with a chart.
+//! - [`check`]: `workshop check`, a server judged by a stage's checks.
 //! - [`stages`]: finding (or building) the stage binaries, and running one
 //!   as a child process whose stderr is watched.
 //! - [`process`]: a process's memory and threads, read from `/proc`.
@@ -18,6 +19,7 @@
 //!   either of which may be closed under it.
 
 pub mod bench;
+pub mod check;
 pub mod client;
 pub mod compare;
 pub mod limits;

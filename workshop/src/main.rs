@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use workshop::notes::Notes;
 use workshop::units::duration_within;
-use workshop::{bench, client, compare, limits, load, output, report, say, stages, tellln};
+use workshop::{bench, check, client, compare, limits, load, output, report, say, stages, tellln};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
@@ -31,6 +31,8 @@ enum Command {
     Load(load::LoadArgs),
     /// Measure what each concurrent server costs, side by side: memory, throughput, accept rate
     Bench(bench::BenchArgs),
+    /// Check a server (yours, Go's) against a stage's behaviour, and say what it did
+    Check(check::CheckArgs),
 }
 
 #[derive(clap::Args)]
@@ -72,6 +74,7 @@ fn main() -> ExitCode {
             Command::Compare(args) => run_compare(args).await,
             Command::Load(args) => load::run(args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Check(args) => check::run(args).await,
         }
     });
     // What went wrong with the work first; then a stdout that could not

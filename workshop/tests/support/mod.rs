@@ -1,6 +1,9 @@
 //! What the workshop's test files share that needs the workshop itself
 //! (the harness cannot depend on it).
 
+// Each test file uses part of it, and is compiled on its own.
+#![allow(dead_code)]
+
 use harness::Server;
 
 /// A stage's binary, found (and built if needed) as `workshop` finds it.

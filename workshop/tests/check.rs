@@ -1,0 +1,138 @@
+//! `workshop check` judges a server by a stage's checks: the stages pass
+//! their own, a serial server fails stage 3's quickly and says why, and Go's
+//! programs pass stages 3 and 4 where `go` is installed.
+
+mod support;
+
+use std::time::Duration;
+
+use harness::command::run;
+
+const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
+
+/// A check answers within 10 seconds, also when the server is wrong.
+const ANSWERS_WITHIN: Duration = Duration::from_secs(10);
+
+/// Stage 2 serves one client at a time: judged by stage 3's checks, it
+/// fails `serves clients together`, and the report says what the server
+/// did and what that means, in a learner's words, within 10 seconds.
+#[test]
+fn a_serial_server_fails_stage_3_within_10_seconds_saying_why() {
+    let stage2 = support::stage("stage2-accept-loop");
+    let ran = run(
+        WORKSHOP,
+        &["check", "--bin", &stage2, "--stage", "3"],
+        "",
+        1,
+        ANSWERS_WITHIN,
+    );
+    let report = ran.stdout;
+    assert!(
+        report.contains("passed  copies what a client sends to stderr"),
+        "{report}"
+    );
+    assert!(
+        report.contains("FAILED  serves clients together"),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#"the server: waited for "B: hello\n" on stderr"#),
+        "{report}"
+    );
+    assert!(
+        report.contains("what it means: B's bytes did not appear while A was connected: your accept loop waits for each client"),
+        "{report}"
+    );
+    assert!(
+        ran.stderr.contains("error: 1 of stage 3's checks failed"),
+        "{}",
+        ran.stderr
+    );
+}
+
+/// Each stage passes its own checks, run by `workshop check` as a learner
+/// would run them on their own server.
+#[test]
+fn every_stage_passes_its_own_checks() {
+    for (stage, name) in [
+        ("1", "stage1-listener"),
+        ("2", "stage2-accept-loop"),
+        ("3", "stage3-concurrent"),
+    ] {
+        let bin = support::stage(name);
+        let ran = run(
+            WORKSHOP,
+            &["check", "--bin", &bin, "--stage", stage],
+            "",
+            0,
+            ANSWERS_WITHIN,
+        );
+        assert!(!ran.stdout.contains("FAILED"), "{name}:\n{}", ran.stdout);
+    }
+    let stage4 = support::stage("stage4-timeouts");
+    let args = [
+        "check",
+        "--bin",
+        &stage4,
+        "--stage",
+        "4",
+        "--deadline",
+        "300ms",
+        "--server-arg=--timeout=300ms",
+    ];
+    let ran = run(WORKSHOP, &args, "", 0, ANSWERS_WITHIN);
+    assert!(
+        ran.stdout.contains("passed  keeps a client that talks"),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// The Go tutorial's stages 3 and 4 pass the checks of stages 3 and 4 (Go's
+/// deadline is 5 s): the checks judge behaviour, not our log lines.
+#[test]
+fn the_go_tutorials_programs_pass_the_checks_of_stages_3_and_4() {
+    let Some(built) = go_seed() else {
+        eprintln!("skipped: no `go` on this machine (Debian: apt-get install golang)");
+        return;
+    };
+    for stage in ["3", "4"] {
+        let bin = built.join(format!("stage{stage}"));
+        let bin = bin.to_string_lossy();
+        let ran = run(
+            WORKSHOP,
+            &["check", "--bin", &bin, "--stage", stage, "--deadline", "5s"],
+            "",
+            0,
+            Duration::from_secs(60),
+        );
+        assert!(
+            !ran.stdout.contains("FAILED"),
+            "go's stage {stage}:\n{}",
+            ran.stdout
+        );
+    }
+}
+
+/// The Go seed's programs, built into this test's folder, if `go` is here.
+fn go_seed() -> Option<std::path::PathBuf> {
+    let has_go = std::process::Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if !has_go {
+        return None;
+    }
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("go-seed");
+    std::fs::create_dir_all(&out).unwrap();
+    let seed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../go-seed");
+    let built = std::process::Command::new("go")
+        .args(["build", "-o"])
+        .arg(&out)
+        .arg("./...")
+        .current_dir(seed)
+        .status()
+        .unwrap();
+    assert!(built.success(), "go build: {built}");
+    Some(out)
+}
