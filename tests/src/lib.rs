@@ -52,10 +52,15 @@ pub fn patience() -> Duration {
 /// a check that judges a learner's server must answer quickly when the
 /// server is wrong, too.
 pub fn with_patience<T>(patience: Duration, f: impl FnOnce() -> T) -> T {
-    let before = THIS_THREADS_PATIENCE.with(|cell| cell.replace(patience));
-    let result = f();
-    THIS_THREADS_PATIENCE.with(|cell| cell.set(before));
-    result
+    /// Puts the patience back, also when `f` panics (a failing check).
+    struct Restore(Duration);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THIS_THREADS_PATIENCE.with(|cell| cell.set(self.0));
+        }
+    }
+    let _restore = Restore(THIS_THREADS_PATIENCE.with(|cell| cell.replace(patience)));
+    f()
 }
 
 /// A `RUST_LOG` that logs nothing but the `listening on ADDR` line, which

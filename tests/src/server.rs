@@ -1,5 +1,5 @@
 use std::ffi::OsStr;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::{SocketAddr, TcpStream};
 #[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
@@ -148,6 +148,24 @@ impl Server {
         let needle = needle.as_ref();
         let what = format!("{:?} on stderr", String::from_utf8_lossy(needle));
         self.wait_until(&what, |stderr| find(stderr, needle))
+    }
+
+    /// Whether stderr comes to contain `needle` within `window`: for a check
+    /// that something does *not* happen, which only a window can show.
+    pub fn appears_within(&self, needle: &str, window: std::time::Duration) -> bool {
+        let output = self.stderr_output();
+        let deadline = Instant::now() + window;
+        let mut seen = output.bytes.lock().unwrap();
+        loop {
+            if find(&seen.bytes, needle.as_bytes()).is_some() {
+                return true;
+            }
+            let now = Instant::now();
+            if seen.closed || now >= deadline {
+                return false;
+            }
+            seen = output.grew.wait_timeout(seen, deadline - now).unwrap().0;
+        }
     }
 
     /// Waits until stderr contains `needle` `count` times.
@@ -389,8 +407,7 @@ impl Drop for Server {
         // Shown with `cargo test -- --nocapture`; a failing test has already
         // shown it in its panic message.
         if self.shown_at_drop && !thread::panicking() {
-            let log = tail(&self.log.bytes.lock().unwrap().bytes);
-            let _ = writeln!(std::io::stderr(), "{log}");
+            eprintln!("{}", tail(&self.log.bytes.lock().unwrap().bytes));
         }
     }
 }
@@ -503,9 +520,13 @@ impl ServerBuilder {
 
     /// Spawns the server and waits for its `listening on ADDR` line.
     pub fn start(self) -> Server {
+        let waited_for = match self.found_by_connecting {
+            true => format!("the server to accept connections on {}", self.addr),
+            false => "the `listening on ADDR` line".to_string(),
+        };
         self.try_start().unwrap_or_else(|exited| {
             panic!(
-                "waited for the `listening on ADDR` line, but the server exited ({}); {}",
+                "waited for {waited_for}, but it exited ({}); {}",
                 exited.status,
                 tail(exited.output.as_bytes())
             )
@@ -675,7 +696,7 @@ impl Output {
                     "gave up"
                 };
                 let message = format!(
-                    "waited for {what}, {why} after {:?}; {}",
+                    "waited for {what}, {why} after {:.1?}; {}",
                     started.elapsed(),
                     tail(&seen.bytes)
                 );

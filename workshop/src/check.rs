@@ -30,19 +30,34 @@ pub struct CheckArgs {
 }
 
 pub async fn run(args: CheckArgs) -> Result<(), String> {
-    if !args.bin.is_file() {
+    // A path, never a name looked up on PATH: `--bin myserver` is the one here.
+    let bin =
+        std::path::absolute(&args.bin).map_err(|err| format!("{}: {err}", args.bin.display()))?;
+    if !bin.is_file() {
         return Err(format!("{} is not a program", args.bin.display()));
     }
+    let bin = bin
+        .to_str()
+        .ok_or_else(|| format!("{} is not UTF-8: give another path", bin.display()))?
+        .to_string();
     let target = Target {
-        bin: args.bin.to_string_lossy().into_owned(),
+        bin,
         args: args.server_args,
         deadline: args.deadline,
     };
     let stage = args.stage;
     // The checks block on sockets and processes: off the runtime's threads.
-    let failed = tokio::task::spawn_blocking(move || judge(stage, &target))
-        .await
-        .map_err(|err| format!("the checks stopped: {err}"))?;
+    let failed = tokio::task::spawn_blocking(move || {
+        quiet_panics_of_checks();
+        // A program that is no server is told once, not once per check.
+        checks::starts(&target).map_err(|why| {
+            let first = why.lines().next().unwrap_or_default();
+            format!("{} does not start a server: {first}", args.bin.display())
+        })?;
+        Ok::<_, String>(judge(stage, &target))
+    })
+    .await
+    .map_err(|err| format!("the checks stopped: {err}"))??;
     match failed {
         0 => Ok(()),
         n => Err(format!("{n} of stage {stage}'s checks failed")),
@@ -52,20 +67,20 @@ pub async fn run(args: CheckArgs) -> Result<(), String> {
 /// Runs stage `stage`'s checks on `target`, says how each went, and returns
 /// how many failed.
 fn judge(stage: u8, target: &Target) -> usize {
-    quiet_panics_of_checks();
+    let started = Instant::now();
+    let outcomes = checks::run_all(stage, target);
+    let took = seconds(started.elapsed());
+    sayln!("stage {stage}'s checks, all at once, took {took}:");
     let mut failed = 0;
-    for check in checks::of_stage(stage) {
-        let started = Instant::now();
-        let outcome = check.run(target);
-        let took = seconds(started.elapsed());
+    for (check, outcome) in outcomes {
         let name = check.name.replace('_', " ");
         match outcome {
-            Ok(()) => sayln!("passed  {name} ({took}): {}", check.expects),
+            Ok(()) => sayln!("passed  {name}: {}", check.expects),
             Err(what) => {
                 failed += 1;
-                sayln!("FAILED  {name} ({took})");
+                sayln!("FAILED  {name}");
                 sayln!("        expected: {}", check.expects);
-                sayln!("        the server: {}", first_lines(&what, 12));
+                sayln!("        what happened: {}", first_lines(&what, 12));
                 sayln!("        what it means: {}", check.if_not);
             }
         }

@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::io::Write;
 use std::time::Duration;
 
 use harness::command::run;
@@ -36,7 +37,7 @@ fn a_serial_server_fails_stage_3_within_10_seconds_saying_why() {
         "{report}"
     );
     assert!(
-        report.contains(r#"the server: waited for "B: hello\n" on stderr"#),
+        report.contains(r#"what happened: waited for "B: hello\n" on stderr"#),
         "{report}"
     );
     assert!(
@@ -48,6 +49,86 @@ fn a_serial_server_fails_stage_3_within_10_seconds_saying_why() {
         "{}",
         ran.stderr
     );
+}
+
+/// Stage 3 serves clients together: judged as stage 2, which serves them
+/// one at a time, it fails, and says so.
+#[test]
+fn a_concurrent_server_fails_stage_2() {
+    let stage3 = support::stage("stage3-concurrent");
+    let ran = run(
+        WORKSHOP,
+        &["check", "--bin", &stage3, "--stage", "2"],
+        "",
+        1,
+        ANSWERS_WITHIN,
+    );
+    assert!(
+        ran.stdout.contains("FAILED  serves one client at a time"),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// A server with no read deadline, judged as stage 4 with Go's 5 s
+/// deadline, is told within 10 seconds: the checks run all at once.
+#[test]
+fn a_server_without_a_deadline_is_told_within_10_seconds() {
+    let stage3 = support::stage("stage3-concurrent");
+    let ran = run(
+        WORKSHOP,
+        &[
+            "check",
+            "--bin",
+            &stage3,
+            "--stage",
+            "4",
+            "--deadline",
+            "5s",
+        ],
+        "",
+        1,
+        ANSWERS_WITHIN,
+    );
+    assert!(
+        ran.stdout.contains("FAILED  closes a silent client"),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout.contains("passed  keeps a client that talks"),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// A program that is no server (it exits at once), or no program at all,
+/// is told so in one line, once, not as a failure of every check.
+#[cfg(unix)]
+#[test]
+fn a_program_that_is_no_server_is_told_so_in_one_line() {
+    for (bin, says) in [
+        (
+            "/bin/true",
+            "/bin/true does not start a server: waited for the server to accept connections on 127.0.0.1:",
+        ),
+        ("./no-such-server", "./no-such-server is not a program"),
+    ] {
+        let ran = run(
+            WORKSHOP,
+            &["check", "--bin", bin, "--stage", "3"],
+            "",
+            1,
+            ANSWERS_WITHIN,
+        );
+        assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+        assert!(
+            ran.stderr.starts_with(&format!("error: {says}")),
+            "{}",
+            ran.stderr
+        );
+        assert!(!ran.stdout.contains("FAILED"), "{}", ran.stdout);
+    }
 }
 
 /// Each stage passes its own checks, run by `workshop check` as a learner
@@ -93,7 +174,9 @@ fn every_stage_passes_its_own_checks() {
 #[test]
 fn the_go_tutorials_programs_pass_the_checks_of_stages_3_and_4() {
     let Some(built) = go_seed() else {
-        eprintln!("skipped: no `go` on this machine (Debian: apt-get install golang)");
+        // Past libtest's capture, so that a run without go says so.
+        let skipped = "skipped: no `go` on this machine (Debian: apt-get install golang)";
+        let _ = writeln!(std::io::stderr(), "{skipped}");
         return;
     };
     for stage in ["3", "4"] {
