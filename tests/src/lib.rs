@@ -10,9 +10,11 @@
 //!   server hangs up, reset a connection.
 //! - [`scenarios`] are the behaviours stages 2 to 4 share, which
 //!   [`copy_to_stderr_tests!`] adds to a stage's tests.
-//! - [`interface_tests!`] adds the command-line tests every stage must pass,
-//!   and checks the length of its [`listen_queue`].
-//! - [`command::run`] runs a command that exits, such as `--help`.
+//! - With the `commands` feature, for the tests only (it brings assert_cmd):
+//!   `interface_tests!` adds the command-line tests every stage must pass,
+//!   and checks the length of its [`listen_queue`]; `command::run` runs a
+//!   command that exits, such as `--help`; `workshop` has what the
+//!   workshop's tests share.
 
 pub mod checks;
 pub mod client;
