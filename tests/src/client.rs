@@ -8,7 +8,7 @@ use crate::{Server, patience};
 
 /// Waits until the server closes `stream`. Fails if the server sends data
 /// (no stage ever writes to a client) or keeps the connection open for longer
-/// than [`patience`](crate::patience).
+/// than [`patience`].
 pub fn wait_until_closed_by_server(stream: &mut TcpStream) {
     let started = Instant::now();
     stream.set_read_timeout(Some(patience())).unwrap();
