@@ -30,7 +30,7 @@ pub mod workshop;
 
 #[cfg(unix)]
 pub use server::limit_open_files;
-pub use server::{Exited, Server, ServerBuilder};
+pub use server::{Exited, Server, ServerBuilder, die_with_this_process};
 
 use std::cell::Cell;
 use std::time::Duration;

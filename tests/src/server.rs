@@ -69,20 +69,8 @@ impl Server {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         // Killed with the test too when the test process dies before it can
-        // drop the `Server` (cargo test interrupted, a test that aborts):
-        // Linux kills it when the thread that started it ends.
-        #[cfg(target_os = "linux")]
-        // SAFETY: between fork and exec only async-signal-safe calls are
-        // allowed, and prctl is one.
-        unsafe {
-            use std::os::unix::process::CommandExt;
-            command.pre_exec(
-                || match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
-                    0 => Ok(()),
-                    _ => Err(std::io::Error::last_os_error()),
-                },
-            );
-        }
+        // drop the `Server` (cargo test interrupted, a test that aborts).
+        die_with_this_process(&mut command);
         ServerBuilder {
             command,
             addr: "127.0.0.1:0".to_string(),
@@ -154,18 +142,8 @@ impl Server {
     /// that something does *not* happen, which only a window can show.
     pub fn appears_within(&self, needle: &str, window: std::time::Duration) -> bool {
         let output = self.stderr_output();
-        let deadline = Instant::now() + window;
-        let mut seen = output.bytes.lock().unwrap();
-        loop {
-            if find(&seen.bytes, needle.as_bytes()).is_some() {
-                return true;
-            }
-            let now = Instant::now();
-            if seen.closed || now >= deadline {
-                return false;
-            }
-            seen = output.grew.wait_timeout(seen, deadline - now).unwrap().0;
-        }
+        let found = output.wait_within(window, |seen| find(&seen.bytes, needle.as_bytes()));
+        found.is_ok()
     }
 
     /// Waits until stderr contains `needle` `count` times.
@@ -680,13 +658,25 @@ impl Output {
     /// Waits until `done` finds what it looks for in what was collected
     /// (which also tells whether the process has exited), for at most
     /// [`patience`](crate::patience), and fails early if the process exits first.
-    fn wait_on<T>(&self, what: &str, mut done: impl FnMut(&Collected) -> Option<T>) -> T {
+    fn wait_on<T>(&self, what: &str, done: impl FnMut(&Collected) -> Option<T>) -> T {
+        self.wait_within(patience(), done)
+            .unwrap_or_else(|why| panic!("waited for {what}, {why}"))
+    }
+
+    /// Waits until `done` finds what it looks for, for at most `within`;
+    /// otherwise says why not (the process exited, or time ran out) and how
+    /// the output ends.
+    fn wait_within<T>(
+        &self,
+        within: std::time::Duration,
+        mut done: impl FnMut(&Collected) -> Option<T>,
+    ) -> Result<T, String> {
         let started = Instant::now();
-        let deadline = started + patience();
+        let deadline = started + within;
         let mut seen = self.bytes.lock().unwrap();
         loop {
             if let Some(found) = done(&seen) {
-                return found;
+                return Ok(found);
             }
             let now = Instant::now();
             if seen.closed || now >= deadline {
@@ -695,14 +685,11 @@ impl Output {
                 } else {
                     "gave up"
                 };
-                let message = format!(
-                    "waited for {what}, {why} after {:.1?}; {}",
+                return Err(format!(
+                    "{why} after {:.1?}; {}",
                     started.elapsed(),
                     tail(&seen.bytes)
-                );
-                // Unlock first, so the thread collecting output is not poisoned.
-                drop(seen);
-                panic!("{message}");
+                ));
             }
             seen = self.grew.wait_timeout(seen, deadline - now).unwrap().0;
         }
@@ -757,4 +744,25 @@ pub fn limit_open_files(command: &mut std::process::Command, soft: u64, hard: u6
             _ => Err(std::io::Error::last_os_error()),
         });
     }
+}
+
+/// Has the kernel end what `command` starts when this process ends,
+/// however it ends: dropping a handle needs an orderly exit, and Ctrl-C or
+/// a kill is not one. (Linux's PR_SET_PDEATHSIG, which acts when the thread
+/// that started the child ends; elsewhere nothing.)
+pub fn die_with_this_process(command: &mut std::process::Command) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: between fork and exec only async-signal-safe calls are
+    // allowed, and prctl is one.
+    unsafe {
+        use std::os::unix::process::CommandExt;
+        command.pre_exec(
+            || match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
+                0 => Ok(()),
+                _ => Err(std::io::Error::last_os_error()),
+            },
+        );
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
 }

@@ -663,7 +663,7 @@ impl Server {
                 Sink::DevNull => Stdio::null(),
                 Sink::Pipe => Stdio::piped(),
             });
-        stages::die_with_this_process(&mut command);
+        harness::die_with_this_process(&mut command);
         let mut child = command
             .spawn()
             .map_err(|err| format!("cannot start {}: {err}", contender.program.display()))?;

@@ -252,7 +252,7 @@ impl RunningStage {
             // that match what follows the `/`.
             Output::Discarded => command.env("RUST_LOG", "info/^listening on "),
         };
-        die_with_this_process(command.as_std_mut());
+        harness::die_with_this_process(command.as_std_mut());
         let mut child = command
             .spawn()
             .map_err(|err| format!("cannot start {}: {err}", stage.path.display()))?;
@@ -305,25 +305,6 @@ fn did_not_start(name: &str, stderr: &Transcript) -> String {
 pub enum Output {
     Watched,
     Discarded,
-}
-
-/// Has the kernel end the child when this process ends, however it ends:
-/// `kill_on_drop` needs an orderly exit, and Ctrl-C or a kill is not one.
-pub(crate) fn die_with_this_process(command: &mut std::process::Command) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: between fork and exec only async-signal-safe calls are
-    // allowed, and prctl is one.
-    unsafe {
-        use std::os::unix::process::CommandExt;
-        command.pre_exec(
-            || match libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) {
-                0 => Ok(()),
-                _ => Err(std::io::Error::last_os_error()),
-            },
-        );
-    }
-    #[cfg(not(target_os = "linux"))]
-    let _ = command;
 }
 
 /// A child's stderr as it arrives: the bytes, and when each piece came.
