@@ -6,6 +6,7 @@
 //! stages' own tests run them too ([`stage_checks!`](crate::stage_checks)).
 
 use std::io::Write;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use crate::{Server, client, with_patience};
@@ -182,6 +183,17 @@ const SERVES_CLIENTS_TOGETHER: Check = Check {
 
 fn serves_clients_together(target: &Target) {
     let server = start(target);
+    let (a, b) = a_and_b_served_together(&server);
+    assert!(
+        client::is_open(&a) && client::is_open(&b),
+        "a client was closed"
+    );
+}
+
+/// A says a line; B connects and says one while A stays connected; A says
+/// another. Waits for each on stderr, and returns the two clients, still
+/// connected. (The scenario the stages' own tests share runs it too.)
+pub fn a_and_b_served_together(server: &Server) -> (TcpStream, TcpStream) {
     let mut a = server.connect();
     a.write_all(b"A: hello\n").unwrap();
     server.wait_for("A: hello\n");
@@ -190,10 +202,7 @@ fn serves_clients_together(target: &Target) {
     server.wait_for("B: hello\n");
     a.write_all(b"A: still here\n").unwrap();
     server.wait_for("A: still here\n");
-    assert!(
-        client::is_open(&a) && client::is_open(&b),
-        "a client was closed"
-    );
+    (a, b)
 }
 
 const CLOSES_A_SILENT_CLIENT: Check = Check {

@@ -148,16 +148,7 @@ pub fn with_a_log_file_a_client_cannot_forge_log_lines(bin: &str, args: &[&str])
 /// is still connected, and the first goes on being served after that.
 pub fn serves_two_clients_together(bin: &str, args: &[&str]) {
     let server = Server::start_with_args(bin, args);
-    let mut first = server.connect();
-    first.write_all(b"first: hello\n").unwrap();
-    server.wait_for("first: hello\n");
-
-    let mut second = server.connect();
-    second.write_all(b"second: hello\n").unwrap();
-    server.wait_for("second: hello\n");
-
-    first.write_all(b"first: still here\n").unwrap();
-    server.wait_for("first: still here\n");
+    let (first, second) = crate::checks::a_and_b_served_together(&server);
     assert!(client::is_open(&first) && client::is_open(&second));
     assert!(!server.stderr_text().contains("finished"));
 }
