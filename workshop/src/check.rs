@@ -3,38 +3,75 @@
 //! for each what a right server does and, when this one did not, what it did
 //! and what that means.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use harness::checks::{self, Target};
 
-use crate::{sayln, seconds};
+use crate::exercises::record::{Outcome, Record};
+use crate::exercises::{self, Exercise};
+use crate::{sayln, seconds, stages, watch};
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// The server's program: a learner's build, Go's, any that takes --addr HOST:PORT
-    #[arg(long, value_name = "PATH")]
-    pub bin: PathBuf,
+    /// Your exercise, by number (3) or name (exercise3-concurrent); if not given, the first you have not passed
+    #[arg(value_name = "EXERCISE", conflicts_with = "bin")]
+    pub exercise: Option<String>,
 
-    /// The stage whose behaviour to check, 1 to 4
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=4))]
-    pub stage: u8,
+    /// Check again each time you save the exercise's files, until Ctrl-C
+    #[arg(long, conflicts_with = "bin")]
+    pub watch: bool,
 
-    /// Stage 4: the server's read deadline (Go's stage 4 has 5s)
+    /// Instead of an exercise, any server's program: Go's, one in another language, any that takes --addr HOST:PORT
+    #[arg(long, value_name = "PATH", requires = "stage")]
+    pub bin: Option<PathBuf>,
+
+    /// With --bin: the stage whose behaviour to check, 1 to 4
+    #[arg(long, value_name = "N", requires = "bin", value_parser = clap::value_parser!(u8).range(1..=4))]
+    pub stage: Option<u8>,
+
+    /// With --bin, stage 4: the server's read deadline (Go's stage 4 has 5s)
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = common::args::deadline)]
     pub deadline: Duration,
 
-    /// An argument for the server, such as --server-arg=--timeout=300ms (again for more)
-    #[arg(long = "server-arg", value_name = "ARG", allow_hyphen_values = true)]
+    /// With --bin: an argument for the server, such as --server-arg=--timeout=300ms (again for more)
+    #[arg(
+        long = "server-arg",
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        requires = "bin"
+    )]
     pub server_args: Vec<String>,
 }
 
 pub async fn run(args: CheckArgs) -> Result<(), String> {
+    match (args.bin, args.stage) {
+        (Some(bin), Some(stage)) => {
+            check_a_program(&bin, stage, args.server_args, args.deadline).await
+        }
+        _ => {
+            let (wanted, watching) = (args.exercise, args.watch);
+            tokio::task::spawn_blocking(move || match watching {
+                true => watch_exercises(wanted.as_deref()),
+                false => check_an_exercise(wanted.as_deref()).map(drop),
+            })
+            .await
+            .map_err(|err| format!("the checks stopped: {err}"))?
+        }
+    }
+}
+
+/// `workshop check --bin PATH --stage N`: any server, judged as stage `stage`.
+async fn check_a_program(
+    path: &Path,
+    stage: u8,
+    server_args: Vec<String>,
+    deadline: Duration,
+) -> Result<(), String> {
     // A path, never a name looked up on PATH: `--bin myserver` is the one here.
-    let bin =
-        std::path::absolute(&args.bin).map_err(|err| format!("{}: {err}", args.bin.display()))?;
+    let bin = std::path::absolute(path).map_err(|err| format!("{}: {err}", path.display()))?;
     if !bin.is_file() {
-        return Err(format!("{} is not a program", args.bin.display()));
+        return Err(format!("{} is not a program", path.display()));
     }
     let bin = bin
         .to_str()
@@ -42,37 +79,150 @@ pub async fn run(args: CheckArgs) -> Result<(), String> {
         .to_string();
     let target = Target {
         bin,
-        args: args.server_args,
-        deadline: args.deadline,
+        args: server_args,
+        deadline,
     };
-    let stage = args.stage;
+    let shown = path.display().to_string();
     // The checks block on sockets and processes: off the runtime's threads.
-    let failed = tokio::task::spawn_blocking(move || {
-        quiet_panics_of_checks();
-        // A program that is no server is told once, not once per check.
-        checks::starts(&target).map_err(|why| {
-            let first = why.lines().next().unwrap_or_default();
-            format!("{} does not start a server: {first}", args.bin.display())
-        })?;
-        Ok::<_, String>(judge(stage, &target))
-    })
-    .await
-    .map_err(|err| format!("the checks stopped: {err}"))??;
-    match failed {
-        0 => Ok(()),
-        n => Err(format!("{n} of stage {stage}'s checks failed")),
+    let judged = tokio::task::spawn_blocking(move || starts_then_judge(&shown, stage, &target))
+        .await
+        .map_err(|err| format!("the checks stopped: {err}"))?;
+    match judged? {
+        (0, _) => Ok(()),
+        (failed, _) => Err(format!("{failed} of stage {stage}'s checks failed")),
     }
 }
 
+/// Whether `target` starts a server, then, if it does, how many of stage
+/// `stage`'s checks it fails, of how many.
+fn starts_then_judge(shown: &str, stage: u8, target: &Target) -> Result<(usize, usize), String> {
+    quiet_panics_of_checks();
+    // A program that is no server is told once, not once per check.
+    checks::starts(target).map_err(|why| {
+        let first = why.lines().next().unwrap_or_default();
+        format!("{shown} does not start a server: {first}")
+    })?;
+    Ok(judge(stage, target))
+}
+
+/// `workshop check [EXERCISE]`: builds the exercise, judges it by its
+/// stage's checks, and keeps the outcome in the learner's record.
+fn check_an_exercise(wanted: Option<&str>) -> Result<&'static Exercise, String> {
+    let root = workspace()?;
+    let mut record = Record::load(&root)?;
+    let exercise = pick(wanted, &record)?;
+    let (outcome, result) = build_and_judge(&root, exercise);
+    record.update(exercise.name, |progress| {
+        progress.last_check = Some(outcome)
+    });
+    record.save(&root)?;
+    result?;
+    let number = exercise.number;
+    match exercise_after(exercise) {
+        Some(next) => sayln!(
+            "Exercise {number} passes. Next: exercise {} (exercises/{}): cargo run -q -p workshop -- check {}",
+            next.number,
+            next.name,
+            next.number
+        ),
+        None => sayln!("Exercise {number} passes: that was the last exercise."),
+    }
+    Ok(exercise)
+}
+
+/// Builds `exercise` and runs its stage's checks on it: how it went, for
+/// the record, and what to tell the learner when it did not pass.
+fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), String>) {
+    let name = exercise.name;
+    let built = stages::binaries()
+        .and_then(|dir| stages::build(root, &dir, &[name.to_string()]).map(|()| dir));
+    let dir = match built {
+        Ok(dir) => dir,
+        Err(why) => return (Outcome::DidNotBuild, Err(why)),
+    };
+    let bin = dir
+        .join(name)
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    let target = match exercise.target(bin.display().to_string()) {
+        Ok(target) => target,
+        Err(why) => return (Outcome::DidNotBuild, Err(why)),
+    };
+    let stage = exercise.number;
+    match starts_then_judge(name, stage, &target) {
+        Err(why) => (Outcome::DidNotStart, Err(why)),
+        Ok((0, _)) => (Outcome::Passed, Ok(())),
+        Ok((failed, of)) => (
+            Outcome::Failed { failed, of },
+            Err(format!(
+                "{failed} of stage {stage}'s checks failed; a hint: cargo run -q -p workshop -- hint {stage}"
+            )),
+        ),
+    }
+}
+
+/// `workshop check --watch`: checks the exercise, then again each time its
+/// files are saved. Without an exercise named, it goes on to the next one
+/// once one passes, as the learner does.
+fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
+    let root = workspace()?;
+    loop {
+        let exercise = pick(wanted, &Record::load(&root)?)?;
+        let passed = match check_an_exercise(Some(exercise.name)) {
+            Ok(_) => true,
+            Err(why) => {
+                crate::tellln!("error: {why}");
+                false
+            }
+        };
+        if passed && wanted.is_none() && exercise_after(exercise).is_some() {
+            continue;
+        }
+        let folder = exercise.folder(&root);
+        sayln!(
+            "workshop: watching {} for changes; Ctrl-C to stop",
+            folder.join("src").display()
+        );
+        let changed = watch::until_a_change(&folder.join("src"))?;
+        sayln!("\nworkshop: {} changed: checking again", changed.display());
+    }
+}
+
+/// The exercise after `exercise`, if any.
+fn exercise_after(exercise: &Exercise) -> Option<&'static Exercise> {
+    exercises::ALL
+        .iter()
+        .find(|next| next.number > exercise.number)
+}
+
+/// The exercise `wanted` names or, when none is, the first not passed.
+pub(crate) fn pick(wanted: Option<&str>, record: &Record) -> Result<&'static Exercise, String> {
+    match wanted {
+        Some(wanted) => exercises::find(wanted),
+        None => exercises::ALL
+            .iter()
+            .find(|exercise| !record.passed(exercise.name))
+            .ok_or_else(|| {
+                "every exercise has passed its checks: name one to check it again".to_string()
+            }),
+    }
+}
+
+/// The course's workspace, where the exercises are.
+pub(crate) fn workspace() -> Result<PathBuf, String> {
+    stages::workspace().ok_or_else(|| {
+        "the exercises are in the course's workspace: run this as `cargo run -q -p workshop -- ...` from it".to_string()
+    })
+}
+
 /// Runs stage `stage`'s checks on `target`, says how each went, and returns
-/// how many failed.
-fn judge(stage: u8, target: &Target) -> usize {
+/// how many failed, of how many.
+fn judge(stage: u8, target: &Target) -> (usize, usize) {
     let started = Instant::now();
     let outcomes = checks::run_all(stage, target);
     let took = seconds(started.elapsed());
     sayln!("stage {stage}'s checks, all at once, took {took}:");
     let mut failed = 0;
-    for (check, outcome) in outcomes {
+    for (check, outcome) in &outcomes {
         let name = check.name.replace('_', " ");
         match outcome {
             Ok(()) => sayln!("passed  {name}: {}", check.expects),
@@ -80,24 +230,28 @@ fn judge(stage: u8, target: &Target) -> usize {
                 failed += 1;
                 sayln!("FAILED  {name}");
                 sayln!("        expected: {}", check.expects);
-                sayln!("        what happened: {}", first_lines(&what, 12));
+                sayln!("        what happened: {}", first_lines(what, 12));
                 sayln!("        what it means: {}", check.if_not);
             }
         }
     }
-    failed
+    (failed, outcomes.len())
 }
 
 /// A check fails by panicking, on a thread named `check: ...`; what it says
 /// is reported above, so Rust's own report of the panic is left out.
 fn quiet_panics_of_checks() {
-    let report = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let name = std::thread::current().name().map(str::to_string);
-        if !name.is_some_and(|name| name.starts_with("check: ")) {
-            report(info);
-        }
-    }));
+    // Once, however many times `--watch` checks.
+    static QUIET: std::sync::Once = std::sync::Once::new();
+    QUIET.call_once(|| {
+        let report = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let name = std::thread::current().name().map(str::to_string);
+            if !name.is_some_and(|name| name.starts_with("check: ")) {
+                report(info);
+            }
+        }));
+    });
 }
 
 /// The first `n` lines of `text`, indented under the report's labels.

@@ -9,7 +9,12 @@
 //! - [`load`]: `workshop load`, a bounded load generator for loopback.
 //! - [`bench`](mod@bench): `workshop bench`, memory, throughput and accept rate of every
 //!   concurrent server (the Go seed's included), in rounds, with a chart.
-//! - [`check`]: `workshop check`, a server judged by a stage's checks.
+//! - [`check`]: `workshop check`, a learner's exercise (or any server)
+//!   judged by a stage's checks, again on every save with `--watch`
+//!   ([`watch`]).
+//! - [`exercises`]: the exercises, their starters made from the stages, and
+//!   the learner's record; [`learn`]: `workshop hint`, `progress`,
+//!   `solution` and `reset`.
 //! - [`stages`]: finding (or building) the stage binaries, and running one
 //!   as a child process whose stderr is watched.
 //! - [`process`]: a process's memory and threads, read from `/proc`.
@@ -22,6 +27,8 @@ pub mod bench;
 pub mod check;
 pub mod client;
 pub mod compare;
+pub mod exercises;
+pub mod learn;
 pub mod limits;
 pub mod load;
 pub mod notes;
@@ -31,6 +38,7 @@ pub mod progress;
 pub mod report;
 pub mod stages;
 pub mod units;
+pub mod watch;
 
 pub use units::seconds;
 

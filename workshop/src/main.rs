@@ -2,7 +2,9 @@
 //! a stage like `nc` does; `workshop compare` runs every stage through the
 //! same scenarios and shows, side by side, what each did; `workshop load`
 //! puts a bounded load on a server on this machine; `workshop bench`
-//! measures what each concurrent server costs, side by side.
+//! measures what each concurrent server costs, side by side; `workshop
+//! check`, `hint`, `progress`, `solution` and `reset` take a learner through
+//! the exercises.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +13,9 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use workshop::notes::Notes;
 use workshop::units::duration_within;
-use workshop::{bench, check, client, compare, limits, load, output, report, say, stages, tellln};
+use workshop::{
+    bench, check, client, compare, learn, limits, load, output, report, say, stages, tellln,
+};
 
 /// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
@@ -31,8 +35,16 @@ enum Command {
     Load(load::LoadArgs),
     /// Measure what each concurrent server costs, side by side: memory, throughput, accept rate
     Bench(bench::BenchArgs),
-    /// Check a server (yours, Go's) against a stage's behaviour, and say what it did
+    /// Build your exercise and check it against its stage's behaviour (or any server's program, with --bin)
     Check(check::CheckArgs),
+    /// The next hint for an exercise, from a nudge to nearly the answer
+    Hint(learn::ExerciseArg),
+    /// Every exercise's state: not started, started, failed or passed
+    Progress,
+    /// The whole answer: the diff from your exercise to the stage it leads to
+    Solution(learn::ExerciseArg),
+    /// Put an exercise's starter back, after asking
+    Reset(learn::ResetArgs),
 }
 
 #[derive(clap::Args)]
@@ -75,6 +87,10 @@ fn main() -> ExitCode {
             Command::Load(args) => load::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Check(args) => check::run(args).await,
+            Command::Hint(args) => learn::hint(args),
+            Command::Progress => learn::progress(),
+            Command::Solution(args) => learn::solution(args),
+            Command::Reset(args) => learn::reset(args),
         }
     });
     // What went wrong with the work first; then a stdout that could not

@@ -31,23 +31,12 @@ pub struct Stage {
 /// builds them with cargo, which does nothing when they are up to date; so a
 /// fresh clone needs no other step, and an edited stage is compared as edited.
 pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
-    let exe = std::env::current_exe().map_err(|err| format!("cannot find this program: {err}"))?;
-    // Test binaries live one folder down, in `deps/`.
-    let mut dir = exe.parent().unwrap_or(Path::new(".")).to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf);
-    let names = match workspace
-        .as_deref()
-        .filter(|root| root.join("Cargo.toml").exists())
-    {
+    let dir = binaries()?;
+    let names = match workspace() {
         Some(root) => {
-            let names = stage_names(root);
+            let names = stage_names(&root);
             let names = select(names, wanted)?;
-            build(root, &dir, &names)?;
+            build(&root, &dir, &names)?;
             names
         }
         None => select(binaries_in(&dir), wanted)?,
@@ -72,6 +61,26 @@ pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
             })
         })
         .collect()
+}
+
+/// The folder of the binaries cargo built beside this one, in its profile.
+pub(crate) fn binaries() -> Result<PathBuf, String> {
+    let exe = std::env::current_exe().map_err(|err| format!("cannot find this program: {err}"))?;
+    // Test binaries live one folder down, in `deps/`.
+    let mut dir = exe.parent().unwrap_or(Path::new(".")).to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    Ok(dir)
+}
+
+/// The course's workspace, when this tool runs from it (as `cargo run -p
+/// workshop` does), rather than from a copy of its binary elsewhere.
+pub(crate) fn workspace() -> Option<PathBuf> {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .filter(|root| root.join("Cargo.toml").exists())
+        .map(Path::to_path_buf)
 }
 
 /// The stage crates of the workspace: its folders named `stage…`.
@@ -160,8 +169,9 @@ pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<St
         .collect()
 }
 
-/// Builds the stages with the cargo that built this tool, in its profile.
-fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), String> {
+/// Builds the crates `names` (stages, exercises) with the cargo that built
+/// this tool, in its profile.
+pub(crate) fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(&cargo);
     command.current_dir(root).arg("build").arg("--quiet");
@@ -171,19 +181,23 @@ fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), String> {
     for name in names {
         command.args(["-p", name]);
     }
+    let what = match names {
+        [one] => one.clone(),
+        _ => "the stages".to_string(),
+    };
     tellln!(
-        "workshop: building the stages (cargo build -p {})",
+        "workshop: building {what} (cargo build -p {})",
         names.join(" -p ")
     );
     let status = command.stdin(Stdio::null()).status().map_err(|err| {
         format!(
-            "cannot run cargo ({}) to build the stages: {err}",
+            "cannot run cargo ({}) to build {what}: {err}",
             Path::new(&cargo).display()
         )
     })?;
     if !status.success() {
         return Err(format!(
-            "cargo could not build the stages ({status}); see its messages above"
+            "cargo could not build {what}; see its messages above"
         ));
     }
     Ok(())

@@ -1,0 +1,236 @@
+//! What a learner asks the workshop about the exercises, besides `check`:
+//! `hint` (the next one), `progress` (every exercise's state), `solution`
+//! (the diff from their code to the stage) and `reset` (the starter back).
+
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+use similar::TextDiff;
+
+use crate::check::{pick, workspace};
+use crate::exercises::record::Record;
+use crate::exercises::{self, Exercise, recipe};
+use crate::{say, sayln, tell};
+
+#[derive(clap::Args, Debug)]
+pub struct ExerciseArg {
+    /// The exercise, by number (3) or name (exercise3-concurrent); if not given, the first you have not passed
+    #[arg(value_name = "EXERCISE")]
+    pub exercise: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ResetArgs {
+    /// The exercise, by number (3) or name (exercise3-concurrent)
+    #[arg(value_name = "EXERCISE")]
+    pub exercise: String,
+
+    /// Do not ask first
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `workshop hint`: the exercise's next hint, from a nudge to nearly the
+/// answer; after the last, the last again.
+pub fn hint(args: ExerciseArg) -> Result<(), String> {
+    let root = workspace()?;
+    let mut record = Record::load(&root)?;
+    let exercise = pick(args.exercise.as_deref(), &record)?;
+    let hints = exercise.recipe()?.hints;
+    let given = record.of(exercise.name).hints_given;
+    let this = given.min(hints.len().saturating_sub(1));
+    let Some(text) = hints.get(this) else {
+        return Err(format!("exercise {} has no hints", exercise.number));
+    };
+    let number = exercise.number;
+    sayln!("Exercise {number}, hint {} of {}:\n", this + 1, hints.len());
+    for line in text.trim().lines() {
+        sayln!("    {line}");
+    }
+    sayln!("");
+    match hints.len() - (this + 1) {
+        0 => sayln!(
+            "That was the last hint. The whole answer, as a diff from your code: cargo run -q -p workshop -- solution {number}"
+        ),
+        more => sayln!(
+            "{more} more: cargo run -q -p workshop -- hint {number}. Check your code: cargo run -q -p workshop -- check {number}"
+        ),
+    }
+    record.update(exercise.name, |progress| {
+        progress.hints_given = (this + 1).max(progress.hints_given)
+    });
+    record.save(&root)
+}
+
+/// `workshop solution`: what the stage has that the learner's code does not
+/// (+), and what theirs has that the stage does not (-), as a unified diff;
+/// doc comments, where the assignment and the lesson differ, left out.
+pub fn solution(args: ExerciseArg) -> Result<(), String> {
+    let root = workspace()?;
+    let exercise = pick(args.exercise.as_deref(), &Record::load(&root)?)?;
+    let folder = exercise.folder(&root);
+    sayln!(
+        "From your exercises/{} to {} (doc comments left out):",
+        exercise.name,
+        exercise.stage
+    );
+    let mut same = true;
+    for &(path, stage_source) in exercise.stage_files() {
+        let yours = read_or_empty(&folder.join(path))?;
+        let yours = recipe::without_doc_comment(&yours);
+        let theirs = recipe::without_doc_comment(stage_source);
+        let diff = TextDiff::from_lines(&yours, &theirs);
+        if diff.ratio() < 1.0 {
+            same = false;
+            let old = format!("exercises/{}/{path}", exercise.name);
+            let new = format!("{}/{path}", exercise.stage);
+            say!("{}", diff.unified_diff().header(&old, &new));
+        }
+    }
+    if same {
+        sayln!("Your code is the stage's, line for line.");
+    }
+    Ok(())
+}
+
+/// `workshop reset`: the starter back in the exercise's files, after asking.
+pub fn reset(args: ResetArgs) -> Result<(), String> {
+    let root = workspace()?;
+    let exercise = exercises::find(&args.exercise)?;
+    let folder = exercise.folder(&root);
+    let starter = exercise.starter()?;
+    let mut changed = Vec::new();
+    for (path, text) in &starter {
+        if read_or_empty(&folder.join(path))? != *text {
+            changed.push(*path);
+        }
+    }
+    if changed.is_empty() {
+        sayln!(
+            "exercises/{} is the starter already: nothing to reset.",
+            exercise.name
+        );
+        return Ok(());
+    }
+    let files: Vec<String> = changed
+        .iter()
+        .map(|path| format!("exercises/{}/{path}", exercise.name))
+        .collect();
+    if !args.yes && !asked("This puts the starter back in", &files)? {
+        sayln!("Nothing changed.");
+        return Ok(());
+    }
+    for (path, text) in &starter {
+        let file = folder.join(path);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|err| format!("cannot write {}: {err}", parent.display()))?;
+        }
+        std::fs::write(&file, text)
+            .map_err(|err| format!("cannot write {}: {err}", file.display()))?;
+    }
+    let mut record = Record::load(&root)?;
+    record.update(exercise.name, |progress| progress.last_check = None);
+    record.save(&root)?;
+    sayln!("Put the starter back in {}.", files.join(", "));
+    Ok(())
+}
+
+/// Asks whether to go on, naming `files`, which lose their changes. Only
+/// `y` or `yes` goes on; the end of the input does not.
+fn asked(what: &str, files: &[String]) -> Result<bool, String> {
+    tell!(
+        "{what} {}: your changes there are lost. Go on? [y/N] ",
+        files.join(", ")
+    );
+    let mut answer = String::new();
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        // A script answers on stdin too; say what it answered.
+        tell!("\n");
+    }
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|err| format!("cannot read the answer: {err}"))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// `workshop progress`: every exercise's state, as a table, and what next.
+pub fn progress() -> Result<(), String> {
+    let root = workspace()?;
+    let record = Record::load(&root)?;
+    let mut rows = vec![[
+        "exercise".to_string(),
+        "leads to".to_string(),
+        "state".to_string(),
+        "hints".to_string(),
+    ]];
+    for exercise in exercises::ALL {
+        let progress = record.of(exercise.name);
+        let state = match progress.last_check {
+            Some(outcome) => outcome.describe(),
+            None if is_the_starter(&root, exercise)? => "not started".to_string(),
+            None => "started, not checked yet".to_string(),
+        };
+        let hints = exercise.recipe()?.hints.len();
+        rows.push([
+            format!("{} {}", exercise.number, exercise.name),
+            exercise.stage.to_string(),
+            state,
+            format!("{} of {hints}", progress.hints_given),
+        ]);
+    }
+    let widths: Vec<usize> = (0..4)
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    for row in &rows {
+        let cells: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, &width)| format!("{cell:width$}"))
+            .collect();
+        sayln!("{}", cells.join("  ").trim_end());
+    }
+    match exercises::ALL
+        .iter()
+        .find(|exercise| !record.passed(exercise.name))
+    {
+        Some(next) => sayln!(
+            "\nNext: exercise {} (exercises/{}/src/main.rs); check it with: cargo run -q -p workshop -- check {}",
+            next.number,
+            next.name,
+            next.number
+        ),
+        None => sayln!("\nEvery exercise passes its checks."),
+    }
+    Ok(())
+}
+
+/// Whether `exercise`'s files are its starter's, unchanged.
+fn is_the_starter(root: &Path, exercise: &Exercise) -> Result<bool, String> {
+    let folder = exercise.folder(root);
+    for (path, text) in exercise.starter()? {
+        if read_or_empty(&folder.join(path))? != text {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A file's text, or nothing where there is no file (a learner deleted it).
+fn read_or_empty(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+    }
+}
