@@ -134,15 +134,10 @@ fn check_an_exercise(wanted: Option<&str>) -> Result<&'static Exercise, String> 
 /// the record, and what to tell the learner when it did not pass.
 fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), String>) {
     let name = exercise.name;
-    let built = stages::binaries()
-        .and_then(|dir| stages::build(root, &dir, &[name.to_string()]).map(|()| dir));
-    let dir = match built {
-        Ok(dir) => dir,
+    let bin = match exercise.build(root) {
+        Ok(bin) => bin,
         Err(why) => return (Outcome::DidNotBuild, Err(why)),
     };
-    let bin = dir
-        .join(name)
-        .with_extension(std::env::consts::EXE_EXTENSION);
     let target = match exercise.target(bin.display().to_string()) {
         Ok(target) => target,
         Err(why) => return (Outcome::DidNotBuild, Err(why)),

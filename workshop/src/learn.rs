@@ -68,29 +68,33 @@ pub fn hint(args: ExerciseArg) -> Result<(), String> {
 pub fn solution(args: ExerciseArg) -> Result<(), String> {
     let root = workspace()?;
     let exercise = pick(args.exercise.as_deref(), &Record::load(&root)?)?;
-    let folder = exercise.folder(&root);
     sayln!(
         "From your exercises/{} to {} (doc comments left out):",
         exercise.name,
         exercise.stage
     );
-    let mut same = true;
+    match diff_to_the_stage(&exercise.folder(&root), exercise)? {
+        Some(diff) => say!("{diff}"),
+        None => sayln!("Your code is the stage's, line for line."),
+    }
+    Ok(())
+}
+
+/// The unified diff from the exercise's files in `folder` to its stage's,
+/// or none where they are the same.
+fn diff_to_the_stage(folder: &Path, exercise: &Exercise) -> Result<Option<String>, String> {
+    let mut diffs = String::new();
     for &(path, stage_source) in exercise.stage_files() {
-        let yours = read_or_empty(&folder.join(path))?;
-        let yours = recipe::without_doc_comment(&yours);
+        let yours = recipe::without_doc_comment(&read_or_empty(&folder.join(path))?);
         let theirs = recipe::without_doc_comment(stage_source);
         let diff = TextDiff::from_lines(&yours, &theirs);
         if diff.ratio() < 1.0 {
-            same = false;
             let old = format!("exercises/{}/{path}", exercise.name);
             let new = format!("{}/{path}", exercise.stage);
-            say!("{}", diff.unified_diff().header(&old, &new));
+            diffs.push_str(&diff.unified_diff().header(&old, &new).to_string());
         }
     }
-    if same {
-        sayln!("Your code is the stage's, line for line.");
-    }
-    Ok(())
+    Ok(Some(diffs).filter(|diffs| !diffs.is_empty()))
 }
 
 /// `workshop reset`: the starter back in the exercise's files, after asking.
@@ -99,12 +103,7 @@ pub fn reset(args: ResetArgs) -> Result<(), String> {
     let exercise = exercises::find(&args.exercise)?;
     let folder = exercise.folder(&root);
     let starter = exercise.starter()?;
-    let mut changed = Vec::new();
-    for (path, text) in &starter {
-        if read_or_empty(&folder.join(path))? != *text {
-            changed.push(*path);
-        }
-    }
+    let changed = changed_files(&folder, &starter)?;
     if changed.is_empty() {
         sayln!(
             "exercises/{} is the starter already: nothing to reset.",
@@ -120,7 +119,31 @@ pub fn reset(args: ResetArgs) -> Result<(), String> {
         sayln!("Nothing changed.");
         return Ok(());
     }
-    for (path, text) in &starter {
+    write_files(&folder, &starter)?;
+    let mut record = Record::load(&root)?;
+    record.update(exercise.name, |progress| progress.last_check = None);
+    record.save(&root)?;
+    sayln!("Put the starter back in {}.", files.join(", "));
+    Ok(())
+}
+
+/// The paths of `files` whose text in `folder` is not theirs.
+fn changed_files(
+    folder: &Path,
+    files: &[(&'static str, String)],
+) -> Result<Vec<&'static str>, String> {
+    let mut changed = Vec::new();
+    for (path, text) in files {
+        if read_or_empty(&folder.join(path))? != *text {
+            changed.push(*path);
+        }
+    }
+    Ok(changed)
+}
+
+/// Writes `files` in `folder`, making the folders they need.
+fn write_files(folder: &Path, files: &[(&'static str, String)]) -> Result<(), String> {
+    for (path, text) in files {
         let file = folder.join(path);
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent)
@@ -129,10 +152,6 @@ pub fn reset(args: ResetArgs) -> Result<(), String> {
         std::fs::write(&file, text)
             .map_err(|err| format!("cannot write {}: {err}", file.display()))?;
     }
-    let mut record = Record::load(&root)?;
-    record.update(exercise.name, |progress| progress.last_check = None);
-    record.save(&root)?;
-    sayln!("Put the starter back in {}.", files.join(", "));
     Ok(())
 }
 
@@ -217,13 +236,7 @@ pub fn progress() -> Result<(), String> {
 
 /// Whether `exercise`'s files are its starter's, unchanged.
 fn is_the_starter(root: &Path, exercise: &Exercise) -> Result<bool, String> {
-    let folder = exercise.folder(root);
-    for (path, text) in exercise.starter()? {
-        if read_or_empty(&folder.join(path))? != text {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    Ok(changed_files(&exercise.folder(root), &exercise.starter()?)?.is_empty())
 }
 
 /// A file's text, or nothing where there is no file (a learner deleted it).
@@ -232,5 +245,51 @@ fn read_or_empty(path: &Path) -> Result<String, String> {
         Ok(text) => Ok(text),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
         Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A folder of its own under the system's temporary folder.
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let folder = std::env::temp_dir().join(format!("workshop-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&folder);
+        folder
+    }
+
+    #[test]
+    fn a_reset_puts_back_only_what_the_learner_changed() {
+        let exercise = exercises::find("3").unwrap();
+        let starter = exercise.starter().unwrap();
+        let folder = scratch("reset");
+        write_files(&folder, &starter).unwrap();
+        assert!(changed_files(&folder, &starter).unwrap().is_empty());
+        std::fs::write(folder.join("src/main.rs"), "fn main() {}\n").unwrap();
+        assert_eq!(changed_files(&folder, &starter).unwrap(), ["src/main.rs"]);
+        write_files(&folder, &starter).unwrap();
+        assert!(changed_files(&folder, &starter).unwrap().is_empty());
+        std::fs::remove_dir_all(&folder).unwrap();
+    }
+
+    #[test]
+    fn the_solution_of_a_starter_is_the_lessons_lines() {
+        let exercise = exercises::find("exercise3").unwrap();
+        let folder = scratch("solution");
+        write_files(&folder, &exercise.starter().unwrap()).unwrap();
+        let diff = diff_to_the_stage(&folder, exercise).unwrap().unwrap();
+        assert!(
+            diff.contains("\n-        serve_connection(socket, peer).await;\n")
+                && diff.contains("\n+        tokio::spawn(serve_connection(socket, peer));\n"),
+            "{diff}"
+        );
+        write_files(
+            &folder,
+            &[("src/main.rs", exercise.stage_files()[0].1.to_string())],
+        )
+        .unwrap();
+        assert_eq!(diff_to_the_stage(&folder, exercise).unwrap(), None);
+        std::fs::remove_dir_all(&folder).unwrap();
     }
 }

@@ -46,12 +46,22 @@ macro_rules! exercise {
 }
 
 /// Every exercise, in course order.
-pub const ALL: &[Exercise] = &[exercise!(
-    3,
-    "exercise3-concurrent",
-    "stage3-concurrent",
-    ["src/main.rs"]
-)];
+pub const ALL: &[Exercise] = &[
+    exercise!(1, "exercise1-listener", "stage1-listener", ["src/main.rs"]),
+    exercise!(
+        2,
+        "exercise2-accept-loop",
+        "stage2-accept-loop",
+        ["src/main.rs"]
+    ),
+    exercise!(
+        3,
+        "exercise3-concurrent",
+        "stage3-concurrent",
+        ["src/main.rs"]
+    ),
+    exercise!(4, "exercise4-timeouts", "stage4-timeouts", ["src/main.rs"]),
+];
 
 impl Exercise {
     /// Its recipe, read from the `exercise.toml` built into this program.
@@ -80,6 +90,16 @@ impl Exercise {
     /// The exercise's folder in the workspace at `root`.
     pub fn folder(&self, root: &Path) -> PathBuf {
         root.join("exercises").join(self.name)
+    }
+
+    /// Builds the exercise in the workspace at `root` with cargo, whose
+    /// messages the learner sees, and returns its binary.
+    pub fn build(&self, root: &Path) -> Result<PathBuf, String> {
+        let dir = crate::stages::binaries()?;
+        crate::stages::build(root, &dir, &[self.name.to_string()])?;
+        Ok(dir
+            .join(self.name)
+            .with_extension(std::env::consts::EXE_EXTENSION))
     }
 
     /// How the exercise's binary at `bin` is checked: with a short read

@@ -1,0 +1,195 @@
+//! The exercises are real, and cannot drift from the stages they lead to:
+//! each starter is what its recipe makes of its stage, builds (clippy sees
+//! it with the workspace), and fails its stage's checks, which the stage
+//! itself passes (`harness::stage_checks!` in each stage's tests). And
+//! `workshop check`, `hint` and `progress` take a learner through one.
+//!
+//! A learner runs these tests too, in a clone where they have written some
+//! exercises: an exercise whose files git says they changed is left out,
+//! and the test says so. A clean clone (CI's) leaves none out.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use harness::checks;
+use workshop::exercises::{self, Exercise};
+
+const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
+
+/// How long a check of an exercise may take, its build included (the
+/// exercise is built by the first test to need it; the checks themselves
+/// answer within seconds).
+const BUILD_AND_CHECK: Duration = Duration::from_secs(120);
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// Whether the learner has changed `file` since it was committed, as git
+/// says. Where git cannot tell (no git, no repository), nobody has.
+fn changed_by_the_learner(file: &Path) -> bool {
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(root())
+        .args(["diff", "--quiet", "HEAD", "--"])
+        .arg(file)
+        .status()
+        .is_ok_and(|status| status.code() == Some(1))
+}
+
+/// The exercises whose files are their starters', and a note on stderr
+/// for each left out because the learner has written it.
+fn untouched_exercises() -> Vec<&'static Exercise> {
+    exercises::ALL
+        .iter()
+        .filter(|exercise| {
+            let folder = exercise.folder(&root());
+            let untouched = exercise.starter().unwrap().iter().all(|(path, text)| {
+                std::fs::read_to_string(folder.join(path)).is_ok_and(|on_disk| on_disk == *text)
+            });
+            if !untouched {
+                eprintln!(
+                    "left out {}: its files are not the starter (yours, or changed since the recipe)",
+                    exercise.name
+                );
+            }
+            untouched
+        })
+        .collect()
+}
+
+/// Each starter is its stage with the lesson's lines taken out, exactly as
+/// its recipe makes it: when a stage changes, its recipe and starter change
+/// with it (`cargo run -q -p workshop -- reset N --yes` writes the starter).
+#[test]
+fn every_starter_is_what_its_recipe_makes_of_its_stage() {
+    for exercise in exercises::ALL {
+        let folder = exercise.folder(&root());
+        for (path, made) in exercise.starter().unwrap() {
+            let file = folder.join(path);
+            let on_disk = std::fs::read_to_string(&file).unwrap_or_default();
+            if on_disk == made {
+                continue;
+            }
+            if changed_by_the_learner(&file) {
+                eprintln!("left out {}: you have changed it", file.display());
+                continue;
+            }
+            panic!(
+                "{} is not what exercises/{}/exercise.toml makes of {}/{path}; if the stage changed, change the recipe, then: cargo run -q -p workshop -- reset {} --yes",
+                file.display(),
+                exercise.name,
+                exercise.stage,
+                exercise.number
+            );
+        }
+    }
+}
+
+/// An exercise is real: its starter builds and fails its stage's checks
+/// (exercise 1's does not even start a server: its `todo!()` panics).
+#[test]
+fn every_starter_fails_its_stages_checks() {
+    let untouched = untouched_exercises();
+    let bins: Vec<PathBuf> = untouched
+        .iter()
+        .map(|exercise| exercise.build(&root()).unwrap())
+        .collect();
+    std::thread::scope(|scope| {
+        let judged: Vec<_> = untouched
+            .iter()
+            .zip(&bins)
+            .map(|(exercise, bin)| {
+                let target = exercise.target(bin.display().to_string()).unwrap();
+                let judging = scope.spawn(move || match checks::starts(&target) {
+                    Err(_) => true,
+                    Ok(()) => checks::run_all(exercise.number, &target)
+                        .iter()
+                        .any(|(_, outcome)| outcome.is_err()),
+                });
+                (exercise, judging)
+            })
+            .collect();
+        for (exercise, judging) in judged {
+            assert!(
+                judging.join().unwrap(),
+                "{}'s starter passes stage {}'s checks: there is nothing left to write",
+                exercise.name,
+                exercise.number
+            );
+        }
+    });
+}
+
+/// `workshop` run as a learner does, its record kept in `record`.
+fn workshop(args: &[&str], record: &Path, code: i32) -> (String, String) {
+    let output = assert_cmd::Command::new(WORKSHOP)
+        .args(args)
+        .env("WORKSHOP_RECORD", record)
+        .env_remove("RUST_LOG")
+        .timeout(BUILD_AND_CHECK)
+        .assert()
+        .code(code)
+        .get_output()
+        .clone();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A learner checks exercise 3 as it comes: it fails, says why in their
+/// words and where to find a hint; `progress` remembers it, and `hint`
+/// gives the hints one after another.
+#[test]
+fn checking_the_third_starter_says_what_to_change_and_remembers_it() {
+    if !untouched_exercises()
+        .iter()
+        .any(|exercise| exercise.number == 3)
+    {
+        return;
+    }
+    let record = std::env::temp_dir().join(format!("workshop-record-{}.toml", std::process::id()));
+    let _ = std::fs::remove_file(&record);
+
+    let (report, said) = workshop(&["check", "3"], &record, 1);
+    assert!(
+        report.contains("FAILED  serves clients together")
+            && report.contains("your accept loop waits for each client before accepting the next"),
+        "{report}"
+    );
+    assert!(
+        said.contains("1 of stage 3's checks failed; a hint: cargo run -q -p workshop -- hint 3"),
+        "{said}"
+    );
+
+    let (first, _) = workshop(&["hint", "3"], &record, 0);
+    assert!(first.starts_with("Exercise 3, hint 1 of 3:"), "{first}");
+    let (second, _) = workshop(&["hint", "exercise3"], &record, 0);
+    assert!(second.starts_with("Exercise 3, hint 2 of 3:"), "{second}");
+
+    let (table, _) = workshop(&["progress"], &record, 0);
+    let row = table
+        .lines()
+        .find(|line| line.starts_with("3 exercise3-concurrent"))
+        .unwrap_or_else(|| panic!("no row for exercise 3:\n{table}"));
+    assert!(
+        row.contains("1 of 2 checks failed") && row.ends_with("2 of 3"),
+        "{table}"
+    );
+    std::fs::remove_file(&record).unwrap();
+}
+
+/// A name that is no exercise is told, with the exercises there are.
+#[test]
+fn an_exercise_that_does_not_exist_is_told_in_one_line() {
+    let record = std::env::temp_dir().join("workshop-no-such-exercise.toml");
+    let (_, said) = workshop(&["hint", "9"], &record, 1);
+    assert_eq!(
+        said.trim(),
+        "error: there is no exercise \"9\"; the exercises are 1 (exercise1-listener), 2 (exercise2-accept-loop), 3 (exercise3-concurrent), 4 (exercise4-timeouts)"
+    );
+}
