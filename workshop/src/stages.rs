@@ -26,16 +26,24 @@ pub struct Stage {
     pub takes_timeout: bool,
 }
 
-/// Finds the stage binaries, all of them or the `wanted` ones, in course
-/// order. Run from the workspace (as `cargo run -p workshop` does), it first
+/// Finds the stage binaries, all of them or the `wanted` ones (exercises
+/// too, by name: `exercise3`), in course order. Run from the workspace (as `cargo run -p workshop` does), it first
 /// builds them with cargo, which does nothing when they are up to date; so a
 /// fresh clone needs no other step, and an edited stage is compared as edited.
 pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
     let dir = binaries()?;
     let names = match workspace() {
         Some(root) => {
-            let names = stage_names(&root);
-            let names = select(names, wanted)?;
+            // The learners' exercises too, when asked for by name: a room
+            // sees a learner's server beside the stage it leads to.
+            let names = match wanted {
+                [] => stage_names(&root),
+                wanted => {
+                    let mut available = stage_names(&root);
+                    available.extend(crate::exercises::ALL.iter().map(|e| e.name.to_string()));
+                    select(available, wanted)?
+                }
+            };
             build(&root, &dir, &names)?;
             names
         }
