@@ -98,10 +98,8 @@ async fn check_a_program(
 fn starts_then_judge(shown: &str, stage: u8, target: &Target) -> Result<(usize, usize), String> {
     quiet_panics_of_checks();
     // A program that is no server is told once, not once per check.
-    checks::starts(target).map_err(|why| {
-        let first = why.lines().next().unwrap_or_default();
-        format!("{shown} does not start a server: {first}")
-    })?;
+    checks::starts(target)
+        .map_err(|why| format!("{shown} does not start a server: {}", why_not(&why)))?;
     Ok(judge(stage, target))
 }
 
@@ -118,16 +116,47 @@ fn check_an_exercise(wanted: Option<&str>) -> Result<&'static Exercise, String> 
     record.save(&root)?;
     result?;
     let number = exercise.number;
-    match exercise_after(exercise) {
+    match next_to_do(exercise, &record) {
         Some(next) => sayln!(
             "Exercise {number} passes. Next: exercise {} (exercises/{}): cargo run -q -p workshop -- check {}",
             next.number,
             next.name,
             next.number
         ),
-        None => sayln!("Exercise {number} passes: that was the last exercise."),
+        None => sayln!("Exercise {number} passes, and so does every other: well done."),
     }
     Ok(exercise)
+}
+
+/// The exercise to do after `exercise`: the next not passed, or else the
+/// first not passed.
+fn next_to_do(exercise: &Exercise, record: &Record) -> Option<&'static Exercise> {
+    let to_do = |other: &&Exercise| !record.passed(other.name);
+    let mut after = exercises::ALL
+        .iter()
+        .filter(|other| other.number > exercise.number);
+    after
+        .find(to_do)
+        .or_else(|| exercises::ALL.iter().find(to_do))
+}
+
+/// Why a program did not start a server, from what the check saw: its
+/// first line and, where the program panicked (a `todo!()` left in an
+/// exercise), where and what the panic said.
+fn why_not(seen: &str) -> String {
+    let lines: Vec<&str> = seen.lines().collect();
+    let first = lines.first().copied().unwrap_or_default();
+    let first = first.trim_end_matches(':');
+    let panic = lines.iter().position(|line| line.contains(" panicked at "));
+    match panic {
+        Some(at) => {
+            let place = lines[at].split(" panicked at ").nth(1).unwrap_or_default();
+            let said = lines.get(at + 1).copied().unwrap_or_default();
+            let first = first.split("; the server's stderr").next().unwrap_or(first);
+            format!("{first}; it panicked at {place} {said}")
+        }
+        None => first.to_string(),
+    }
 }
 
 /// Builds `exercise` and runs its stage's checks on it: how it went, for
@@ -169,7 +198,7 @@ fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
                 false
             }
         };
-        if passed && wanted.is_none() && exercise_after(exercise).is_some() {
+        if passed && wanted.is_none() && next_to_do(exercise, &Record::load(&root)?).is_some() {
             continue;
         }
         let folder = exercise.folder(&root);
@@ -180,13 +209,6 @@ fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
         let changed = watch::until_a_change(&folder.join("src"))?;
         sayln!("\nworkshop: {} changed: checking again", changed.display());
     }
-}
-
-/// The exercise after `exercise`, if any.
-fn exercise_after(exercise: &Exercise) -> Option<&'static Exercise> {
-    exercises::ALL
-        .iter()
-        .find(|next| next.number > exercise.number)
 }
 
 /// The exercise `wanted` names or, when none is, the first not passed.

@@ -13,7 +13,8 @@ use notify::{EventKind, RecursiveMode, Watcher};
 const SETTLE: Duration = Duration::from_millis(300);
 
 /// Waits until a file under `folder` is written, created or removed, and
-/// returns the first that was.
+/// returns one that was: a file still there (not an editor's temporary
+/// file, renamed over it) where there is one.
 pub fn until_a_change(folder: &Path) -> Result<PathBuf, String> {
     let (changes, changed) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -31,12 +32,14 @@ pub fn until_a_change(folder: &Path) -> Result<PathBuf, String> {
     watcher
         .watch(folder, RecursiveMode::Recursive)
         .map_err(|err| format!("cannot watch {}: {err}", folder.display()))?;
-    let paths = changed
+    let mut paths = changed
         .recv()
         .map_err(|_| format!("stopped watching {}", folder.display()))?;
-    while changed.recv_timeout(SETTLE).is_ok() {}
+    while let Ok(more) = changed.recv_timeout(SETTLE) {
+        paths.extend(more);
+    }
     Ok(paths
         .into_iter()
-        .next()
+        .find(|path| path.is_file())
         .unwrap_or_else(|| folder.to_path_buf()))
 }

@@ -193,3 +193,74 @@ fn an_exercise_that_does_not_exist_is_told_in_one_line() {
         "error: there is no exercise \"9\"; the exercises are 1 (exercise1-listener), 2 (exercise2-accept-loop), 3 (exercise3-concurrent), 4 (exercise4-timeouts)"
     );
 }
+
+/// `check --watch` checks, then checks again when a file of the exercise
+/// is saved (here its time of change is set, its text left as it is).
+#[test]
+fn check_watch_checks_again_each_time_a_file_is_saved() {
+    use std::io::BufRead;
+    if !untouched_exercises()
+        .iter()
+        .any(|exercise| exercise.number == 3)
+    {
+        return;
+    }
+    let record = std::env::temp_dir().join(format!("workshop-watch-{}.toml", std::process::id()));
+    /// Kills the watcher however the test ends.
+    struct Watcher(std::process::Child);
+    impl Drop for Watcher {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut command = std::process::Command::new(WORKSHOP);
+    command
+        .args(["check", "3", "--watch"])
+        .env("WORKSHOP_RECORD", &record)
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    harness::die_with_this_process(&mut command);
+    let mut watcher = Watcher(command.spawn().unwrap());
+    let (lines, said) = std::sync::mpsc::channel();
+    let stdout = std::io::BufReader::new(watcher.0.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + BUILD_AND_CHECK;
+        while !seen.iter().any(|line: &String| line.contains(needle)) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match said.recv_timeout(left) {
+                Ok(line) => seen.push(line),
+                Err(_) => panic!(
+                    "waited for {needle:?}; the watcher said:\n{}",
+                    seen.join("\n")
+                ),
+            }
+        }
+        seen.clear();
+    };
+    wait_for("workshop: watching");
+    let main = exercises::find("3")
+        .unwrap()
+        .folder(&root())
+        .join("src/main.rs");
+    std::fs::File::options()
+        .append(true)
+        .open(&main)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now())
+        .unwrap();
+    wait_for("main.rs changed: checking again");
+    wait_for("FAILED  serves clients together");
+    wait_for("workshop: watching");
+    drop(watcher);
+    let _ = std::fs::remove_file(&record);
+}
