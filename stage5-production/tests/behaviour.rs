@@ -520,10 +520,11 @@ fn with_stderr_stuck_it_stays_at_its_connection_limit_and_recovers() {
     assert!(!server.log_text().contains("accept failed"));
 }
 
-// The checks `workshop check` judges a learner's stage 4 by, observed from
-// outside as any server shows them: this stage passes them.
+// The checks `workshop check` judges a learner's stage 5 by, observed from
+// outside as any server shows them: stage 4's, then shutting down on a
+// signal (Unix) and waiting at the connection limit. This stage passes them.
 harness::stage_checks!(
-    4,
+    5,
     BIN,
     &["--timeout", "300ms"],
     std::time::Duration::from_millis(300)
