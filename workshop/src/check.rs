@@ -26,8 +26,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "PATH", requires = "stage")]
     pub bin: Option<PathBuf>,
 
-    /// With --bin: the stage whose behaviour to check, 1 to 4
-    #[arg(long, value_name = "N", requires = "bin", value_parser = clap::value_parser!(u8).range(1..=4))]
+    /// With --bin: the stage whose behaviour to check, 1 to 5
+    #[arg(long, value_name = "N", requires = "bin", value_parser = clap::value_parser!(u8).range(1..=5))]
     pub stage: Option<u8>,
 
     /// With --bin, stage 4: the server's read deadline (Go's stage 4 has 5s)

@@ -93,7 +93,12 @@ fn every_starter_is_what_its_recipe_makes_of_its_stage() {
 /// (exercise 1's does not even start a server: its `todo!()` panics).
 #[test]
 fn every_starter_fails_its_stages_checks() {
-    let untouched = untouched_exercises();
+    let mut untouched = untouched_exercises();
+    // Exercise 5 is the graceful shutdown, which only the checks that send
+    // signals see, and only Unix has them: elsewhere its starter passes.
+    if cfg!(not(unix)) {
+        untouched.retain(|exercise| exercise.number != 5);
+    }
     let bins: Vec<PathBuf> = untouched
         .iter()
         .map(|exercise| exercise.build(&root()).unwrap())
@@ -190,7 +195,7 @@ fn an_exercise_that_does_not_exist_is_told_in_one_line() {
     let (_, said) = workshop(&["hint", "9"], &record, 1);
     assert_eq!(
         said.trim(),
-        "error: there is no exercise \"9\"; the exercises are 1 (exercise1-listener), 2 (exercise2-accept-loop), 3 (exercise3-concurrent), 4 (exercise4-timeouts)"
+        "error: there is no exercise \"9\"; the exercises are 1 (exercise1-listener), 2 (exercise2-accept-loop), 3 (exercise3-concurrent), 4 (exercise4-timeouts), 5 (exercise5-production)"
     );
 }
 

@@ -61,6 +61,18 @@ pub const ALL: &[Exercise] = &[
         ["src/main.rs"]
     ),
     exercise!(4, "exercise4-timeouts", "stage4-timeouts", ["src/main.rs"]),
+    exercise!(
+        5,
+        "exercise5-production",
+        "stage5-production",
+        [
+            "src/main.rs",
+            "src/accept.rs",
+            "src/connection.rs",
+            "src/limit.rs",
+            "src/shutdown.rs"
+        ]
+    ),
 ];
 
 impl Exercise {
