@@ -131,8 +131,8 @@ fn a_program_that_is_no_server_is_told_so_in_one_line() {
     }
 }
 
-/// Each stage passes its own checks, run by `workshop check` as a learner
-/// would run them on their own server.
+/// Each stage passes its own checks, run by `workshop check --bin` as a
+/// learner would run them on a server of their own.
 #[test]
 fn every_stage_passes_its_own_checks() {
     for (stage, name) in [
@@ -164,6 +164,24 @@ fn every_stage_passes_its_own_checks() {
     let ran = run(WORKSHOP, &args, "", 0, ANSWERS_WITHIN);
     assert!(
         ran.stdout.contains("passed  keeps a client that talks"),
+        "{}",
+        ran.stdout
+    );
+    let stage5 = support::stage("stage5-production");
+    let args = [
+        "check",
+        "--bin",
+        &stage5,
+        "--stage",
+        "5",
+        "--deadline",
+        "300ms",
+        "--server-arg=--timeout=300ms",
+    ];
+    let ran = run(WORKSHOP, &args, "", 0, ANSWERS_WITHIN);
+    assert!(
+        ran.stdout
+            .contains("passed  with max connections 2 a third client waits its turn"),
         "{}",
         ran.stdout
     );
