@@ -30,7 +30,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", requires = "bin", value_parser = clap::value_parser!(u8).range(1..=5))]
     pub stage: Option<u8>,
 
-    /// With --bin, stage 4: the server's read deadline (Go's stage 4 has 5s)
+    /// With --bin, stages 4 and 5: the server's read deadline (Go's stage 4 has 5s)
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = common::args::deadline)]
     pub deadline: Duration,
 

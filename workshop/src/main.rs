@@ -17,7 +17,7 @@ use workshop::{
     bench, check, client, compare, learn, limits, load, output, report, say, stages, tellln,
 };
 
-/// The course's workshop tool: a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
+/// The course's workshop tool: your exercises checked, a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
@@ -27,14 +27,6 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Connect to a server: type lines to send them, or script a client for a demo
-    Client(client::ClientArgs),
-    /// Run every stage through the same scenarios and show what each did
-    Compare(CompareArgs),
-    /// Put a bounded load on a server on this machine and report what it saw
-    Load(load::LoadArgs),
-    /// Measure what each concurrent server costs, side by side: memory, throughput, accept rate
-    Bench(bench::BenchArgs),
     /// Build your exercise and check it against its stage's behaviour (or any server's program, with --bin)
     Check(check::CheckArgs),
     /// The next hint for an exercise, from a nudge to nearly the answer
@@ -45,6 +37,14 @@ enum Command {
     Solution(learn::ExerciseArg),
     /// Put an exercise's starter back, after asking
     Reset(learn::ResetArgs),
+    /// Connect to a server: type lines to send them, or script a client for a demo
+    Client(client::ClientArgs),
+    /// Run every stage through the same scenarios and show what each did
+    Compare(CompareArgs),
+    /// Put a bounded load on a server on this machine and report what it saw
+    Load(load::LoadArgs),
+    /// Measure what each concurrent server costs, side by side: memory, throughput, accept rate
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
