@@ -4,6 +4,7 @@
 //!
 //! - [`Server`] starts a stage binary, waits for its `listening on ADDR` line,
 //!   collects its stderr, and kills it when dropped, also when a test panics.
+//!   The workshop runs every server it starts with it too.
 //! - [`checks`] are what each stage must show, observed from outside as
 //!   any server shows it: `workshop check` judges a learner's server by them.
 //! - [`client`] has what a test does as a client: connect, wait until the
@@ -30,7 +31,7 @@ pub mod workshop;
 
 #[cfg(unix)]
 pub use server::limit_open_files;
-pub use server::{Exited, Server, ServerBuilder, die_with_this_process};
+pub use server::{Exited, NotStarted, Server, ServerBuilder, Starting, die_with_this_process};
 
 use std::cell::Cell;
 use std::time::Duration;

@@ -6,22 +6,30 @@ use std::os::fd::AsRawFd;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use crate::patience;
 
 /// A stage binary running as a child process, listening on a loopback port.
 ///
-/// Everything it writes to stderr is collected as it comes, and tests wait for
-/// what they expect to see there, with [`patience`](crate::patience) as the bound. Dropping the
+/// Everything it writes to stderr is collected as it comes, with when each
+/// piece arrived, and tests wait for what they expect to see there, with
+/// [`patience`](crate::patience) as the bound; async code waits without
+/// blocking its thread ([`Server::until_stderr_shows`]). Dropping the
 /// `Server` kills the process, so no test leaves one behind, even when it fails.
+///
+/// The workshop runs its servers with it too (`compare`, `load`, `bench`,
+/// `check`): one way to run a server as a child process.
 pub struct Server {
     child: Child,
     addr: SocketAddr,
     /// What the server wrote to stderr, when the test reads it.
     stderr: Option<Arc<Output>>,
-    /// Where its log goes: stderr, or stdout with [`ServerBuilder::log_on_stdout`].
-    log: Arc<Output>,
+    /// Where its log goes: stderr, or stdout with [`ServerBuilder::log_on_stdout`];
+    /// nowhere read when stderr goes elsewhere ([`ServerBuilder::stderr_to`]).
+    log: Option<Arc<Output>>,
     /// Whether dropping it shows how its log ends (see [`ServerBuilder::quietly`]).
     shown_at_drop: bool,
 }
@@ -32,8 +40,19 @@ pub struct ServerBuilder {
     addr: String,
     stderr: StderrTo,
     log_on_stdout: bool,
-    found_by_connecting: bool,
+    found_by: FoundBy,
     shown_at_drop: bool,
+    kept_until_listening: bool,
+}
+
+/// How a [`Server`] is seen to listen.
+enum FoundBy {
+    /// By its `listening on ADDR` line.
+    ItsLine,
+    /// By a connection to the address it was given.
+    Connecting(SocketAddr),
+    /// By a look at the process from outside, given its id.
+    Looking(Box<dyn FnMut(u32) -> Option<SocketAddr> + Send>),
 }
 
 /// Where a [`Server`]'s stderr goes.
@@ -43,7 +62,7 @@ enum StderrTo {
     /// A terminal (the other end of a pseudo-terminal) the test reads.
     #[cfg(target_os = "linux")]
     Terminal(std::fs::File),
-    /// Somewhere the test does not read, such as `/dev/full`.
+    /// Somewhere the test does not read, such as `/dev/full` or `/dev/null`.
     Elsewhere,
 }
 
@@ -58,7 +77,7 @@ impl Server {
         Server::builder(bin).args(args).start()
     }
 
-    pub fn builder(bin: &str) -> ServerBuilder {
+    pub fn builder(bin: impl AsRef<OsStr>) -> ServerBuilder {
         let mut command = Command::new(bin);
         // Logging as a learner sees it (`info`, no colours), whatever the
         // environment running the tests says.
@@ -76,40 +95,89 @@ impl Server {
             addr: "127.0.0.1:0".to_string(),
             stderr: StderrTo::Pipe,
             log_on_stdout: false,
-            found_by_connecting: false,
+            found_by: FoundBy::ItsLine,
             shown_at_drop: true,
+            kept_until_listening: false,
         }
     }
 
-    /// Waits until a connection to `addr` succeeds, or the server exits
-    /// (then: what it wrote). Polls, a hundred times a second: nothing
+    /// Waits until `found`, given the process id, finds where the server
+    /// listens, or the server exits. Asks a hundred times a second: nothing
     /// says when a port starts to listen.
-    fn wait_until_it_accepts(&mut self, addr: SocketAddr) -> Result<SocketAddr, Vec<u8>> {
+    fn wait_until_found(
+        &mut self,
+        mut found: impl FnMut(u32) -> Option<SocketAddr>,
+    ) -> Result<SocketAddr, Waited> {
         let started = Instant::now();
         loop {
-            if TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200)).is_ok() {
+            if let Some(addr) = found(self.pid()) {
                 return Ok(addr);
             }
-            if self.child.try_wait().unwrap().is_some() {
-                return Err(self.log.wait_on("the server's output to end", |collected| {
-                    collected.closed.then(|| collected.bytes.clone())
-                }));
+            if self.exit_status().is_some() {
+                return Err(Waited::Exited);
             }
-            assert!(
-                started.elapsed() < patience(),
-                "waited {:?} for the server to accept connections on {addr}; {}",
-                started.elapsed(),
-                tail(&self.log.bytes.lock().unwrap().bytes)
-            );
-            thread::sleep(std::time::Duration::from_millis(10));
+            if started.elapsed() >= patience() {
+                return Err(Waited::GaveUp);
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits until the log holds a complete `listening on ADDR` line, or
+    /// ends without one (the server exited).
+    fn wait_for_the_listening_line(&self) -> Result<SocketAddr, Waited> {
+        let log = self
+            .log
+            .as_deref()
+            .expect("the log goes where it is not read: find the server another way");
+        let seen = log.wait_within(patience(), |collected| {
+            match listening_addr(&collected.bytes) {
+                Some(addr) => Some(Ok(addr)),
+                None if collected.closed => Some(Err(Waited::Exited)),
+                None => None,
+            }
+        });
+        seen.unwrap_or(Err(Waited::GaveUp))
+    }
+
+    /// What the server has said so far: stderr, then its log if that is apart.
+    fn said_so_far(&self) -> String {
+        let mut said = match (&self.stderr, self.log_apart()) {
+            (Some(stderr), true) => stderr.bytes(),
+            _ => Vec::new(),
+        };
+        if let Some(log) = &self.log {
+            said.extend_from_slice(&log.bytes());
+        }
+        String::from_utf8_lossy(&said).into_owned()
+    }
+
+    /// How a server that exited before it listened ended, and all it said.
+    fn exited(&mut self) -> Exited {
+        let status = self.child.wait().unwrap();
+        for output in [&self.stderr, &self.log].into_iter().flatten() {
+            output.wait_on("the server's output to end", |collected| {
+                collected.closed.then_some(())
+            });
+        }
+        Exited {
+            status,
+            output: self.said_so_far(),
         }
     }
 
     /// Whether the log is collected apart from stderr.
     fn log_apart(&self) -> bool {
-        self.stderr
-            .as_ref()
-            .is_none_or(|stderr| !Arc::ptr_eq(stderr, &self.log))
+        match (&self.stderr, &self.log) {
+            (Some(stderr), Some(log)) => !Arc::ptr_eq(stderr, log),
+            _ => true,
+        }
+    }
+
+    fn log_output(&self) -> &Output {
+        self.log
+            .as_deref()
+            .expect("this test sent the server's log elsewhere")
     }
 
     /// The address the server reported in its `listening on ADDR` line.
@@ -140,7 +208,7 @@ impl Server {
 
     /// Whether stderr comes to contain `needle` within `window`: for a check
     /// that something does *not* happen, which only a window can show.
-    pub fn appears_within(&self, needle: &str, window: std::time::Duration) -> bool {
+    pub fn appears_within(&self, needle: &str, window: Duration) -> bool {
         let output = self.stderr_output();
         let found = output.wait_within(window, |seen| find(&seen.bytes, needle.as_bytes()));
         found.is_ok()
@@ -163,7 +231,7 @@ impl Server {
     /// Waits until the log contains `needle` `count` times.
     pub fn wait_for_count_in_log(&self, needle: &str, count: usize) {
         let what = format!("{count} times {needle:?} in the log");
-        self.log.wait_on(&what, |collected| {
+        self.log_output().wait_on(&what, |collected| {
             let log = String::from_utf8_lossy(&collected.bytes);
             (log.matches(needle).count() >= count).then_some(())
         });
@@ -171,7 +239,7 @@ impl Server {
 
     /// The log so far, as text.
     pub fn log_text(&self) -> String {
-        String::from_utf8_lossy(&self.log.bytes.lock().unwrap().bytes).into_owned()
+        String::from_utf8_lossy(&self.log_output().bytes()).into_owned()
     }
 
     /// Waits until stderr holds at least `len` bytes. A large transfer may
@@ -179,7 +247,7 @@ impl Server {
     /// growing for [`patience`](crate::patience) (or the server exits) before reaching `len`.
     pub fn wait_for_len(&self, len: usize) -> Vec<u8> {
         loop {
-            let so_far = self.stderr_output().bytes.lock().unwrap().bytes.len();
+            let so_far = self.stderr_output().collected().bytes.len();
             if so_far >= len {
                 return self.stderr();
             }
@@ -204,7 +272,59 @@ impl Server {
 
     /// Everything the server has written to stderr so far.
     pub fn stderr(&self) -> Vec<u8> {
-        self.stderr_output().bytes.lock().unwrap().bytes.clone()
+        self.stderr_output().bytes()
+    }
+
+    /// Where `needle` first starts on stderr, if it is there yet: to tell
+    /// what came first.
+    pub fn position(&self, needle: &str) -> Option<usize> {
+        find(&self.stderr_output().collected().bytes, needle.as_bytes())
+    }
+
+    /// When `needle` was first complete on stderr, if it is there yet: the
+    /// moment the piece of stderr that completed it was read.
+    pub fn seen_at(&self, needle: &str) -> Option<Instant> {
+        let collected = self.stderr_output().collected();
+        let end = find(&collected.bytes, needle.as_bytes())? + needle.len();
+        collected
+            .arrivals
+            .iter()
+            .find(|(len, _)| *len >= end)
+            .map(|(_, at)| *at)
+    }
+
+    /// Whether stderr has ended, which it does when the server exits.
+    pub fn stderr_ended(&self) -> bool {
+        self.stderr_output().collected().closed
+    }
+
+    /// How many bytes of stderr have been read, kept or not (see
+    /// [`ServerBuilder::kept_until_listening`]); 0 where stderr goes
+    /// elsewhere.
+    pub fn stderr_bytes_read(&self) -> u64 {
+        self.stderr
+            .as_ref()
+            .map_or(0, |stderr| stderr.collected().read)
+    }
+
+    /// Waits until `check` finds what it looks for, looking again each time
+    /// stderr grows, without blocking the thread: for async code, which
+    /// bounds the wait itself (`tokio::time::timeout`). `None` once stderr
+    /// has ended without it: the server exited.
+    pub async fn until_stderr_shows<T>(&self, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+        let output = self.stderr_output();
+        // Subscribed before the first look: what arrives after it wakes us.
+        let mut grew = output.grew_async.subscribe();
+        loop {
+            if let Some(found) = check() {
+                return Some(found);
+            }
+            if output.collected().closed {
+                return None;
+            }
+            // The sender lives as long as `output`: this never fails.
+            let _ = grew.changed().await;
+        }
     }
 
     /// Stderr so far as text, with any binary data shown lossily.
@@ -224,9 +344,10 @@ impl Server {
     /// Waits until the process exits, for at most [`patience`](crate::patience), and returns
     /// its exit status. The process's end shows as the end of its stderr.
     pub fn wait_for_exit(&mut self) -> ExitStatus {
-        self.log.wait_on("the server to exit", |collected| {
-            collected.closed.then_some(())
-        });
+        self.log_output()
+            .wait_on("the server to exit", |collected| {
+                collected.closed.then_some(())
+            });
         self.child.wait().unwrap()
     }
 
@@ -243,7 +364,7 @@ impl Server {
     /// The processor time the process has used so far (user and system),
     /// as Linux reports it in `/proc/PID/stat`.
     #[cfg(target_os = "linux")]
-    pub fn cpu_time(&self) -> std::time::Duration {
+    pub fn cpu_time(&self) -> Duration {
         // User and system time are the 14th and 15th fields, in clock
         // ticks. Some fields before them may be negative (-1 without a
         // terminal), so count the fields rather than keep the numbers.
@@ -251,7 +372,7 @@ impl Server {
         let ticks = fields[14 - 3].parse::<u64>().unwrap() + fields[15 - 3].parse::<u64>().unwrap();
         // SAFETY: sysconf only reads a configuration value.
         let ticks_per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
-        std::time::Duration::from_millis(ticks * 1000 / ticks_per_second)
+        Duration::from_millis(ticks * 1000 / ticks_per_second)
     }
 
     /// Stops the process (SIGSTOP, as if it were busy elsewhere: it runs no
@@ -291,7 +412,7 @@ impl Server {
     /// Ctrl-S or select text: once the pipe is full, every write to stderr
     /// waits. (At most one more read may still arrive.)
     pub fn pause_stderr(&self) {
-        self.stderr_output().bytes.lock().unwrap().reading = Reading::Paused;
+        self.stderr_output().collected().reading = Reading::Paused;
     }
 
     /// Stops reading the server's stderr for good and closes its end of the
@@ -301,7 +422,7 @@ impl Server {
     /// ([`ServerBuilder::log_on_stdout`]).
     pub fn close_stderr(&self) {
         let output = self.stderr_output();
-        output.bytes.lock().unwrap().reading = Reading::Closed;
+        output.collected().reading = Reading::Closed;
         output.grew.notify_all();
     }
 
@@ -352,7 +473,7 @@ impl Server {
             );
             // Polling /proc, which has no way to say "changed": a pause
             // between looks leaves the 2 cores to the server and its client.
-            thread::sleep(std::time::Duration::from_millis(2));
+            thread::sleep(Duration::from_millis(2));
         }
     }
 
@@ -361,20 +482,25 @@ impl Server {
     /// but slower than clients that send without pause.
     pub fn read_stderr_slowly(&self) {
         let output = self.stderr_output();
-        output.bytes.lock().unwrap().reading = Reading::Slowly;
+        output.collected().reading = Reading::Slowly;
         output.grew.notify_all();
     }
 
     /// Reads the server's stderr again after [`Server::pause_stderr`].
     pub fn resume_stderr(&self) {
         let output = self.stderr_output();
-        output.bytes.lock().unwrap().reading = Reading::On;
+        output.collected().reading = Reading::On;
         output.grew.notify_all();
     }
 
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
+        self.exit_status().is_none()
+    }
+
+    /// How the process exited, if it has.
+    pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        self.child.try_wait().unwrap()
     }
 }
 
@@ -384,8 +510,11 @@ impl Drop for Server {
         let _ = self.child.wait();
         // Shown with `cargo test -- --nocapture`; a failing test has already
         // shown it in its panic message.
-        if self.shown_at_drop && !thread::panicking() {
-            eprintln!("{}", tail(&self.log.bytes.lock().unwrap().bytes));
+        match &self.log {
+            Some(log) if self.shown_at_drop && !thread::panicking() => {
+                eprintln!("{}", tail(&log.bytes()));
+            }
+            _ => {}
         }
     }
 }
@@ -425,9 +554,11 @@ impl ServerBuilder {
         self
     }
 
-    /// Sends stderr to `file` (such as `/dev/full`), where the test does not
-    /// read it; with [`ServerBuilder::log_on_stdout`], to find the port.
-    pub fn stderr_to(mut self, file: std::fs::File) -> Self {
+    /// Sends stderr to `file` (such as `/dev/full`, or `Stdio::null()`),
+    /// where the test does not read it; with [`ServerBuilder::log_on_stdout`]
+    /// or by [connecting](ServerBuilder::found_by_connecting) or
+    /// [looking](ServerBuilder::found_by_looking), to find the port.
+    pub fn stderr_to(mut self, file: impl Into<Stdio>) -> Self {
         self.command.stderr(file);
         self.stderr = StderrTo::Elsewhere;
         self
@@ -483,8 +614,22 @@ impl ServerBuilder {
     /// once: the server sees a client that says nothing and leaves.)
     pub fn found_by_connecting(mut self) -> Self {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
-        self.addr = probe.local_addr().unwrap().to_string();
-        self.found_by_connecting = true;
+        let addr = probe.local_addr().unwrap();
+        self.addr = addr.to_string();
+        self.found_by = FoundBy::Connecting(addr);
+        self
+    }
+
+    /// For a server whose log is not read, and that must see no client
+    /// before those it is measured with (a connection it served would count
+    /// in its baseline): `look` says where it listens, given its process id,
+    /// or `None` while it does not yet (the workshop's bench reads the
+    /// kernel's tables of sockets).
+    pub fn found_by_looking(
+        mut self,
+        look: impl FnMut(u32) -> Option<SocketAddr> + Send + 'static,
+    ) -> Self {
+        self.found_by = FoundBy::Looking(Box::new(look));
         self
     }
 
@@ -496,29 +641,46 @@ impl ServerBuilder {
         self
     }
 
-    /// Spawns the server and waits for its `listening on ADDR` line.
-    pub fn start(self) -> Server {
-        let waited_for = match self.found_by_connecting {
-            true => format!("the server to accept connections on {}", self.addr),
-            false => "the `listening on ADDR` line".to_string(),
-        };
-        self.try_start().unwrap_or_else(|exited| {
-            panic!(
-                "waited for {waited_for}, but it exited ({}); {}",
-                exited.status,
-                tail(exited.output.as_bytes())
-            )
-        })
+    /// Keeps stderr only until the server listens, then reads it and drops
+    /// what it reads, counting it ([`Server::stderr_bytes_read`]): for a
+    /// server under a load, whose stderr would otherwise fill memory.
+    pub fn kept_until_listening(mut self) -> Self {
+        self.kept_until_listening = true;
+        self
     }
 
-    /// Spawns the server and waits for its `listening on ADDR` line, or for
-    /// it to exit without one (a server that cannot start).
-    pub fn try_start(mut self) -> Result<Server, Exited> {
-        let mut child = self
-            .command
-            .args(["--addr", &self.addr])
-            .spawn()
-            .unwrap_or_else(|err| panic!("cannot start {:?}: {err}", self.command));
+    /// Spawns the server and waits until it listens.
+    pub fn start(self) -> Server {
+        self.spawn()
+            .and_then(Starting::listening)
+            .unwrap_or_else(|why| panic!("{why}"))
+    }
+
+    /// Spawns the server and waits until it listens, or until it exits
+    /// first (a server that cannot start).
+    pub fn try_start(self) -> Result<Server, Exited> {
+        match self.spawn().and_then(Starting::listening) {
+            Ok(server) => Ok(server),
+            Err(NotStarted::DidNotListen {
+                exited: Some(status),
+                output,
+                ..
+            }) => Err(Exited { status, output }),
+            Err(why) => panic!("{why}"),
+        }
+    }
+
+    /// Spawns the server, and leaves the wait until it listens to
+    /// [`Starting::listening`]: for async code, which spawns on a thread of
+    /// its runtime, one that lives as long as the server must (the server
+    /// dies with the thread that started it, see [`die_with_this_process`]),
+    /// and waits on a thread that may block.
+    pub fn spawn(mut self) -> Result<Starting, NotStarted> {
+        let spawned = self.command.args(["--addr", &self.addr]).spawn();
+        let mut child = spawned.map_err(|error| NotStarted::CannotRun {
+            program: self.command.get_program().to_string_lossy().into_owned(),
+            error,
+        })?;
         // The parent's copy of a terminal's slave side closes with the
         // command, so that the end of the server's stderr shows.
         drop(self.command);
@@ -531,50 +693,131 @@ impl ServerBuilder {
             StderrTo::Elsewhere => None,
         };
         let log = match self.log_on_stdout {
-            true => Output::collect(child.stdout.take().unwrap()),
-            false => Arc::clone(stderr.as_ref().expect("the log is on stderr")),
+            true => Some(Output::collect(child.stdout.take().unwrap())),
+            false => stderr.clone(),
         };
-        let mut server = Server {
-            child,
-            addr: SocketAddr::from(([0, 0, 0, 0], 0)),
-            stderr,
-            log,
-            shown_at_drop: self.shown_at_drop,
+        Ok(Starting {
+            server: Server {
+                child,
+                addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+                stderr,
+                log,
+                shown_at_drop: self.shown_at_drop,
+            },
+            found_by: self.found_by,
+            kept_until_listening: self.kept_until_listening,
+        })
+    }
+}
+
+/// A server spawned, not yet seen to listen: [`ServerBuilder::spawn`].
+pub struct Starting {
+    server: Server,
+    found_by: FoundBy,
+    kept_until_listening: bool,
+}
+
+impl Starting {
+    /// Waits, for at most [`patience`](crate::patience), until the server
+    /// says `listening on ADDR` or, found [by
+    /// connecting](ServerBuilder::found_by_connecting), accepts a connection,
+    /// or, found [by looking](ServerBuilder::found_by_looking), is seen to
+    /// listen.
+    pub fn listening(self) -> Result<Server, NotStarted> {
+        let Starting {
+            mut server,
+            found_by,
+            kept_until_listening,
+        } = self;
+        let started = Instant::now();
+        let (listening, waited_for) = match found_by {
+            FoundBy::ItsLine => (
+                server.wait_for_the_listening_line(),
+                "say `listening on ADDR`".to_string(),
+            ),
+            FoundBy::Connecting(addr) => (
+                server.wait_until_found(|_| {
+                    let accepted = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
+                    accepted.is_ok().then_some(addr)
+                }),
+                format!("accept connections on {addr}"),
+            ),
+            FoundBy::Looking(look) => (server.wait_until_found(look), "listen".to_string()),
         };
-        let listening = match self.found_by_connecting {
-            true => server.wait_until_it_accepts(self.addr.parse().unwrap()),
-            false => {
-                server.log.wait_on(
-                    "the `listening on ADDR` line",
-                    |collected| match listening_addr(&collected.bytes) {
-                        Some(addr) => Some(Ok(addr)),
-                        None if collected.closed => Some(Err(collected.bytes.clone())),
-                        None => None,
-                    },
-                )
+        let exited = match listening {
+            Ok(addr) => {
+                assert_ne!(addr.port(), 0, "the log must show the port it got");
+                server.addr = addr;
+                if let Some(stderr) = server.stderr.as_ref().filter(|_| kept_until_listening) {
+                    stderr.collected().kept = false;
+                }
+                return Ok(server);
             }
+            Err(Waited::Exited) => Some(server.exited()),
+            Err(Waited::GaveUp) => None,
         };
-        match listening {
-            Ok(addr) => server.addr = addr,
-            Err(log) => {
-                let status = server.child.wait().unwrap();
-                // With the log elsewhere, stderr still has `error: ...`.
-                let mut output = match (&server.stderr, server.log_apart()) {
-                    (Some(stderr), true) => stderr.wait_on("stderr to end", |collected| {
-                        collected.closed.then(|| collected.bytes.clone())
-                    }),
-                    _ => Vec::new(),
-                };
-                output.extend_from_slice(&log);
-                return Err(Exited {
-                    status,
-                    output: String::from_utf8_lossy(&output).into_owned(),
-                });
+        // What it said is in the error: no need to show it again at drop.
+        server.shown_at_drop = false;
+        Err(NotStarted::DidNotListen {
+            waited_for,
+            waited: started.elapsed(),
+            exited: exited.as_ref().map(|exited| exited.status),
+            output: exited.map_or_else(|| server.said_so_far(), |exited| exited.output),
+        })
+    }
+}
+
+/// Why a server is not listening.
+#[derive(Debug)]
+pub enum NotStarted {
+    /// The program could not be run at all.
+    CannotRun {
+        program: String,
+        error: std::io::Error,
+    },
+    /// It ran, but did not `waited_for` (say `listening on ADDR`, accept
+    /// connections on ADDR, listen): it exited first, or was still running
+    /// after `waited`. `output` is what it said, stderr then its log if apart.
+    DidNotListen {
+        waited_for: String,
+        waited: Duration,
+        exited: Option<ExitStatus>,
+        output: String,
+    },
+}
+
+impl std::fmt::Display for NotStarted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotStarted::CannotRun { program, error } => {
+                write!(f, "cannot start {program}: {error}")
+            }
+            NotStarted::DidNotListen {
+                waited_for,
+                waited,
+                exited,
+                output,
+            } => {
+                let output = tail(output.as_bytes());
+                match exited {
+                    Some(status) => write!(
+                        f,
+                        "waited for the server to {waited_for}, but it exited ({status}); {output}"
+                    ),
+                    None => write!(
+                        f,
+                        "waited {waited:.1?} for the server to {waited_for}; {output}"
+                    ),
+                }
             }
         }
-        assert_ne!(server.addr.port(), 0, "the log must show the port it got");
-        Ok(server)
     }
+}
+
+/// How a wait for a server to listen ended, when it did not see it listen.
+enum Waited {
+    Exited,
+    GaveUp,
 }
 
 /// A server that exited before it listened: its exit status, and what it
@@ -586,16 +829,22 @@ pub struct Exited {
 }
 
 /// What a server wrote to one pipe, collected so far, and a signal for each
-/// new chunk.
-#[derive(Default)]
+/// new chunk: for threads that wait, and for async code (a watch channel, on
+/// which a task waits without holding up its thread).
 struct Output {
     bytes: Mutex<Collected>,
     grew: Condvar,
+    grew_async: watch::Sender<()>,
 }
 
-#[derive(Default)]
 struct Collected {
     bytes: Vec<u8>,
+    /// For each piece read: the length of `bytes` with it, and when it came.
+    arrivals: Vec<(usize, Instant)>,
+    /// Whether what is read is kept, or only counted in `read`.
+    kept: bool,
+    /// How many bytes were read, kept or not.
+    read: u64,
     closed: bool,
     reading: Reading,
 }
@@ -617,7 +866,18 @@ impl Output {
     /// Starts a thread that reads `pipe` until the process exits, so that
     /// it never fills up and blocks the server.
     fn collect(pipe: impl Read + Send + 'static) -> Arc<Output> {
-        let output = Arc::new(Output::default());
+        let output = Arc::new(Output {
+            bytes: Mutex::new(Collected {
+                bytes: Vec::new(),
+                arrivals: Vec::new(),
+                kept: true,
+                read: 0,
+                closed: false,
+                reading: Reading::On,
+            }),
+            grew: Condvar::new(),
+            grew_async: watch::Sender::new(()),
+        });
         let collector = Arc::clone(&output);
         thread::spawn(move || collector.read_until_the_end(pipe));
         output
@@ -629,14 +889,20 @@ impl Output {
         loop {
             // The pause paces the reader; it waits for nothing.
             if slowly {
-                thread::sleep(std::time::Duration::from_millis(1));
+                thread::sleep(Duration::from_millis(1));
             }
             let most = if slowly { 16 * 1024 } else { buf.len() };
             let n = pipe.read(&mut buf[..most]).unwrap_or(0);
-            let mut collected = self.bytes.lock().unwrap_or_else(PoisonError::into_inner);
-            collected.bytes.extend_from_slice(&buf[..n]);
+            let mut collected = self.collected();
+            collected.read += n as u64;
+            if collected.kept && n > 0 {
+                collected.bytes.extend_from_slice(&buf[..n]);
+                let len = collected.bytes.len();
+                collected.arrivals.push((len, Instant::now()));
+            }
             collected.closed = n == 0;
             self.grew.notify_all();
+            self.grew_async.send_replace(());
             if n == 0 {
                 return;
             }
@@ -655,6 +921,17 @@ impl Output {
         }
     }
 
+    /// What was collected so far, locked. (A panic of the reader thread
+    /// while it held the lock leaves it as it was: still worth reading.)
+    fn collected(&self) -> std::sync::MutexGuard<'_, Collected> {
+        self.bytes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// All the bytes collected so far.
+    fn bytes(&self) -> Vec<u8> {
+        self.collected().bytes.clone()
+    }
+
     /// Waits until `done` finds what it looks for in what was collected
     /// (which also tells whether the process has exited), for at most
     /// [`patience`](crate::patience), and fails early if the process exits first.
@@ -668,12 +945,12 @@ impl Output {
     /// the output ends.
     fn wait_within<T>(
         &self,
-        within: std::time::Duration,
+        within: Duration,
         mut done: impl FnMut(&Collected) -> Option<T>,
     ) -> Result<T, String> {
         let started = Instant::now();
         let deadline = started + within;
-        let mut seen = self.bytes.lock().unwrap();
+        let mut seen = self.collected();
         loop {
             if let Some(found) = done(&seen) {
                 return Ok(found);
