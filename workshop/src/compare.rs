@@ -15,12 +15,14 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::watch;
 
+use harness::Server;
+
 use crate::limits;
 use crate::process::{Usage, listen_overflows};
 use crate::progress::Progress;
 use crate::report::{End, Row, Timeline};
 use crate::seconds;
-use crate::stages::{Output, RunningStage, Stage, Transcript};
+use crate::stages::{self, Stage};
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);
@@ -128,63 +130,70 @@ pub async fn compare(stages: &[Stage], plan: &Plan) -> Result<Vec<StageReport>, 
 }
 
 /// The verdict, said to be void if the server exited during the scenario.
-fn exited(server: &mut RunningStage, verdict: String) -> String {
+fn exited(server: &mut Server, verdict: String) -> String {
     match server.exit_status() {
         Some(status) => format!("the server exited ({status}); so: {verdict}"),
         None => verdict,
     }
 }
 
-/// The arguments a stage runs with: the deadline, for those that take one.
-fn stage_args(stage: &Stage, deadline: Duration) -> Vec<String> {
-    if stage.takes_timeout {
+/// Starts `stage`, with the deadline if it takes one.
+async fn start(stage: &Stage, deadline: Duration) -> Result<Server, String> {
+    let args = if stage.takes_timeout {
         vec![
             "--timeout".to_string(),
             humantime::format_duration(deadline).to_string(),
         ]
     } else {
         Vec::new()
-    }
+    };
+    stages::start(&stage.name, stage.server(&args)).await
+}
+
+/// Waits up to `within` for `needle` on the server's stderr; returns when it
+/// arrived.
+async fn seen_within(server: &Server, needle: &str, within: Duration) -> Option<Instant> {
+    let seen = server.until_stderr_shows(|| server.seen_at(needle));
+    let _ = tokio::time::timeout(within, seen).await;
+    server.seen_at(needle)
 }
 
 /// A: connects and talks. B: connects and talks while A is still open.
 /// Then A leaves, and B says goodbye. Serial or concurrent shows in whether
 /// B's line is printed before A leaves.
 async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let mut server =
-        RunningStage::start(stage, &stage_args(stage, plan.timeout), Output::Watched).await?;
+    let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
-    let stderr = &server.stderr;
     let mut a = scene.connect("A").await?;
     a.say("hello").await;
-    a.printed(stderr, "hello", EXPECT).await;
+    a.printed(&server, "hello", EXPECT).await;
     tokio::time::sleep(STEP).await;
 
     let mut b = scene.connect("B").await?;
     let b_sent = Instant::now();
     b.say("hello").await;
-    let b_while_a_open = b.printed(stderr, "hello", 3 * STEP).await;
+    let b_while_a_open = b.printed(&server, "hello", 3 * STEP).await;
     a.say("still here").await;
-    a.printed(stderr, "still here", EXPECT).await;
+    a.printed(&server, "still here", EXPECT).await;
     tokio::time::sleep(STEP).await;
 
     a.leave();
     let b_printed = match b_while_a_open {
         Some(at) => Some(at),
-        None => b.printed(stderr, "hello", EXPECT).await,
+        None => b.printed(&server, "hello", EXPECT).await,
     };
     tokio::time::sleep(STEP).await;
     b.say("bye").await;
-    b.printed(stderr, "bye", EXPECT).await;
+    b.printed(&server, "bye", EXPECT).await;
     tokio::time::sleep(STEP).await;
     b.leave();
 
-    let a_printed = stderr.seen_at("A: hello\n");
+    let a_printed = server.seen_at("A: hello\n");
     // Serial or concurrent is read from the order of stderr, not from the
     // clock: B's line either comes before the line that says A finished, or
     // after it.
-    let a_finished = stderr.position(&format!("{} finished", a.local));
-    let b_hello = stderr.position("B: hello\n");
+    let a_finished = server.position(&format!("{} finished", a.local));
+    let b_hello = server.position("B: hello\n");
     let verdict = match (a_printed, b_hello) {
         (None, _) if a.closed_by_server().is_some() => {
             "closes each connection at once; prints nothing".to_string()
@@ -209,8 +218,7 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 
 /// A client that connects and says nothing for twice the deadline.
 async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let mut server =
-        RunningStage::start(stage, &stage_args(stage, plan.timeout), Output::Watched).await?;
+    let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut idle = scene.connect("I").await?;
     let silence = 2 * plan.timeout;
@@ -232,8 +240,7 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 /// A client that says a line every quarter of the deadline, for three
 /// deadlines: a deadline that starts anew with every read never closes it.
 async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
-    let mut server =
-        RunningStage::start(stage, &stage_args(stage, plan.timeout), Output::Watched).await?;
+    let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut talker = scene.connect("T").await?;
     let every = plan.timeout / 4;
@@ -247,15 +254,10 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> 
     }
     // The last line may still be on its way through the server.
     talker
-        .printed(&server.stderr, &format!("tick {lines:02}"), EXPECT)
+        .printed(&server, &format!("tick {lines:02}"), EXPECT)
         .await;
     let printed = (1..=lines)
-        .filter(|i| {
-            server
-                .stderr
-                .seen_at(&format!("T: tick {i:02}\n"))
-                .is_some()
-        })
+        .filter(|i| server.seen_at(&format!("T: tick {i:02}\n")).is_some())
         .count();
     let verdict = match talker.closed_by_server() {
         Some(after) if after < Duration::from_millis(50) => "closed at once".to_string(),
@@ -292,13 +294,12 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     // The crowd is about holding many clients, not about deadlines: a stage
     // that takes one gets a minute, so that it holds its crowd too.
     let deadline = CROWD_DEADLINE;
-    let mut server =
-        RunningStage::start(stage, &stage_args(stage, deadline), Output::Watched).await?;
-    let before = Usage::of(server.pid);
+    let mut server = start(stage, deadline).await?;
+    let before = Usage::of(server.pid());
     let overflows_before = listen_overflows();
     let started = Instant::now();
     let mut connecting = tokio::task::JoinSet::new();
-    let addr = server.addr;
+    let addr = server.addr();
     // A few handshakes in flight at a time, so that a listen queue of 128
     // (what the stages get from tokio) never overflows into SYN retries.
     let permits = Arc::new(tokio::sync::Semaphore::new(CONNECTING));
@@ -363,7 +364,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     let mut served = 0;
     let mut last_progress = Instant::now();
     let all_served_after = loop {
-        let now_served = server.stderr.count("crowd ");
+        let now_served = server.stderr_text().matches("crowd ").count();
         if now_served > served {
             served = now_served;
             last_progress = Instant::now();
@@ -372,12 +373,12 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
             "{}: crowd: {served} of {} printed",
             stage.name, plan.crowd
         ));
-        if served >= connected || last_progress.elapsed() > STALL || server.stderr.closed() {
+        if served >= connected || last_progress.elapsed() > STALL || server.stderr_ended() {
             break (served >= connected).then(|| started.elapsed());
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let during = Usage::of(server.pid);
+    let during = Usage::of(server.pid());
     let closed_early = held
         .iter()
         .filter(|stream| crate::already_closed(stream))
@@ -428,10 +429,10 @@ struct SceneClient {
 }
 
 impl Scene {
-    fn new(server: &RunningStage) -> Scene {
+    fn new(server: &Server) -> Scene {
         Scene {
             started: Instant::now(),
-            addr: server.addr,
+            addr: server.addr(),
         }
     }
 
@@ -461,7 +462,7 @@ impl Scene {
 
     /// The timeline of `clients`: when each connected, when the server
     /// printed each of its lines, and when its connection ended.
-    fn timeline(&self, server: &RunningStage, clients: &[SceneClient]) -> Timeline {
+    fn timeline(&self, server: &Server, clients: &[SceneClient]) -> Timeline {
         let since = |at: Instant| at.saturating_duration_since(self.started);
         let rows = clients
             .iter()
@@ -469,7 +470,7 @@ impl Scene {
                 let printed = client
                     .said
                     .iter()
-                    .filter_map(|line| server.stderr.seen_at(&format!("{}: {line}\n", client.name)))
+                    .filter_map(|line| server.seen_at(&format!("{}: {line}\n", client.name)))
                     .map(since)
                     .collect();
                 let server_closed = *client.closed_by_server.borrow();
@@ -483,7 +484,6 @@ impl Scene {
                 };
                 // The server logs `PEER connected` when it accepts a client.
                 let accepted = server
-                    .stderr
                     .seen_at(&format!("{} connected", client.local))
                     .map(since);
                 Row {
@@ -517,16 +517,11 @@ impl SceneClient {
     /// Waits up to `within` for the server to print this client's line
     /// `text`, and returns when it did; gives up early if the server closes
     /// the connection without printing it.
-    async fn printed(
-        &mut self,
-        stderr: &Transcript,
-        text: &str,
-        within: Duration,
-    ) -> Option<Instant> {
+    async fn printed(&mut self, server: &Server, text: &str, within: Duration) -> Option<Instant> {
         let needle = format!("{}: {text}\n", self.name);
         tokio::select! {
-            at = stderr.wait_for(&needle, within) => at,
-            _ = self.closed_by_server.wait_for(Option::is_some) => stderr.seen_at(&needle),
+            at = seen_within(server, &needle, within) => at,
+            _ = self.closed_by_server.wait_for(Option::is_some) => server.seen_at(&needle),
         }
     }
 

@@ -15,8 +15,9 @@
 //! - [`exercises`]: the exercises, their starters made from the stages, and
 //!   the learner's record; [`learn`]: `workshop hint`, `progress`,
 //!   `solution` and `reset`.
-//! - [`stages`]: finding (or building) the stage binaries, and running one
-//!   as a child process whose stderr is watched.
+//! - [`stages`]: finding (or building) the stage binaries, and starting one
+//!   (or any server) as the harness does, a child process whose stderr is
+//!   watched (`harness::Server`).
 //! - [`process`]: a process's memory and threads, read from `/proc`.
 //! - [`limits`]: the limit on open files, raised at start, and running out.
 //! - [`progress`] and [`units`]: how long work and figures are shown.

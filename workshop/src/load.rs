@@ -16,7 +16,7 @@ use crate::limits;
 use crate::process::{Usage, listen_overflows};
 use crate::progress::Progress;
 use crate::seconds;
-use crate::stages::{self, Output, RunningStage};
+use crate::stages;
 use crate::units::{LONGEST, duration_within, mib, size, size_within};
 use crate::{say, sayln, tellln};
 
@@ -106,19 +106,25 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
     let mut server = match &args.stage {
         Some(name) => {
             let stage = stages::find(std::slice::from_ref(name))?.remove(0);
-            let server = RunningStage::start(&stage, &args.stage_args, Output::Discarded).await?;
+            // Only the `listening on` line is logged, and stderr is read and
+            // dropped once the stage listens: a long load would fill memory.
+            let how = stage
+                .server(&args.stage_args)
+                .env("RUST_LOG", harness::ONLY_THE_LISTENING_LINE)
+                .kept_until_listening();
+            let server = stages::start(&stage.name, how).await?;
             tellln!(
                 "workshop: started {} (pid {}) on {}",
-                server.name,
-                server.pid,
-                server.addr
+                stage.name,
+                server.pid(),
+                server.addr()
             );
             Some(server)
         }
         None => None,
     };
     let (addr, pid) = match &server {
-        Some(server) => (server.addr, Some(server.pid)),
+        Some(server) => (server.addr(), Some(server.pid())),
         None => {
             let addr = match args.addr {
                 Some(addr) => addr,
@@ -144,7 +150,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         } => churn(addr, connections as usize, concurrency as usize, deadline).await,
     };
     say!("{}", outcome.report);
-    if let Some(status) = server.as_mut().and_then(RunningStage::exit_status) {
+    if let Some(status) = server.as_mut().and_then(harness::Server::exit_status) {
         sayln!("  the server exited during the load ({status}): the figures above are not its own");
     }
     if let (Some(before), Some(after)) = (overflows_before, listen_overflows()) {

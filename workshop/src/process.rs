@@ -122,12 +122,10 @@ mod tests {
     /// this process: other tests here listen too, at the same time.)
     #[tokio::test]
     async fn the_listener_of_a_stage_is_found_with_its_port() {
-        use crate::stages::{Output, RunningStage, find};
+        use crate::stages::{find, start};
         let stage = find(&["stage3-concurrent".to_string()]).unwrap().remove(0);
-        let server = RunningStage::start(&stage, &[], Output::Discarded)
-            .await
-            .unwrap();
-        assert_eq!(listening_port(server.pid), Some(server.addr.port()));
-        assert!(open_files(server.pid).is_some_and(|n| n >= 1));
+        let server = start(&stage.name, stage.server(&[])).await.unwrap();
+        assert_eq!(listening_port(server.pid()), Some(server.addr().port()));
+        assert!(open_files(server.pid()).is_some_and(|n| n >= 1));
     }
 }

@@ -1,22 +1,16 @@
 //! The stage binaries: finding them (building them first when this tool runs
-//! from the course's workspace), and running one as a child process on a free
-//! loopback port, with its stderr watched and timed.
+//! from the course's workspace), and starting one, or any server, as the
+//! harness runs it (`harness::Server`): a child process on a free loopback
+//! port, with its stderr watched and timed, killed when dropped.
 
 use std::ffi::OsStr;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command};
-use tokio::sync::watch;
+use harness::{NotStarted, Server, ServerBuilder};
 
-use crate::tellln;
-
-/// How long a stage may take to start listening.
-const START_PATIENCE: Duration = Duration::from_secs(10);
+use crate::{seconds, tellln};
 
 /// A stage's binary, and whether it takes `--timeout` (stage 4 and later).
 #[derive(Clone, Debug)]
@@ -238,220 +232,51 @@ fn help_mentions(path: &Path, flag: &str) -> bool {
     false
 }
 
-/// A stage running as a child process on a free port of 127.0.0.1, killed
-/// when dropped. Everything it writes to stderr is kept, with the moment
-/// each piece arrived, so that scenarios can tell when the server printed
-/// what a client sent.
-pub struct RunningStage {
-    pub name: String,
-    pub addr: SocketAddr,
-    pub pid: u32,
-    pub stderr: Transcript,
-    child: Child,
-}
-
-impl RunningStage {
-    /// Starts `stage` with `args` and waits for its `listening on ADDR` line.
-    /// With `Output::Watched` all its stderr is kept and timed; with
-    /// `Output::Discarded` only that line is, and the rest is read and dropped.
-    pub async fn start(
-        stage: &Stage,
-        args: &[String],
-        output: Output,
-    ) -> Result<RunningStage, String> {
-        let mut command = Command::new(&stage.path);
-        command
-            .args(["--addr", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG_STYLE", "never")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        match output {
-            Output::Watched => command.env_remove("RUST_LOG"),
-            // Only the `listening on` line: env_logger keeps the messages
-            // that match what follows the `/`.
-            Output::Discarded => command.env("RUST_LOG", "info/^listening on "),
-        };
-        harness::die_with_this_process(command.as_std_mut());
-        let mut child = command
-            .spawn()
-            .map_err(|err| format!("cannot start {}: {err}", stage.path.display()))?;
-        let pid = child.id().unwrap_or_default();
-        let stderr = Transcript::default();
-        stderr.inner.lock().unwrap().first_line_only = output == Output::Discarded;
-        let pipe = child.stderr.take().expect("stderr is piped");
-        tokio::spawn(stderr.clone().collect(pipe));
-        let addr = stderr
-            .wait_for_line_after("listening on ", START_PATIENCE)
-            .await
-            .and_then(|addr| addr.trim().parse().ok())
-            .ok_or_else(|| did_not_start(&stage.name, &stderr))?;
-        Ok(RunningStage {
-            name: stage.name.clone(),
-            addr,
-            pid,
-            stderr,
-            child,
-        })
-    }
-
-    /// Whether the process has exited, and how.
-    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.try_wait().ok().flatten()
+impl Stage {
+    /// How the workshop runs this stage: with `args`, on a free port of
+    /// 127.0.0.1; [`start`] starts it.
+    pub fn server(&self, args: &[String]) -> ServerBuilder {
+        Server::builder(&self.path).args(args)
     }
 }
 
-/// Why a stage never said `listening on ADDR`, in one line: the first line
-/// it said instead (a refused argument, a port in use), which is what
-/// matters and is one line itself; or that it said nothing.
-fn did_not_start(name: &str, stderr: &Transcript) -> String {
-    let said = stderr.text();
-    match said.lines().map(str::trim).find(|line| !line.is_empty()) {
-        // The stage's `error: ` would follow the workshop's own.
+/// Starts the server `how` describes and waits until it listens, without
+/// holding up the runtime; when it does not, says why in one line, naming it
+/// `name`. Its report is the workshop's, so the server is quiet when dropped.
+pub async fn start(name: &str, how: ServerBuilder) -> Result<Server, String> {
+    // Spawned on this thread, which lives as long as the runtime does: the
+    // kernel kills the server when the thread that started it ends, and a
+    // thread of tokio's blocking pool ends after a few idle seconds.
+    let starting = how
+        .quietly()
+        .spawn()
+        .map_err(|why| did_not_start(name, why))?;
+    let listening = tokio::task::spawn_blocking(move || starting.listening()).await;
+    listening
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+        .map_err(|why| did_not_start(name, why))
+}
+
+/// Why a server did not start, in one line: the first line it said instead
+/// (a refused argument, a port in use), which is what matters and is one
+/// line itself; or that it said nothing.
+fn did_not_start(name: &str, why: NotStarted) -> String {
+    let NotStarted::DidNotListen {
+        waited_for,
+        waited,
+        exited,
+        output,
+    } = why
+    else {
+        return why.to_string();
+    };
+    match output.lines().map(str::trim).find(|line| !line.is_empty()) {
+        // The server's `error: ` would follow the workshop's own.
         Some(line) => format!(
             "{name} did not start: {}",
             line.strip_prefix("error: ").unwrap_or(line)
         ),
-        None if stderr.closed() => format!("{name} exited at start, saying nothing"),
-        None => format!(
-            "{name} did not say `listening on ADDR` within {}",
-            humantime::format_duration(START_PATIENCE)
-        ),
-    }
-}
-
-/// What to keep of a running stage's stderr.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Output {
-    Watched,
-    Discarded,
-}
-
-/// A child's stderr as it arrives: the bytes, and when each piece came.
-#[derive(Clone)]
-pub struct Transcript {
-    inner: Arc<Mutex<Received>>,
-    grew: watch::Sender<usize>,
-}
-
-#[derive(Default)]
-struct Received {
-    bytes: Vec<u8>,
-    /// (length of `bytes` after a piece arrived, when it arrived)
-    arrivals: Vec<(usize, Instant)>,
-    /// Keep only the first line (the `listening on` line), and drop the rest.
-    first_line_only: bool,
-    /// The process closed its stderr: it has exited.
-    closed: bool,
-}
-
-impl Default for Transcript {
-    fn default() -> Self {
-        Transcript {
-            inner: Arc::default(),
-            grew: watch::Sender::new(0),
-        }
-    }
-}
-
-impl Transcript {
-    async fn collect(self, mut pipe: impl tokio::io::AsyncRead + Unpin) {
-        let mut buf = vec![0u8; 64 * 1024];
-        while let Ok(n @ 1..) = pipe.read(&mut buf).await {
-            let len = {
-                let mut received = self.inner.lock().unwrap();
-                let done = received.first_line_only && received.bytes.contains(&b'\n');
-                if !done {
-                    received.bytes.extend_from_slice(&buf[..n]);
-                    let len = received.bytes.len();
-                    received.arrivals.push((len, Instant::now()));
-                }
-                received.bytes.len()
-            };
-            self.grew.send_replace(len);
-        }
-        self.inner.lock().unwrap().closed = true;
-        self.grew.send_modify(|_| {});
-    }
-
-    /// Whether the process has closed its stderr, which it does by exiting.
-    pub fn closed(&self) -> bool {
-        self.inner.lock().unwrap().closed
-    }
-
-    /// Where `needle` first starts on stderr, to tell what came first.
-    pub fn position(&self, needle: &str) -> Option<usize> {
-        let received = self.inner.lock().unwrap();
-        received
-            .bytes
-            .windows(needle.len())
-            .position(|window| window == needle.as_bytes())
-    }
-
-    /// All of stderr so far, as text.
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.inner.lock().unwrap().bytes).into_owned()
-    }
-
-    /// When `needle` was first complete on stderr, if it is there yet.
-    pub fn seen_at(&self, needle: &str) -> Option<Instant> {
-        let received = self.inner.lock().unwrap();
-        let needle = needle.as_bytes();
-        let start = received
-            .bytes
-            .windows(needle.len())
-            .position(|window| window == needle)?;
-        let end = start + needle.len();
-        received
-            .arrivals
-            .iter()
-            .find(|(len, _)| *len >= end)
-            .map(|(_, at)| *at)
-    }
-
-    /// How many times `needle` is on stderr.
-    pub fn count(&self, needle: &str) -> usize {
-        self.text().matches(needle).count()
-    }
-
-    /// Waits up to `within` for `needle`; returns when it arrived.
-    pub async fn wait_for(&self, needle: &str, within: Duration) -> Option<Instant> {
-        self.wait_until(within, || self.seen_at(needle)).await
-    }
-
-    /// Waits up to `within` until `check` finds what it looks for.
-    pub async fn wait_until<T>(
-        &self,
-        within: Duration,
-        mut check: impl FnMut() -> Option<T>,
-    ) -> Option<T> {
-        let mut grew = self.grew.subscribe();
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            if let Some(found) = check() {
-                return Some(found);
-            }
-            if self.closed() {
-                return None;
-            }
-            if tokio::time::timeout_at(deadline, grew.changed())
-                .await
-                .is_err()
-            {
-                return check();
-            }
-        }
-    }
-
-    /// Waits for a complete line containing `marker`; returns what follows it.
-    async fn wait_for_line_after(&self, marker: &str, within: Duration) -> Option<String> {
-        self.wait_until(within, || {
-            let text = self.text();
-            let rest = &text[text.find(marker)? + marker.len()..];
-            rest.find('\n').map(|end| rest[..end].to_string())
-        })
-        .await
+        None if exited.is_some() => format!("{name} exited at start, saying nothing"),
+        None => format!("{name} did not {waited_for} within {}", seconds(waited)),
     }
 }
