@@ -21,13 +21,12 @@
 //! loopback is used, and every run is bounded in count and time.
 
 use std::fmt::Write as _;
-use std::io::Read;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use harness::Server;
 
 use crate::process::{Usage, bytes_written, listen_overflows, listening_port, open_files};
 use crate::stages;
@@ -438,7 +437,7 @@ async fn measure(
         Scenario::Flood { clients, .. } => clients,
         Scenario::Churn { .. } => churn,
     });
-    let mut server = match Server::start(contender, sink).await {
+    let mut server = match start(contender, sink).await {
         Ok(server) => server,
         Err(error) => {
             sample.value = Err(error);
@@ -459,7 +458,7 @@ async fn measure(
     };
     // A server that died explains the failure; what the run saw after that
     // (connections refused, a socket count of 0) would only mislead.
-    if let (Err(error), Ok(Some(status))) = (&mut sample.value, server.child.try_wait()) {
+    if let (Err(error), Some(status)) = (&mut sample.value, server.exit_status()) {
         *error = format!("the server died ({status})");
     }
     sample
@@ -479,7 +478,7 @@ async fn hold(
         failures,
         unfinished,
         ..
-    } = load::open(server.addr, connections, deadline).await;
+    } = load::open(server.addr(), connections, deadline).await;
     all_finished(unfinished)?;
     if held.len() < connections {
         return Err(format!(
@@ -553,7 +552,7 @@ async fn flood(
                 ..
             },
     } = load::send(
-        server.addr,
+        server.addr(),
         clients,
         bytes / clients as u64,
         false,
@@ -579,7 +578,7 @@ async fn flood(
     sample.detail = format!(
         r#""bytes":{sent},"seconds":{:.4},"read_from_the_pipe":{}"#,
         took.as_secs_f64(),
-        server.piped.load(Ordering::Relaxed)
+        server.stderr_bytes_read()
     );
     Ok(sent as f64 / took.as_secs_f64() / 1e6)
 }
@@ -598,7 +597,7 @@ async fn accept_rate(
         failures,
         unfinished,
         ..
-    } = load::connect_send_close(server.addr, connections, concurrency, deadline).await;
+    } = load::connect_send_close(server.addr(), connections, concurrency, deadline).await;
     let took = started.elapsed();
     all_finished(unfinished)?;
     let overflows = listen_overflows()
@@ -639,73 +638,23 @@ async fn wait_until(deadline: tokio::time::Instant, mut done: impl FnMut() -> bo
     true
 }
 
-/// A server process for one run, killed when dropped. Its stderr goes to
-/// /dev/null or to a pipe a thread reads and counts, so its log cannot tell
-/// the port: that comes from `/proc`.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    piped: Arc<AtomicU64>,
-}
-
-impl Server {
-    async fn start(contender: &Contender, sink: Sink) -> Result<Server, String> {
-        // Go's flag package takes --addr as well as -addr.
-        let mut command = Command::new(&contender.program);
-        command
-            .args(["--addr", "127.0.0.1:0"])
-            .args(&contender.args)
-            .env_remove("RUST_LOG")
-            .env("RUST_LOG_STYLE", "never")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(match sink {
-                Sink::DevNull => Stdio::null(),
-                Sink::Pipe => Stdio::piped(),
-            });
-        harness::die_with_this_process(&mut command);
-        let mut child = command
-            .spawn()
-            .map_err(|err| format!("cannot start {}: {err}", contender.program.display()))?;
-        let piped = Arc::new(AtomicU64::new(0));
-        if let Some(mut pipe) = child.stderr.take() {
-            let piped = Arc::clone(&piped);
-            std::thread::spawn(move || {
-                let mut buf = vec![0u8; 256 * 1024];
-                while let Ok(n @ 1..) = pipe.read(&mut buf) {
-                    piped.fetch_add(n as u64, Ordering::Relaxed);
-                }
-            });
-        }
-        let mut server = Server {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            piped,
-        };
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if let Some(port) = listening_port(server.pid()) {
-                server.addr.set_port(port);
-                return Ok(server);
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                return Err(format!("{} exited at start ({status})", contender.name));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        Err(format!("{} did not listen within 10 s", contender.name))
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts a server for one run. Its stderr goes to /dev/null, or to a pipe
+/// that is read and counted, not kept; so its log cannot tell the port (the
+/// Go programs log none anyway): that comes from `/proc`. Not from
+/// connecting to it: the server would serve that connection after the run's
+/// baseline was taken, and its memory would count as the run's.
+async fn start(contender: &Contender, sink: Sink) -> Result<Server, String> {
+    // Go's flag package takes --addr as well as -addr.
+    let how = Server::builder(&contender.program)
+        .args(&contender.args)
+        .found_by_looking(|pid| {
+            listening_port(pid).map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
+        });
+    let how = match sink {
+        Sink::DevNull => how.stderr_to(Stdio::null()),
+        Sink::Pipe => how.kept_until_listening(),
+    };
+    stages::start(&contender.name, how).await
 }
 
 /// The median, lowest and highest of the successful samples of one cell.
@@ -949,7 +898,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn a_run_stopped_by_its_deadline_is_a_failure_not_a_figure() {
-        use super::{Contender, Sample, Scenario, Server, Sink, accept_rate, flood, hold};
+        use super::{Contender, Sample, Scenario, Sink, accept_rate, flood, hold, start};
         let stage = crate::stages::find(&["stage3-concurrent".to_string()])
             .unwrap()
             .remove(0);
@@ -958,7 +907,7 @@ mod tests {
             program: stage.path,
             args: Vec::new(),
         };
-        let server = Server::start(&contender, Sink::DevNull).await.unwrap();
+        let server = start(&contender, Sink::DevNull).await.unwrap();
         let no_time_left = tokio::time::Instant::now();
         let mut sample = Sample::new(1, &contender.name, Scenario::Churn { concurrency: 8 });
         for (run, value) in [
