@@ -10,7 +10,8 @@ use harness::checks::{self, Target};
 
 use crate::exercises::record::{Outcome, Record};
 use crate::exercises::{self, Exercise};
-use crate::{sayln, seconds, stages, watch};
+use crate::watch::Saves;
+use crate::{sayln, seconds, stages};
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
@@ -191,6 +192,10 @@ fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
     let root = workspace()?;
     loop {
         let exercise = pick(wanted, &Record::load(&root)?)?;
+        let src = exercise.folder(&root).join("src");
+        // Watched from before the check, so that a file saved while it
+        // runs is checked again as soon as it ends.
+        let saves = Saves::under(&src)?;
         let passed = match check_an_exercise(Some(exercise.name)) {
             Ok(_) => true,
             Err(why) => {
@@ -201,12 +206,11 @@ fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
         if passed && wanted.is_none() && next_to_do(exercise, &Record::load(&root)?).is_some() {
             continue;
         }
-        let folder = exercise.folder(&root);
         sayln!(
             "workshop: watching {} for changes; Ctrl-C to stop",
-            folder.join("src").display()
+            src.display()
         );
-        let changed = watch::until_a_change(&folder.join("src"))?;
+        let changed = saves.next()?;
         sayln!("\nworkshop: {} changed: checking again", changed.display());
     }
 }
