@@ -54,11 +54,20 @@ pub struct Check {
     waits_for_the_deadline: bool,
 }
 
+/// How a server failed a check: what it did, and what that means.
+#[derive(Debug)]
+pub struct Failure {
+    pub what: String,
+    /// The check's [`Check::if_not`], or, where the server failed a step
+    /// the check needs first, what that step's failure means.
+    pub means: &'static str,
+}
+
 impl Check {
     /// Runs the check on a thread of its own, its waits bounded by
     /// [`CHECK_PATIENCE`] (plus the deadline where it waits for one), and
     /// says what the server did instead when it fails.
-    pub fn run(&'static self, target: &Target) -> Result<(), String> {
+    pub fn run(&'static self, target: &Target) -> Result<(), Failure> {
         let patience = match self.waits_for_the_deadline {
             true => CHECK_PATIENCE + target.deadline,
             false => CHECK_PATIENCE,
@@ -67,23 +76,51 @@ impl Check {
         on_a_thread(self.name, move || {
             with_patience(patience, || (self.run)(&target))
         })
+        .map_err(|(what, unmet)| Failure {
+            what,
+            means: if unmet { NEEDS_COPYING } else { self.if_not },
+        })
     }
 }
 
 /// Runs `check` on a thread named after it (`check: NAME`), and turns its
-/// panic into what it said.
-fn on_a_thread(name: &str, check: impl FnOnce() + Send + 'static) -> Result<(), String> {
+/// panic into what it said, and whether it was a step the check [`needs`].
+fn on_a_thread(name: &str, check: impl FnOnce() + Send + 'static) -> Result<(), (String, bool)> {
     let checking = std::thread::Builder::new()
         .name(format!("check: {name}"))
         .spawn(check)
         .expect("a thread for the check");
-    checking.join().map_err(|panic| {
-        panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "the check failed".to_string())
-    })
+    checking
+        .join()
+        .map_err(|panic| match panic.downcast::<Unmet>() {
+            Ok(unmet) => (unmet.0, true),
+            Err(panic) => (said(&*panic), false),
+        })
+}
+
+/// What a panic said.
+fn said(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "the check failed".to_string())
+}
+
+/// A step a check needs before it can see what it checks failed, saying
+/// this.
+struct Unmet(String);
+
+/// What it means when a client's bytes never reach stderr, in a check that
+/// needs them to, whatever the check itself is about.
+const NEEDS_COPYING: &str = "a client's bytes never reached stderr, and this check needs them to before it can see anything else: first make `copies what a client sends to stderr` pass";
+
+/// Runs `step`, which a check needs before it can see what it checks (a
+/// client's bytes reaching stderr at all): where it fails, the learner is
+/// told that, not what the check's own failure would mean.
+fn needs<T>(step: impl FnOnce() -> T) -> T {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(step))
+        .unwrap_or_else(|panic| std::panic::panic_any(Unmet(said(&*panic))))
 }
 
 /// Whether `target` starts a server at all: it runs, and accepts a
@@ -91,13 +128,13 @@ fn on_a_thread(name: &str, check: impl FnOnce() + Send + 'static) -> Result<(), 
 /// program that is no server is told so once.
 pub fn starts(target: &Target) -> Result<(), String> {
     let target = target.clone();
-    on_a_thread("starts", move || drop(start(&target)))
+    on_a_thread("starts", move || drop(start(&target))).map_err(|(what, _)| what)
 }
 
 /// Runs stage `stage`'s checks on `target`, all at once (each starts a
 /// server of its own): the slowest, a read deadline, sets how long it takes.
 /// The outcomes come in the checks' order.
-pub fn run_all(stage: u8, target: &Target) -> Vec<(&'static Check, Result<(), String>)> {
+pub fn run_all(stage: u8, target: &Target) -> Vec<(&'static Check, Result<(), Failure>)> {
     let running: Vec<_> = of_stage(stage)
         .iter()
         .map(|check| {
@@ -192,7 +229,7 @@ fn serves_one_client_at_a_time(target: &Target) {
     let server = start(target);
     let mut a = server.connect();
     a.write_all(b"A: first\n").unwrap();
-    server.wait_for("A: first\n");
+    needs(|| server.wait_for("A: first\n"));
     let mut b = server.connect();
     b.write_all(b"B: waiting\n").unwrap();
     a.write_all(b"A: again\n").unwrap();
@@ -230,7 +267,7 @@ fn serves_clients_together(target: &Target) {
 pub fn a_and_b_served_together(server: &Server) -> (TcpStream, TcpStream) {
     let mut a = server.connect();
     a.write_all(b"A: hello\n").unwrap();
-    server.wait_for("A: hello\n");
+    needs(|| server.wait_for("A: hello\n"));
     let mut b = server.connect();
     b.write_all(b"B: hello\n").unwrap();
     server.wait_for("B: hello\n");
@@ -280,7 +317,10 @@ fn keeps_a_client_that_talks(target: &Target) {
         }
         let line = format!("talker: line {i}\n");
         talker.write_all(line.as_bytes()).unwrap();
-        server.wait_for(&line);
+        match i {
+            0 => needs(|| server.wait_for(&line)),
+            _ => server.wait_for(&line),
+        };
     }
     assert!(
         client::is_open(&talker),
@@ -389,7 +429,7 @@ fn closes_its_clients_when_the_grace_is_over(target: &Target) {
             }
         }
     });
-    server.wait_for("talker: line 0\n");
+    needs(|| server.wait_for("talker: line 0\n"));
     // Timed from before the signal: the server's grace starts later.
     let signalled = Instant::now();
     server.signal(libc::SIGTERM);
@@ -420,7 +460,7 @@ fn waits_at_max_connections(target: &Target) {
     let server = start_with(target, &["--max-connections", "2"]);
     let mut a = server.connect();
     a.write_all(b"A: hello\n").unwrap();
-    server.wait_for("A: hello\n");
+    needs(|| server.wait_for("A: hello\n"));
     let mut b = server.connect();
     b.write_all(b"B: hello\n").unwrap();
     server.wait_for("B: hello\n");
@@ -467,7 +507,7 @@ fn often_enough(target: &Target) -> Duration {
 fn a_client_it_serves(server: &Server) -> TcpStream {
     let mut a = server.connect();
     a.write_all(b"A: before the signal\n").unwrap();
-    server.wait_for("A: before the signal\n");
+    needs(|| server.wait_for("A: before the signal\n"));
     a
 }
 
@@ -556,6 +596,9 @@ fn start(target: &Target) -> Server {
     with_patience(CHECK_PATIENCE, || {
         Server::builder(&target.bin)
             .args(&target.args)
+            // A panic's message (a `todo!()` left in an exercise) is then
+            // the end of its stderr, where the failure shows it.
+            .env("RUST_BACKTRACE", "0")
             .found_by_connecting()
             .quietly()
             .start()
@@ -579,8 +622,8 @@ macro_rules! stage_checks {
             let outcomes = $crate::checks::run_all($stage, &target);
             assert!(!outcomes.is_empty(), "stage {} has no checks", $stage);
             for (check, outcome) in outcomes {
-                if let Err(what) = outcome {
-                    panic!("{}: {what}", check.name);
+                if let Err(failure) = outcome {
+                    panic!("{}: {}", check.name, failure.what);
                 }
             }
         }

@@ -247,12 +247,12 @@ fn judge(stage: u8, target: &Target) -> (usize, usize) {
         let name = check.name.replace('_', " ");
         match outcome {
             Ok(()) => sayln!("passed  {name}: {}", check.expects),
-            Err(what) => {
+            Err(failure) => {
                 failed += 1;
                 sayln!("FAILED  {name}");
                 sayln!("        expected: {}", check.expects);
-                sayln!("        what happened: {}", first_lines(what, 12));
-                sayln!("        what it means: {}", check.if_not);
+                sayln!("        what happened: {}", first_lines(&failure.what, 12));
+                sayln!("        what it means: {}", failure.means);
             }
         }
     }

@@ -51,6 +51,32 @@ fn a_serial_server_fails_stage_3_within_10_seconds_saying_why() {
     );
 }
 
+/// Stage 1 copies nothing: judged as stage 3, both checks fail, and the
+/// second is not said to be about serving clients together, which it
+/// could not see: it says to make the copying pass first.
+#[test]
+fn a_server_that_copies_nothing_is_told_to_copy_first() {
+    let stage1 = support::stage("stage1-listener");
+    let ran = run(
+        WORKSHOP,
+        &["check", "--bin", &stage1, "--stage", "3"],
+        "",
+        1,
+        ANSWERS_WITHIN,
+    );
+    let report = ran.stdout;
+    let together = report
+        .split("FAILED  serves clients together")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(
+        together.contains(
+            "what it means: a client's bytes never reached stderr, and this check needs them to"
+        ) && !together.contains("your accept loop waits for each client"),
+        "{report}"
+    );
+}
+
 /// Stage 3 serves clients together: judged as stage 2, which serves them
 /// one at a time, it fails, and says so.
 #[test]
