@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 #[cfg(unix)]
 use crate::patience;
-use crate::{Server, client, with_patience};
+use crate::{NotStarted, Server, Starting, client, with_patience};
 
 /// How long a check waits for something a right server does at once: short,
 /// so that a check answers quickly when the server is wrong.
@@ -572,37 +572,52 @@ fn served_after_the_signal(server: &mut Server, needle: &str, signal: &str) {
 /// a server that exits instead, one that does not take them, is told so
 /// with what it said.
 fn start_with(target: &Target, extra: &[&str]) -> Server {
-    let started = with_patience(CHECK_PATIENCE, || {
-        Server::builder(&target.bin)
-            .args(&target.args)
-            .args(extra)
-            .found_by_connecting()
-            .quietly()
-            .try_start()
-    });
-    started.unwrap_or_else(|exited| {
-        panic!(
-            "started with `{}`, arguments every stage-5 server takes, it exited at once ({}), saying:\n{}",
+    started(target, extra).unwrap_or_else(|why| match why {
+        NotStarted::DidNotListen {
+            exited: Some(status),
+            output,
+            ..
+        } => panic!(
+            "started with `{}`, arguments every stage-5 server takes, it exited at once ({status}), saying:\n{}",
             extra.join(" "),
-            exited.status,
-            exited.output.trim_end()
-        )
+            output.trim_end()
+        ),
+        why => panic!("{why}"),
     })
 }
 
 /// Starts `target`, waiting for it [`CHECK_PATIENCE`] at most, whatever the
 /// check waits for afterwards.
 fn start(target: &Target) -> Server {
-    with_patience(CHECK_PATIENCE, || {
-        Server::builder(&target.bin)
-            .args(&target.args)
-            // A panic's message (a `todo!()` left in an exercise) is then
-            // the end of its stderr, where the failure shows it.
-            .env("RUST_BACKTRACE", "0")
-            .found_by_connecting()
-            .quietly()
-            .start()
-    })
+    started(target, &[]).unwrap_or_else(|why| panic!("{why}"))
+}
+
+/// Starts `target` with `extra` arguments on a port picked for it, and
+/// again on another if some other process took that one first: checks run
+/// all at once, beside other tests that pick ports too.
+fn started(target: &Target, extra: &[&str]) -> Result<Server, NotStarted> {
+    let try_once = || {
+        with_patience(CHECK_PATIENCE, || {
+            Server::builder(&target.bin)
+                .args(&target.args)
+                .args(extra)
+                // A panic's message (a `todo!()` left in an exercise) is then
+                // the end of its stderr, where the failure shows it.
+                .env("RUST_BACKTRACE", "0")
+                .given_a_port()
+                .quietly()
+                .spawn()
+                .and_then(Starting::listening)
+        })
+    };
+    let mut started = try_once();
+    for _ in 1..3 {
+        if !started.as_ref().is_err_and(NotStarted::port_was_taken) {
+            break;
+        }
+        started = try_once();
+    }
+    started
 }
 
 /// Adds stage `$stage`'s checks to a stage's tests, as one test that runs

@@ -7,6 +7,8 @@
 //!   The workshop runs every server it starts with it too.
 //! - [`checks`] are what each stage must show, observed from outside as
 //!   any server shows it: `workshop check` judges a learner's server by them.
+//! - [`listening`] (Linux) finds where a process listens from outside it,
+//!   for a server that logs no address.
 //! - [`client`] has what a test does as a client: connect, wait until the
 //!   server hangs up, reset a connection.
 //! - [`scenarios`] are the behaviours stages 2 to 4 share, which
@@ -24,6 +26,7 @@ pub mod command;
 #[cfg(feature = "commands")]
 pub mod interface;
 pub mod listen_queue;
+pub mod listening;
 pub mod scenarios;
 mod server;
 #[cfg(feature = "commands")]

@@ -49,8 +49,8 @@ pub struct ServerBuilder {
 enum FoundBy {
     /// By its `listening on ADDR` line.
     ItsLine,
-    /// By a connection to the address it was given.
-    Connecting(SocketAddr),
+    /// Listening on the address it was given.
+    GivenPort(SocketAddr),
     /// By a look at the process from outside, given its id.
     Looking(Box<dyn FnMut(u32) -> Option<SocketAddr> + Send>),
 }
@@ -555,8 +555,8 @@ impl ServerBuilder {
     }
 
     /// Sends stderr to `file` (such as `/dev/full`, or `Stdio::null()`),
-    /// where the test does not read it; with [`ServerBuilder::log_on_stdout`]
-    /// or by [connecting](ServerBuilder::found_by_connecting) or
+    /// where the test does not read it; with [`ServerBuilder::log_on_stdout`],
+    /// or [given a port](ServerBuilder::given_a_port), or
     /// [looking](ServerBuilder::found_by_looking), to find the port.
     pub fn stderr_to(mut self, file: impl Into<Stdio>) -> Self {
         self.command.stderr(file);
@@ -609,14 +609,19 @@ impl ServerBuilder {
     }
 
     /// For a server that does not log `listening on ADDR` (Go's, a
-    /// learner's): it is given a free port of 127.0.0.1, and is taken to be
-    /// up once a connection to it succeeds. (That connection is closed at
-    /// once: the server sees a client that says nothing and leaves.)
-    pub fn found_by_connecting(mut self) -> Self {
+    /// learner's): it is given a port of 127.0.0.1 that was free a moment
+    /// ago, and is seen to listen on it. On Linux that is seen in `/proc`
+    /// ([`listening`](crate::listening)): the server sees no extra client,
+    /// and another process that took the port first is not taken for it
+    /// (the server then exits saying the port is in use: see
+    /// [`NotStarted::port_was_taken`]). Elsewhere a connection to the port
+    /// shows it, closed at once: the server sees a client that says nothing
+    /// and leaves.
+    pub fn given_a_port(mut self) -> Self {
         let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
         let addr = probe.local_addr().unwrap();
         self.addr = addr.to_string();
-        self.found_by = FoundBy::Connecting(addr);
+        self.found_by = FoundBy::GivenPort(addr);
         self
     }
 
@@ -719,9 +724,8 @@ pub struct Starting {
 
 impl Starting {
     /// Waits, for at most [`patience`](crate::patience), until the server
-    /// says `listening on ADDR` or, found [by
-    /// connecting](ServerBuilder::found_by_connecting), accepts a connection,
-    /// or, found [by looking](ServerBuilder::found_by_looking), is seen to
+    /// says `listening on ADDR` or, [given a port](ServerBuilder::given_a_port),
+    /// listens on it, or, found [by looking](ServerBuilder::found_by_looking), is seen to
     /// listen.
     pub fn listening(self) -> Result<Server, NotStarted> {
         let Starting {
@@ -735,12 +739,9 @@ impl Starting {
                 server.wait_for_the_listening_line(),
                 "say `listening on ADDR`".to_string(),
             ),
-            FoundBy::Connecting(addr) => (
-                server.wait_until_found(|_| {
-                    let accepted = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
-                    accepted.is_ok().then_some(addr)
-                }),
-                format!("accept connections on {addr}"),
+            FoundBy::GivenPort(addr) => (
+                server.wait_until_found(|pid| listens_on(pid, addr)),
+                format!("listen on {addr}"),
             ),
             FoundBy::Looking(look) => (server.wait_until_found(look), "listen".to_string()),
         };
@@ -814,6 +815,25 @@ impl std::fmt::Display for NotStarted {
     }
 }
 
+impl NotStarted {
+    /// Whether it exited saying its port is in use: a port
+    /// [given](ServerBuilder::given_a_port) to it, which another process took
+    /// between the moment it was picked and the server's bind. (Windows says
+    /// "Only one usage of each socket address".)
+    pub fn port_was_taken(&self) -> bool {
+        let NotStarted::DidNotListen {
+            exited: Some(_),
+            output,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        let output = output.to_lowercase();
+        output.contains("in use") || output.contains("only one usage")
+    }
+}
+
 /// How a wait for a server to listen ended, when it did not see it listen.
 enum Waited {
     Exited,
@@ -826,6 +846,22 @@ enum Waited {
 pub struct Exited {
     pub status: ExitStatus,
     pub output: String,
+}
+
+/// `addr`, once process `pid` is seen listening on it, in `/proc`.
+#[cfg(target_os = "linux")]
+fn listens_on(pid: u32, addr: SocketAddr) -> Option<SocketAddr> {
+    let ports = crate::listening::listening_ports(pid);
+    ports.contains(&addr.port()).then_some(addr)
+}
+
+/// `addr`, once a connection to it succeeds: where there is no `/proc`,
+/// the best sign there is, though another process that took the port
+/// first would give it too.
+#[cfg(not(target_os = "linux"))]
+fn listens_on(_pid: u32, addr: SocketAddr) -> Option<SocketAddr> {
+    let accepted = TcpStream::connect_timeout(&addr, Duration::from_millis(200));
+    accepted.is_ok().then_some(addr)
 }
 
 /// What a server wrote to one pipe, collected so far, and a signal for each

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use harness::Server;
 
-use crate::process::{Usage, bytes_written, listen_overflows, listening_port, open_files};
+use crate::process::{Usage, bytes_written, listen_overflows, open_files};
 use crate::stages;
 use crate::units::size_within;
 use crate::{limits, load};
@@ -648,7 +648,10 @@ async fn start(contender: &Contender, sink: Sink) -> Result<Server, String> {
     let how = Server::builder(&contender.program)
         .args(&contender.args)
         .found_by_looking(|pid| {
-            listening_port(pid).map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
+            let ports = harness::listening::listening_ports(pid);
+            ports
+                .first()
+                .map(|&port| SocketAddr::from(([127, 0, 0, 1], port)))
         });
     let how = match sink {
         Sink::DevNull => how.stderr_to(Stdio::null()),

@@ -70,47 +70,9 @@ pub fn bytes_written(pid: u32) -> Option<u64> {
         .ok()
 }
 
-/// The TCP port process `pid` listens on, found from its sockets' inodes in
-/// `/proc/net/tcp` and `tcp6`: for a server whose log cannot be read.
-pub fn listening_port(pid: u32) -> Option<u16> {
-    let inodes: Vec<String> = fs::read_dir(format!("/proc/{pid}/fd"))
-        .ok()?
-        .flatten()
-        .filter_map(|fd| fs::read_link(fd.path()).ok())
-        .filter_map(|target| {
-            let target = target.to_str()?;
-            Some(
-                target
-                    .strip_prefix("socket:[")?
-                    .strip_suffix(']')?
-                    .to_string(),
-            )
-        })
-        .collect();
-    ["/proc/net/tcp", "/proc/net/tcp6"]
-        .iter()
-        .find_map(|table| {
-            let table = fs::read_to_string(table).ok()?;
-            table.lines().skip(1).find_map(|line| {
-                // sl local_address rem_address st ... inode (the 10th field)
-                let fields: Vec<&str> = line.split_whitespace().collect();
-                let listening = fields.get(3) == Some(&"0A");
-                if !listening
-                    || !inodes
-                        .iter()
-                        .any(|inode| Some(&inode.as_str()) == fields.get(9))
-                {
-                    return None;
-                }
-                let port = fields.get(1)?.rsplit(':').next()?;
-                u16::from_str_radix(port, 16).ok()
-            })
-        })
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Usage, listening_port, open_files};
+    use super::{Usage, open_files};
 
     #[test]
     fn this_process_has_memory_and_at_least_one_thread() {
@@ -121,11 +83,12 @@ mod tests {
     /// A stage's listener is found with the port it logged. (A stage, not
     /// this process: other tests here listen too, at the same time.)
     #[tokio::test]
-    async fn the_listener_of_a_stage_is_found_with_its_port() {
+    async fn a_stage_is_found_listening_on_the_port_it_logged() {
         use crate::stages::{find, start};
         let stage = find(&["stage3-concurrent".to_string()]).unwrap().remove(0);
         let server = start(&stage.name, stage.server(&[])).await.unwrap();
-        assert_eq!(listening_port(server.pid()), Some(server.addr().port()));
+        let ports = harness::listening::listening_ports(server.pid());
+        assert_eq!(ports, [server.addr().port()]);
         assert!(open_files(server.pid()).is_some_and(|n| n >= 1));
     }
 }

@@ -136,7 +136,7 @@ fn a_program_that_is_no_server_is_told_so_in_one_line() {
     for (bin, says) in [
         (
             "/bin/true",
-            "/bin/true does not start a server: waited for the server to accept connections on 127.0.0.1:",
+            "/bin/true does not start a server: waited for the server to listen on 127.0.0.1:",
         ),
         ("./no-such-server", "./no-such-server is not a program"),
     ] {
