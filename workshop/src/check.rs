@@ -31,9 +31,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N", requires = "bin", value_parser = clap::value_parser!(u8).range(1..=5))]
     pub stage: Option<u8>,
 
-    /// With --bin, stages 4 and 5: the server's read deadline (Go's stage 4 has 5s)
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = common::args::deadline)]
-    pub deadline: Duration,
+    /// With --bin, stages 4 and 5: the server's read deadline [default: 5s, Go's stage 4's]
+    #[arg(long, value_name = "DURATION", requires = "bin", value_parser = common::args::deadline)]
+    pub deadline: Option<Duration>,
 
     /// With --bin: an argument for the server, such as --server-arg=--timeout=300ms (again for more)
     #[arg(
@@ -47,8 +47,12 @@ pub struct CheckArgs {
 
 pub async fn run(args: CheckArgs) -> Result<(), String> {
     match (args.bin, args.stage) {
+        (Some(_), Some(stage @ 1..=3)) if args.deadline.is_some() => Err(format!(
+            "stage {stage} has no read deadline: --deadline is for stages 4 and 5"
+        )),
         (Some(bin), Some(stage)) => {
-            check_a_program(&bin, stage, args.server_args, args.deadline).await
+            let deadline = args.deadline.unwrap_or(Duration::from_secs(5));
+            check_a_program(&bin, stage, args.server_args, deadline).await
         }
         _ => {
             let (wanted, watching) = (args.exercise, args.watch);

@@ -35,7 +35,7 @@ pub struct LoadArgs {
     )]
     addr: Option<SocketAddr>,
 
-    /// Start this stage on a free port, its stderr to /dev/null, and load it
+    /// Start this stage on a free port, logging only its `listening on` line (its stderr read and dropped), and load it
     #[arg(long, global = true, value_name = "NAME")]
     stage: Option<String>,
 

@@ -157,6 +157,31 @@ fn a_program_that_is_no_server_is_told_so_in_one_line() {
     }
 }
 
+/// A read deadline for a stage that has none is a mistake, said in one
+/// line, not silently ignored.
+#[test]
+fn a_deadline_for_stages_1_to_3_is_refused() {
+    let ran = run(
+        WORKSHOP,
+        &[
+            "check",
+            "--bin",
+            "/no/server",
+            "--stage",
+            "3",
+            "--deadline",
+            "1s",
+        ],
+        "",
+        1,
+        ANSWERS_WITHIN,
+    );
+    assert_eq!(
+        ran.stderr,
+        "error: stage 3 has no read deadline: --deadline is for stages 4 and 5\n"
+    );
+}
+
 /// Each stage passes its own checks, run by `workshop check --bin` as a
 /// learner would run them on a server of their own.
 #[test]
