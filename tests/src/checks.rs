@@ -204,7 +204,7 @@ fn closes_each_connection(target: &Target) {
 const COPIES_TO_STDERR: Check = Check {
     name: "copies_what_a_client_sends_to_stderr",
     expects: "what a client sends appears on the server's stderr, as it was sent",
-    if_not: "the client's bytes did not reach stderr: copy the socket to stderr (Go: io.Copy(os.Stderr, conn); tokio: io::copy)",
+    if_not: "the client's bytes did not reach stderr: copy the socket to stderr (Go: io.Copy(os.Stderr, conn); tokio: io::copy), and make sure that code runs: an async fn's future does nothing until it is awaited or spawned (did cargo warn `futures do nothing unless you .await or poll them`?)",
     run: copies_to_stderr,
     waits_for_the_deadline: false,
 };
@@ -247,7 +247,7 @@ fn serves_one_client_at_a_time(target: &Target) {
 const SERVES_CLIENTS_TOGETHER: Check = Check {
     name: "serves_clients_together",
     expects: "B's bytes appear while A is still connected, and A goes on being served",
-    if_not: "B's bytes did not appear while A was connected: your accept loop waits for each client before accepting the next; hand each connection to a task of its own (Go: go serviceConn(conn); tokio: tokio::spawn)",
+    if_not: "B's bytes did not appear while A was connected: your accept loop waits for each client before accepting the next; hand each connection to a task of its own and do not wait for it (Go: go serviceConn(conn); tokio: tokio::spawn(...), with no .await on the handle it returns, which would wait for the task to end)",
     run: serves_clients_together,
     waits_for_the_deadline: false,
 };

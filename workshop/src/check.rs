@@ -10,8 +10,9 @@ use harness::checks::{self, Target};
 
 use crate::exercises::record::{Outcome, Record};
 use crate::exercises::{self, Exercise};
+use crate::stages::{self, Warnings};
 use crate::watch::Saves;
-use crate::{sayln, seconds, stages};
+use crate::{sayln, seconds};
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
@@ -168,8 +169,8 @@ fn why_not(seen: &str) -> String {
 /// the record, and what to tell the learner when it did not pass.
 fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), String>) {
     let name = exercise.name;
-    let bin = match exercise.build(root) {
-        Ok(bin) => bin,
+    let (bin, warnings) = match exercise.build(root) {
+        Ok(built) => built,
         Err(why) => return (Outcome::DidNotBuild, Err(why)),
     };
     let target = match exercise.target(bin.display().to_string()) {
@@ -177,13 +178,19 @@ fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), Str
         Err(why) => return (Outcome::DidNotBuild, Err(why)),
     };
     let stage = exercise.number;
+    // A future never awaited, a Result left unused: rustc's warnings often
+    // name the very mistake a check saw, but they scrolled past above it.
+    let warned = match warnings {
+        Warnings(0) => "",
+        _ => ", and cargo warned about your code (see above: a warning often names the mistake)",
+    };
     match starts_then_judge(name, stage, &target) {
-        Err(why) => (Outcome::DidNotStart, Err(why)),
+        Err(why) => (Outcome::DidNotStart, Err(format!("{why}{warned}"))),
         Ok((0, _)) => (Outcome::Passed, Ok(())),
         Ok((failed, of)) => (
             Outcome::Failed { failed, of },
             Err(format!(
-                "{failed} of stage {stage}'s checks failed; a hint: cargo run -q -p workshop -- hint {stage}"
+                "{failed} of stage {stage}'s checks failed{warned}; a hint: cargo run -q -p workshop -- hint {stage}"
             )),
         ),
     }
@@ -194,8 +201,14 @@ fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), Str
 /// once one passes, as the learner does.
 fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
     let root = workspace()?;
+    let mut last: Option<&Exercise> = None;
     loop {
-        let exercise = pick(wanted, &Record::load(&root)?)?;
+        // Once every exercise passes, the one just checked is watched on.
+        let exercise = match (pick(wanted, &Record::load(&root)?), last) {
+            (Err(_), Some(last)) => last,
+            (picked, _) => picked?,
+        };
+        last = Some(exercise);
         let src = exercise.folder(&root).join("src");
         // Watched from before the check, so that a file saved while it
         // runs is checked again as soon as it ends.

@@ -4,6 +4,7 @@
 //! port, with its stderr watched and timed, killed when dropped.
 
 use std::ffi::OsStr;
+use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -173,7 +174,7 @@ pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<St
 
 /// Builds the crates `names` (stages, exercises) with the cargo that built
 /// this tool, in its profile.
-pub(crate) fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), String> {
+pub(crate) fn build(root: &Path, dir: &Path, names: &[String]) -> Result<Warnings, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(&cargo);
     command.current_dir(root).arg("build").arg("--quiet");
@@ -183,6 +184,11 @@ pub(crate) fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), Str
     for name in names {
         command.args(["-p", name]);
     }
+    // Cargo's messages pass through here, to be counted: in colour where
+    // the learner would have seen them so.
+    if std::io::stderr().is_terminal() {
+        command.arg("--color=always");
+    }
     let what = match names {
         [one] => one.clone(),
         _ => "the stages".to_string(),
@@ -191,18 +197,63 @@ pub(crate) fn build(root: &Path, dir: &Path, names: &[String]) -> Result<(), Str
         "workshop: building {what} (cargo build -p {})",
         names.join(" -p ")
     );
-    let status = command.stdin(Stdio::null()).status().map_err(|err| {
+    let cannot_run = |err: std::io::Error| {
         format!(
             "cannot run cargo ({}) to build {what}: {err}",
             Path::new(&cargo).display()
         )
-    })?;
+    };
+    let mut cargo = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(cannot_run)?;
+    let mut warnings = Warnings(0);
+    if let Some(messages) = cargo.stderr.take() {
+        for line in BufReader::new(messages).split(b'\n').map_while(Result::ok) {
+            tellln!("{}", String::from_utf8_lossy(&line));
+            warnings.count(&line);
+        }
+    }
+    let status = cargo.wait().map_err(cannot_run)?;
     if !status.success() {
         return Err(format!(
             "cargo could not build {what}; see its messages above"
         ));
     }
-    Ok(())
+    Ok(warnings)
+}
+
+/// How many warnings cargo gave about the code it built: it repeats them at
+/// each build until the code is mended, so they are always above.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Warnings(pub usize);
+
+impl Warnings {
+    /// Counts `line` if it opens a warning: `warning: unused ...`, not
+    /// cargo's summary (`warning: ... generated 1 warning`).
+    fn count(&mut self, line: &[u8]) {
+        let line = without_colours(line);
+        if line.starts_with("warning") && !line.contains(" generated ") {
+            self.0 += 1;
+        }
+    }
+}
+
+/// `line` without the terminal's colour codes (`ESC [ ... m`).
+fn without_colours(line: &[u8]) -> String {
+    let line = String::from_utf8_lossy(line);
+    let mut plain = String::with_capacity(line.len());
+    let mut in_code = false;
+    for c in line.chars() {
+        match (in_code, c) {
+            (false, '\u{1b}') => in_code = true,
+            (true, 'm') => in_code = false,
+            (true, _) => {}
+            (false, c) => plain.push(c),
+        }
+    }
+    plain
 }
 
 /// Whether `path --help` mentions `flag`. A program that does not answer
@@ -278,5 +329,25 @@ fn did_not_start(name: &str, why: NotStarted) -> String {
         ),
         None if exited.is_some() => format!("{name} exited at start, saying nothing"),
         None => format!("{name} did not {waited_for} within {}", seconds(waited)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Warnings;
+
+    #[test]
+    fn a_warning_counts_in_colour_or_not_and_cargos_summary_does_not() {
+        let mut warnings = Warnings(0);
+        for line in [
+            "warning: unused implementer of `Future` that must be used",
+            "\u{1b}[1m\u{1b}[33mwarning\u{1b}[0m\u{1b}[1m: unused variable: `peer`\u{1b}[0m",
+            "   = note: futures do nothing unless you `.await` or poll them",
+            "warning: `exercise3-concurrent` (bin \"exercise3-concurrent\") generated 2 warnings",
+            "error[E0308]: mismatched types",
+        ] {
+            warnings.count(line.as_bytes());
+        }
+        assert_eq!(warnings, Warnings(2));
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use harness::checks;
 use workshop::exercises::{self, Exercise};
+use workshop::stages::Warnings;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
@@ -101,7 +102,17 @@ fn every_starter_fails_its_stages_checks() {
     }
     let bins: Vec<PathBuf> = untouched
         .iter()
-        .map(|exercise| exercise.build(&root()).unwrap())
+        .map(|exercise| {
+            let (bin, warnings) = exercise.build(&root()).unwrap();
+            // Or `check` would send the learner to the warnings.
+            assert_eq!(
+                warnings,
+                Warnings(0),
+                "{}'s starter builds with warnings",
+                exercise.name
+            );
+            bin
+        })
         .collect();
     std::thread::scope(|scope| {
         let judged: Vec<_> = untouched

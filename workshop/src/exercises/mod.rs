@@ -16,6 +16,8 @@ use std::time::Duration;
 
 use harness::checks::Target;
 
+use crate::stages::Warnings;
+
 pub use recipe::Recipe;
 
 /// One exercise: the crate the learner edits, and the stage it leads to.
@@ -105,13 +107,15 @@ impl Exercise {
     }
 
     /// Builds the exercise in the workspace at `root` with cargo, whose
-    /// messages the learner sees, and returns its binary.
-    pub fn build(&self, root: &Path) -> Result<PathBuf, String> {
+    /// messages the learner sees, and returns its binary and how many
+    /// warnings cargo gave.
+    pub fn build(&self, root: &Path) -> Result<(PathBuf, Warnings), String> {
         let dir = crate::stages::binaries()?;
-        crate::stages::build(root, &dir, &[self.name.to_string()])?;
-        Ok(dir
+        let warnings = crate::stages::build(root, &dir, &[self.name.to_string()])?;
+        let bin = dir
             .join(self.name)
-            .with_extension(std::env::consts::EXE_EXTENSION))
+            .with_extension(std::env::consts::EXE_EXTENSION);
+        Ok((bin, warnings))
     }
 
     /// How the exercise's binary at `bin` is checked: with a short read
