@@ -8,7 +8,7 @@ use std::path::Path;
 use similar::TextDiff;
 
 use crate::check::{pick, workspace};
-use crate::exercises::record::Record;
+use crate::exercises::record::{Progress, Record};
 use crate::exercises::{self, Exercise, recipe};
 use crate::{say, sayln, tell};
 
@@ -115,15 +115,23 @@ pub fn reset(args: ResetArgs) -> Result<(), String> {
         .iter()
         .map(|path| format!("exercises/{}/{path}", exercise.name))
         .collect();
-    if !args.yes && !asked("This puts the starter back in", &files)? {
+    let question = format!(
+        "This puts the starter back in {}: your changes there are lost, and its hints start again from the first. Go on?",
+        files.join(", ")
+    );
+    if !args.yes && !asked(&question)? {
         sayln!("Nothing changed.");
         return Ok(());
     }
     write_files(&folder, &starter)?;
     let mut record = Record::load(&root)?;
-    record.update(exercise.name, |progress| progress.last_check = None);
+    // Starting over: no check yet, and no hint given.
+    record.update(exercise.name, |progress| *progress = Progress::default());
     record.save(&root)?;
-    sayln!("Put the starter back in {}.", files.join(", "));
+    sayln!(
+        "Put the starter back in {}; the next hint is the first.",
+        files.join(", ")
+    );
     Ok(())
 }
 
@@ -155,13 +163,10 @@ fn write_files(folder: &Path, files: &[(&'static str, String)]) -> Result<(), St
     Ok(())
 }
 
-/// Asks whether to go on, naming `files`, which lose their changes. Only
-/// `y` or `yes` goes on; the end of the input does not.
-fn asked(what: &str, files: &[String]) -> Result<bool, String> {
-    tell!(
-        "{what} {}: your changes there are lost. Go on? [y/N] ",
-        files.join(", ")
-    );
+/// Asks `question`, whether to go on. Only `y` or `yes` goes on; the end
+/// of the input does not.
+fn asked(question: &str) -> Result<bool, String> {
+    tell!("{question} [y/N] ");
     let mut answer = String::new();
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
