@@ -21,7 +21,10 @@
 //! `tokio::net::TcpListener` to `cli.server.addr`, log
 //! `listening on ADDR` with the address it got, then `accept` in a loop.
 //! Log each client's address, and let its socket go: dropping a socket
-//! closes the connection.
+//! closes the connection. Add the `use` lines you need at the top:
+//! `use tokio::net::TcpListener;` (the compiler may suggest
+//! `std::net::TcpListener`, whose calls block: not that one), and
+//! `use common::OrExit;` for the course's `.or_exit("...")`.
 //!
 //! What you should see: `cargo run -p exercise1-listener` says
 //! `listening on 127.0.0.1:9000`; from a second terminal,

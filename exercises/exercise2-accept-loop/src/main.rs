@@ -14,7 +14,7 @@
 //! ```
 //!
 //! What to change: the line marked ✎ in `run`. Write an
-//! `async fn serve_connection(socket: TcpStream, peer: SocketAddr)` that
+//! `async fn serve_connection(mut socket: TcpStream, peer: SocketAddr)` that
 //! copies the socket to stderr, and call it there with `.await`, so that the
 //! loop serves the client to the end before it accepts the next.
 //!

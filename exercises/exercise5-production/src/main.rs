@@ -14,6 +14,11 @@
 //!    connection then copies what its client already sent and closes) and
 //!    waits until they have all ended.
 //!
+//! That is what the checks ask. Stage 5 does a little more, which
+//! `workshop solution 5` shows once yours passes: SIGHUP (a closed
+//! terminal) shuts it down too, unless it runs under `nohup`, and a second
+//! Ctrl-C ends it at once; the comments in `main.rs` speak of that stage.
+//!
 //! Go's tutorial has no shutdown; Go would use `signal.NotifyContext` and
 //! `sync.WaitGroup`, which are what `CancellationToken` and `TaskTracker`
 //! (both from tokio-util) are here.
