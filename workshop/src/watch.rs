@@ -28,12 +28,14 @@ impl Saves {
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
                 // Reading a file (cargo does, to build it) is no change.
-                if let Ok(event) = event
-                    && matches!(
+                // (Not an `if let ... &&` chain: the course builds with Rust 1.85.)
+                let changed = event.ok().filter(|event| {
+                    matches!(
                         event.kind,
                         EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
                     )
-                {
+                });
+                if let Some(event) = changed {
                     let _ = changes.send(event.paths);
                 }
             })
