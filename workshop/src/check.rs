@@ -10,8 +10,8 @@ use harness::checks::{self, Target};
 
 use crate::exercises::record::{Outcome, Record};
 use crate::exercises::{self, Exercise};
-use crate::stages::{self, Warnings};
 use crate::watch::Saves;
+use crate::workspace::{self, Warnings};
 use crate::{sayln, seconds};
 
 #[derive(clap::Args, Debug)]
@@ -112,17 +112,18 @@ fn starts_then_judge(shown: &str, stage: u8, target: &Target) -> Result<(usize, 
 /// `workshop check [EXERCISE]`: builds the exercise, judges it by its
 /// stage's checks, and keeps the outcome in the learner's record.
 fn check_an_exercise(wanted: Option<&str>) -> Result<&'static Exercise, String> {
-    let root = workspace()?;
-    let mut record = Record::load(&root)?;
-    let exercise = pick(wanted, &record)?;
+    let root = workspace::root_or_error()?;
+    let exercise = exercises::pick(wanted, &Record::load(&root)?)?;
     let (outcome, result) = build_and_judge(&root, exercise);
+    // Read again: a hint taken while the check ran is kept.
+    let mut record = Record::load(&root)?;
     record.update(exercise.name, |progress| {
         progress.last_check = Some(outcome)
     });
     record.save(&root)?;
     result?;
     let number = exercise.number;
-    match next_to_do(exercise, &record) {
+    match exercises::next_to_do(&record) {
         Some(next) => sayln!(
             "Exercise {number} passes. Next: exercise {} (exercises/{}): cargo run -q -p workshop -- check {}",
             next.number,
@@ -134,34 +135,38 @@ fn check_an_exercise(wanted: Option<&str>) -> Result<&'static Exercise, String> 
     Ok(exercise)
 }
 
-/// The exercise to do after `exercise`: the next not passed, or else the
-/// first not passed.
-fn next_to_do(exercise: &Exercise, record: &Record) -> Option<&'static Exercise> {
-    let to_do = |other: &&Exercise| !record.passed(other.name);
-    let mut after = exercises::ALL
-        .iter()
-        .filter(|other| other.number > exercise.number);
-    after
-        .find(to_do)
-        .or_else(|| exercises::ALL.iter().find(to_do))
-}
-
-/// Why a program did not start a server, from what the check saw: its
-/// first line and, where the program panicked (a `todo!()` left in an
-/// exercise), where and what the panic said.
+/// Why a program did not start a server, in one line, from what the check
+/// saw: its first line, then, where the program panicked (a `todo!()` left
+/// in an exercise), where and what the panic said; where it said it
+/// listens elsewhere (a fixed port), that; or else the last line it wrote.
 fn why_not(seen: &str) -> String {
     let lines: Vec<&str> = seen.lines().collect();
     let first = lines.first().copied().unwrap_or_default();
-    let first = first.trim_end_matches(':');
-    let panic = lines.iter().position(|line| line.contains(" panicked at "));
-    match panic {
-        Some(at) => {
-            let place = lines[at].split(" panicked at ").nth(1).unwrap_or_default();
-            let said = lines.get(at + 1).copied().unwrap_or_default();
-            let first = first.split("; the server's stderr").next().unwrap_or(first);
-            format!("{first}; it panicked at {place} {said}")
+    let waited = first.split("; the server's stderr").next().unwrap_or(first);
+    let said = &lines[1.min(lines.len())..];
+    if let Some(at) = said.iter().position(|line| line.contains(" panicked at ")) {
+        let place = said[at].split(" panicked at ").nth(1).unwrap_or_default();
+        let message = said.get(at + 1).copied().unwrap_or_default().trim();
+        return format!("{waited}; it panicked at {place} {message}");
+    }
+    let listens = said.iter().find_map(|line| {
+        line.split_once("listening on ")
+            .map(|(_, addr)| addr.trim())
+    });
+    match (
+        listens,
+        said.iter().rev().find(|line| !line.trim().is_empty()),
+    ) {
+        (Some(addr), _) => format!(
+            "{waited}; it said it listens on {addr}: listen on the address it is given with --addr (cli.server.addr in the exercises)"
+        ),
+        (None, Some(last)) => format!("{waited}; the last line it wrote: {}", last.trim()),
+        (None, None) if waited.contains("but it exited") => format!("{waited}, saying nothing"),
+        // A script that runs the server as a child of its own (no `exec`)
+        // shows nothing, and the server is not the program that was started.
+        (None, None) => {
+            format!("{waited}, and it wrote nothing (a script that starts a server must `exec` it)")
         }
-        None => first.to_string(),
     }
 }
 
@@ -200,11 +205,11 @@ fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), Str
 /// files are saved. Without an exercise named, it goes on to the next one
 /// once one passes, as the learner does.
 fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
-    let root = workspace()?;
+    let root = workspace::root_or_error()?;
     let mut last: Option<&Exercise> = None;
     loop {
         // Once every exercise passes, the one just checked is watched on.
-        let exercise = match (pick(wanted, &Record::load(&root)?), last) {
+        let exercise = match (exercises::pick(wanted, &Record::load(&root)?), last) {
             (Err(_), Some(last)) => last,
             (picked, _) => picked?,
         };
@@ -220,7 +225,7 @@ fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
                 false
             }
         };
-        if passed && wanted.is_none() && next_to_do(exercise, &Record::load(&root)?).is_some() {
+        if passed && wanted.is_none() && exercises::next_to_do(&Record::load(&root)?).is_some() {
             continue;
         }
         sayln!(
@@ -230,26 +235,6 @@ fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
         let changed = saves.next()?;
         sayln!("\nworkshop: {} changed: checking again", changed.display());
     }
-}
-
-/// The exercise `wanted` names or, when none is, the first not passed.
-pub(crate) fn pick(wanted: Option<&str>, record: &Record) -> Result<&'static Exercise, String> {
-    match wanted {
-        Some(wanted) => exercises::find(wanted),
-        None => exercises::ALL
-            .iter()
-            .find(|exercise| !record.passed(exercise.name))
-            .ok_or_else(|| {
-                "every exercise has passed its checks: name one to check it again".to_string()
-            }),
-    }
-}
-
-/// The course's workspace, where the exercises are.
-pub(crate) fn workspace() -> Result<PathBuf, String> {
-    stages::workspace().ok_or_else(|| {
-        "the exercises are in the course's workspace: run this as `cargo run -q -p workshop -- ...` from it".to_string()
-    })
 }
 
 /// Runs stage `stage`'s checks on `target`, says how each went, and returns

@@ -7,9 +7,9 @@ use std::path::Path;
 
 use similar::TextDiff;
 
-use crate::check::{pick, workspace};
 use crate::exercises::record::{Progress, Record};
 use crate::exercises::{self, Exercise, recipe};
+use crate::workspace;
 use crate::{say, sayln, tell};
 
 #[derive(clap::Args, Debug)]
@@ -33,9 +33,9 @@ pub struct ResetArgs {
 /// `workshop hint`: the exercise's next hint, from a nudge to nearly the
 /// answer; after the last, the last again.
 pub fn hint(args: ExerciseArg) -> Result<(), String> {
-    let root = workspace()?;
+    let root = workspace::root_or_error()?;
     let mut record = Record::load(&root)?;
-    let exercise = pick(args.exercise.as_deref(), &record)?;
+    let exercise = exercises::pick(args.exercise.as_deref(), &record)?;
     let hints = exercise.recipe()?.hints;
     let given = record.of(exercise.name).hints_given;
     let this = given.min(hints.len().saturating_sub(1));
@@ -66,8 +66,8 @@ pub fn hint(args: ExerciseArg) -> Result<(), String> {
 /// (+), and what theirs has that the stage does not (-), as a unified diff;
 /// doc comments, where the assignment and the lesson differ, left out.
 pub fn solution(args: ExerciseArg) -> Result<(), String> {
-    let root = workspace()?;
-    let exercise = pick(args.exercise.as_deref(), &Record::load(&root)?)?;
+    let root = workspace::root_or_error()?;
+    let exercise = exercises::pick(args.exercise.as_deref(), &Record::load(&root)?)?;
     sayln!(
         "From your exercises/{} to {} (doc comments left out):",
         exercise.name,
@@ -99,7 +99,7 @@ fn diff_to_the_stage(folder: &Path, exercise: &Exercise) -> Result<Option<String
 
 /// `workshop reset`: the starter back in the exercise's files, after asking.
 pub fn reset(args: ResetArgs) -> Result<(), String> {
-    let root = workspace()?;
+    let root = workspace::root_or_error()?;
     let exercise = exercises::find(&args.exercise)?;
     let folder = exercise.folder(&root);
     let starter = exercise.starter()?;
@@ -185,7 +185,7 @@ fn asked(question: &str) -> Result<bool, String> {
 
 /// `workshop progress`: every exercise's state, as a table, and what next.
 pub fn progress() -> Result<(), String> {
-    let root = workspace()?;
+    let root = workspace::root_or_error()?;
     let record = Record::load(&root)?;
     let mut rows = vec![[
         "exercise".to_string(),
@@ -224,10 +224,7 @@ pub fn progress() -> Result<(), String> {
             .collect();
         sayln!("{}", cells.join("  ").trim_end());
     }
-    match exercises::ALL
-        .iter()
-        .find(|exercise| !record.passed(exercise.name))
-    {
+    match exercises::next_to_do(&record) {
         Some(next) => sayln!(
             "\nNext: exercise {} (exercises/{}/src/main.rs); check it with: cargo run -q -p workshop -- check {}",
             next.number,

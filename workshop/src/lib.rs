@@ -15,6 +15,8 @@
 //! - [`exercises`]: the exercises, their starters made from the stages, and
 //!   the learner's record; [`learn`]: `workshop hint`, `progress`,
 //!   `solution` and `reset`.
+//! - [`workspace`]: where the course's workspace and its binaries are, and
+//!   building its crates with cargo, whose warnings are counted.
 //! - [`stages`]: finding (or building) the stage binaries, and starting one
 //!   (or any server) as the harness does, a child process whose stderr is
 //!   watched (`harness::Server`).
@@ -40,6 +42,7 @@ pub mod report;
 pub mod stages;
 pub mod units;
 pub mod watch;
+pub mod workspace;
 
 pub use units::seconds;
 

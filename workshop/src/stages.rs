@@ -4,14 +4,13 @@
 //! port, with its stderr watched and timed, killed when dropped.
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use harness::{NotStarted, Server, ServerBuilder};
 
-use crate::{seconds, tellln};
+use crate::{seconds, workspace};
 
 /// A stage's binary, and whether it takes `--timeout` (stage 4 and later).
 #[derive(Clone, Debug)]
@@ -26,8 +25,8 @@ pub struct Stage {
 /// builds them with cargo, which does nothing when they are up to date; so a
 /// fresh clone needs no other step, and an edited stage is compared as edited.
 pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
-    let dir = binaries()?;
-    let names = match workspace() {
+    let dir = workspace::binaries()?;
+    let names = match workspace::root() {
         Some(root) => {
             // The learners' exercises too, when asked for by name: a room
             // sees a learner's server beside the stage it leads to.
@@ -39,7 +38,7 @@ pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
                     select(available, wanted)?
                 }
             };
-            build(&root, &dir, &names)?;
+            workspace::build(&root, &dir, &names)?;
             names
         }
         None => select(binaries_in(&dir), wanted)?,
@@ -64,26 +63,6 @@ pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
             })
         })
         .collect()
-}
-
-/// The folder of the binaries cargo built beside this one, in its profile.
-pub(crate) fn binaries() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|err| format!("cannot find this program: {err}"))?;
-    // Test binaries live one folder down, in `deps/`.
-    let mut dir = exe.parent().unwrap_or(Path::new(".")).to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    Ok(dir)
-}
-
-/// The course's workspace, when this tool runs from it (as `cargo run -p
-/// workshop` does), rather than from a copy of its binary elsewhere.
-pub(crate) fn workspace() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .filter(|root| root.join("Cargo.toml").exists())
-        .map(Path::to_path_buf)
 }
 
 /// The stage crates of the workspace: its folders named `stage…`.
@@ -172,90 +151,6 @@ pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<St
         .collect()
 }
 
-/// Builds the crates `names` (stages, exercises) with the cargo that built
-/// this tool, in its profile.
-pub(crate) fn build(root: &Path, dir: &Path, names: &[String]) -> Result<Warnings, String> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut command = std::process::Command::new(&cargo);
-    command.current_dir(root).arg("build").arg("--quiet");
-    if dir.ends_with("release") {
-        command.arg("--release");
-    }
-    for name in names {
-        command.args(["-p", name]);
-    }
-    // Cargo's messages pass through here, to be counted: in colour where
-    // the learner would have seen them so.
-    if std::io::stderr().is_terminal() {
-        command.arg("--color=always");
-    }
-    let what = match names {
-        [one] => one.clone(),
-        _ => "the stages".to_string(),
-    };
-    tellln!(
-        "workshop: building {what} (cargo build -p {})",
-        names.join(" -p ")
-    );
-    let cannot_run = |err: std::io::Error| {
-        format!(
-            "cannot run cargo ({}) to build {what}: {err}",
-            Path::new(&cargo).display()
-        )
-    };
-    let mut cargo = command
-        .stdin(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(cannot_run)?;
-    let mut warnings = Warnings(0);
-    if let Some(messages) = cargo.stderr.take() {
-        for line in BufReader::new(messages).split(b'\n').map_while(Result::ok) {
-            tellln!("{}", String::from_utf8_lossy(&line));
-            warnings.count(&line);
-        }
-    }
-    let status = cargo.wait().map_err(cannot_run)?;
-    if !status.success() {
-        return Err(format!(
-            "cargo could not build {what}; see its messages above"
-        ));
-    }
-    Ok(warnings)
-}
-
-/// How many warnings cargo gave about the code it built: it repeats them at
-/// each build until the code is mended, so they are always above.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Warnings(pub usize);
-
-impl Warnings {
-    /// Counts `line` if it opens a warning: `warning: unused ...`, not
-    /// cargo's summary (`warning: ... generated 1 warning`).
-    fn count(&mut self, line: &[u8]) {
-        let line = without_colours(line);
-        if line.starts_with("warning") && !line.contains(" generated ") {
-            self.0 += 1;
-        }
-    }
-}
-
-/// `line` without the terminal's colour codes (`ESC [ ... m`).
-fn without_colours(line: &[u8]) -> String {
-    let line = String::from_utf8_lossy(line);
-    let mut plain = String::with_capacity(line.len());
-    let mut in_code = false;
-    for c in line.chars() {
-        match (in_code, c) {
-            (false, '\u{1b}') => in_code = true,
-            (true, 'm') => in_code = false,
-            (true, _) => {}
-            (false, c) => plain.push(c),
-        }
-    }
-    plain
-}
-
 /// Whether `path --help` mentions `flag`. A program that does not answer
 /// `--help` within two seconds (it may be serving instead) does not.
 fn help_mentions(path: &Path, flag: &str) -> bool {
@@ -329,25 +224,5 @@ fn did_not_start(name: &str, why: NotStarted) -> String {
         ),
         None if exited.is_some() => format!("{name} exited at start, saying nothing"),
         None => format!("{name} did not {waited_for} within {}", seconds(waited)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Warnings;
-
-    #[test]
-    fn a_warning_counts_in_colour_or_not_and_cargos_summary_does_not() {
-        let mut warnings = Warnings(0);
-        for line in [
-            "warning: unused implementer of `Future` that must be used",
-            "\u{1b}[1m\u{1b}[33mwarning\u{1b}[0m\u{1b}[1m: unused variable: `peer`\u{1b}[0m",
-            "   = note: futures do nothing unless you `.await` or poll them",
-            "warning: `exercise3-concurrent` (bin \"exercise3-concurrent\") generated 2 warnings",
-            "error[E0308]: mismatched types",
-        ] {
-            warnings.count(line.as_bytes());
-        }
-        assert_eq!(warnings, Warnings(2));
     }
 }

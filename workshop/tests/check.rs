@@ -157,6 +157,36 @@ fn a_program_that_is_no_server_is_told_so_in_one_line() {
     }
 }
 
+/// A server that listens on a port of its own choosing, not the one
+/// `--addr` gives it, is told where it said it listens, in one line.
+#[cfg(unix)] // the server here is a line of `sh`
+#[test]
+fn a_server_on_a_fixed_port_is_told_to_listen_on_the_one_it_is_given() {
+    let ran = run(
+        WORKSHOP,
+        &[
+            "check",
+            "--bin",
+            "/bin/sh",
+            "--stage",
+            "3",
+            "--server-arg=-c",
+            "--server-arg=echo 'INFO listening on 127.0.0.1:9123' >&2; exec sleep 30",
+        ],
+        "",
+        1,
+        ANSWERS_WITHIN,
+    );
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains(
+            "; it said it listens on 127.0.0.1:9123: listen on the address it is given with --addr"
+        ),
+        "{}",
+        ran.stderr
+    );
+}
+
 /// A read deadline for a stage that has none is a mistake, said in one
 /// line, not silently ignored.
 #[test]

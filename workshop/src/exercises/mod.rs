@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use harness::checks::Target;
 
-use crate::stages::Warnings;
+use crate::exercises::record::Record;
+use crate::workspace::{self, Warnings};
 
 pub use recipe::Recipe;
 
@@ -110,8 +111,8 @@ impl Exercise {
     /// messages the learner sees, and returns its binary and how many
     /// warnings cargo gave.
     pub fn build(&self, root: &Path) -> Result<(PathBuf, Warnings), String> {
-        let dir = crate::stages::binaries()?;
-        let warnings = crate::stages::build(root, &dir, &[self.name.to_string()])?;
+        let dir = workspace::binaries()?;
+        let warnings = workspace::build(root, &dir, &[self.name.to_string()])?;
         let bin = dir
             .join(self.name)
             .with_extension(std::env::consts::EXE_EXTENSION);
@@ -159,4 +160,19 @@ pub fn find(wanted: &str) -> Result<&'static Exercise, String> {
             names.join(", ")
         )
     })
+}
+
+/// The exercise `wanted` names or, when none is, the next to do.
+pub fn pick(wanted: Option<&str>, record: &Record) -> Result<&'static Exercise, String> {
+    match wanted {
+        Some(wanted) => find(wanted),
+        None => next_to_do(record).ok_or_else(|| {
+            "every exercise has passed its checks: name the one you mean".to_string()
+        }),
+    }
+}
+
+/// The next exercise to do: the first not passed, if any is left.
+pub fn next_to_do(record: &Record) -> Option<&'static Exercise> {
+    ALL.iter().find(|exercise| !record.passed(exercise.name))
 }
