@@ -8,12 +8,13 @@
 //! exercises: an exercise whose files git says they changed is left out,
 //! and the test says so. A clean clone (CI's) leaves none out.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use harness::checks;
 use workshop::exercises::{self, Exercise};
-use workshop::stages::Warnings;
+use workshop::workspace::Warnings;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
@@ -29,16 +30,40 @@ fn root() -> PathBuf {
         .to_path_buf()
 }
 
-/// Whether the learner has changed `file` since it was committed, as git
-/// says. Where git cannot tell (no git, no repository), nobody has.
-fn changed_by_the_learner(file: &Path) -> bool {
-    std::process::Command::new("git")
-        .arg("-C")
-        .arg(root())
-        .args(["diff", "--quiet", "HEAD", "--"])
+/// Whether the learner has changed `file` of `exercise`, committed or not:
+/// whether it differs from what it was at the last commit that changed the
+/// stage or the recipe, when the starter was last made. Where git cannot
+/// tell (no git, no repository), nobody has.
+fn changed_by_the_learner(exercise: &Exercise, file: &Path) -> bool {
+    let git = || {
+        let mut git = std::process::Command::new("git");
+        git.arg("-C").arg(root());
+        git
+    };
+    let recipe = exercise.folder(&root()).join("exercise.toml");
+    let made = git()
+        .args(["log", "-1", "--format=%H", "--"])
+        .arg(root().join(exercise.stage))
+        .arg(recipe)
+        .output();
+    let Some(made) = made
+        .ok()
+        .map(|made| String::from_utf8_lossy(&made.stdout).trim().to_string())
+        .filter(|commit| !commit.is_empty())
+    else {
+        return false;
+    };
+    git()
+        .args(["diff", "--quiet", &made, "--"])
         .arg(file)
         .status()
         .is_ok_and(|status| status.code() == Some(1))
+}
+
+/// Says `note` on stderr even when the test passes (`eprintln!` is shown
+/// only for a test that fails): a learner sees what was left out, and why.
+fn note(note: &str) {
+    let _ = writeln!(std::io::stderr(), "{note}");
 }
 
 /// The exercises whose files are their starters', and a note on stderr
@@ -52,10 +77,10 @@ fn untouched_exercises() -> Vec<&'static Exercise> {
                 std::fs::read_to_string(folder.join(path)).is_ok_and(|on_disk| on_disk == *text)
             });
             if !untouched {
-                eprintln!(
+                note(&format!(
                     "left out {}: its files are not the starter (yours, or changed since the recipe)",
                     exercise.name
-                );
+                ));
             }
             untouched
         })
@@ -68,6 +93,12 @@ fn untouched_exercises() -> Vec<&'static Exercise> {
 #[test]
 fn every_starter_is_what_its_recipe_makes_of_its_stage() {
     for exercise in exercises::ALL {
+        assert_eq!(
+            exercise.recipe().unwrap().stage,
+            exercise.stage,
+            "the stage exercises/{}/exercise.toml names",
+            exercise.name
+        );
         let folder = exercise.folder(&root());
         for (path, made) in exercise.starter().unwrap() {
             let file = folder.join(path);
@@ -75,12 +106,12 @@ fn every_starter_is_what_its_recipe_makes_of_its_stage() {
             if on_disk == made {
                 continue;
             }
-            if changed_by_the_learner(&file) {
-                eprintln!("left out {}: you have changed it", file.display());
+            if changed_by_the_learner(exercise, &file) {
+                note(&format!("left out {}: you have changed it", file.display()));
                 continue;
             }
             panic!(
-                "{} is not what exercises/{}/exercise.toml makes of {}/{path}; if the stage changed, change the recipe, then: cargo run -q -p workshop -- reset {} --yes",
+                "{} is not what exercises/{}/exercise.toml makes of {}/{path}; if the stage changed (did you change it?), change the recipe, then: cargo run -q -p workshop -- reset {} --yes",
                 file.display(),
                 exercise.name,
                 exercise.stage,
