@@ -46,11 +46,26 @@ pub struct CheckArgs {
     pub server_args: Vec<String>,
 }
 
+/// The longest read deadline `--bin` takes.
+const MAX_DEADLINE: Duration = Duration::from_secs(10);
+
 pub async fn run(args: CheckArgs) -> Result<(), String> {
     match (args.bin, args.stage) {
         (Some(_), Some(stage @ 1..=3)) if args.deadline.is_some() => Err(format!(
             "stage {stage} has no read deadline: --deadline is for stages 4 and 5"
         )),
+        // The checks wait for a few deadlines: a long one would hold them
+        // up for minutes, where a check must answer in seconds.
+        (Some(_), Some(_))
+            if args
+                .deadline
+                .is_some_and(|deadline| deadline > MAX_DEADLINE) =>
+        {
+            Err(format!(
+                "--deadline is at most {}s, as the checks wait for a few: start the server with a shorter one, such as --server-arg=--timeout=1s --deadline 1s",
+                MAX_DEADLINE.as_secs()
+            ))
+        }
         (Some(bin), Some(stage)) => {
             let deadline = args.deadline.unwrap_or(Duration::from_secs(5));
             check_a_program(&bin, stage, args.server_args, deadline).await
@@ -244,6 +259,12 @@ fn judge(stage: u8, target: &Target) -> (usize, usize) {
     let outcomes = checks::run_all(stage, target);
     let took = seconds(started.elapsed());
     sayln!("stage {stage}'s checks, all at once, took {took}:");
+    #[cfg(not(unix))]
+    if stage == 5 {
+        sayln!(
+            "(its graceful shutdown is left out: the checks of it send signals, which Linux and macOS have)"
+        );
+    }
     let mut failed = 0;
     for (check, outcome) in &outcomes {
         let name = check.name.replace('_', " ");

@@ -64,12 +64,13 @@ pub fn hint(args: ExerciseArg) -> Result<(), String> {
 
 /// `workshop solution`: what the stage has that the learner's code does not
 /// (+), and what theirs has that the stage does not (-), as a unified diff;
-/// doc comments, where the assignment and the lesson differ, left out.
+/// the crate's doc comment (`//!`), where the assignment and the lesson
+/// differ, left out.
 pub fn solution(args: ExerciseArg) -> Result<(), String> {
     let root = workspace::root_or_error()?;
     let exercise = exercises::pick(args.exercise.as_deref(), &Record::load(&root)?)?;
     sayln!(
-        "From your exercises/{} to {} (doc comments left out):",
+        "From your exercises/{} to {} (the //! doc comment at the top left out):",
         exercise.name,
         exercise.stage
     );
@@ -170,7 +171,7 @@ fn asked(question: &str) -> Result<bool, String> {
     let mut answer = String::new();
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
-        // A script answers on stdin too; say what it answered.
+        // A script answers on stdin, unseen: the question's line ends here.
         tell!("\n");
     }
     stdin

@@ -187,29 +187,45 @@ fn a_server_on_a_fixed_port_is_told_to_listen_on_the_one_it_is_given() {
     );
 }
 
-/// A read deadline for a stage that has none is a mistake, said in one
-/// line, not silently ignored.
+/// A read deadline for a stage that has none, or one so long that the
+/// checks would take minutes, is a mistake, said in one line, not silently
+/// ignored or waited out.
 #[test]
-fn a_deadline_for_stages_1_to_3_is_refused() {
-    let ran = run(
-        WORKSHOP,
-        &[
-            "check",
-            "--bin",
-            "/no/server",
-            "--stage",
+fn a_deadline_that_does_not_fit_is_refused_in_one_line() {
+    for (stage, deadline, says) in [
+        (
             "3",
-            "--deadline",
             "1s",
-        ],
-        "",
-        1,
-        ANSWERS_WITHIN,
-    );
-    assert_eq!(
-        ran.stderr,
-        "error: stage 3 has no read deadline: --deadline is for stages 4 and 5\n"
-    );
+            "stage 3 has no read deadline: --deadline is for stages 4 and 5",
+        ),
+        (
+            "4",
+            "2h",
+            "--deadline is at most 10s, as the checks wait for a few",
+        ),
+    ] {
+        let ran = run(
+            WORKSHOP,
+            &[
+                "check",
+                "--bin",
+                "/no/server",
+                "--stage",
+                stage,
+                "--deadline",
+                deadline,
+            ],
+            "",
+            1,
+            ANSWERS_WITHIN,
+        );
+        assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+        assert!(
+            ran.stderr.starts_with(&format!("error: {says}")),
+            "{}",
+            ran.stderr
+        );
+    }
 }
 
 /// Each stage passes its own checks, run by `workshop check --bin` as a
