@@ -124,7 +124,8 @@ impl Server {
     }
 
     /// Waits until the log holds a complete `listening on ADDR` line, or
-    /// ends without one (the server exited).
+    /// ends without one (the server exited). A line whose ADDR no client can
+    /// reach ends the wait too: it will not be said again.
     fn wait_for_the_listening_line(&self) -> Result<SocketAddr, Waited> {
         let log = self
             .log
@@ -132,7 +133,8 @@ impl Server {
             .expect("the log goes where it is not read: find the server another way");
         let seen = log.wait_within(patience(), |collected| {
             match listening_addr(&collected.bytes) {
-                Some(addr) => Some(Ok(addr)),
+                Some(Ok(addr)) => Some(Ok(addr)),
+                Some(Err(said)) => Some(Err(Waited::SaidNoUsableAddress(said))),
                 None if collected.closed => Some(Err(Waited::Exited)),
                 None => None,
             }
@@ -654,7 +656,8 @@ impl ServerBuilder {
         self
     }
 
-    /// Spawns the server and waits until it listens.
+    /// Spawns the server and waits until it listens; panics, saying why
+    /// (see [`NotStarted`]), when it does not: a test's failure.
     pub fn start(self) -> Server {
         self.spawn()
             .and_then(Starting::listening)
@@ -662,7 +665,8 @@ impl ServerBuilder {
     }
 
     /// Spawns the server and waits until it listens, or until it exits
-    /// first (a server that cannot start).
+    /// first (a server that cannot start); panics, saying why, when it does
+    /// neither.
     pub fn try_start(self) -> Result<Server, Exited> {
         match self.spawn().and_then(Starting::listening) {
             Ok(server) => Ok(server),
@@ -726,7 +730,9 @@ impl Starting {
     /// Waits, for at most [`patience`](crate::patience), until the server
     /// says `listening on ADDR` or, [given a port](ServerBuilder::given_a_port),
     /// listens on it, or, found [by looking](ServerBuilder::found_by_looking), is seen to
-    /// listen.
+    /// listen. A `listening on` line that gives no address a client can
+    /// reach is [`NotStarted::NoUsableAddress`], not a panic: a learner's
+    /// server that logs the address it was given is wrong, not the caller.
     pub fn listening(self) -> Result<Server, NotStarted> {
         let Starting {
             mut server,
@@ -747,7 +753,6 @@ impl Starting {
         };
         let exited = match listening {
             Ok(addr) => {
-                assert_ne!(addr.port(), 0, "the log must show the port it got");
                 server.addr = addr;
                 if let Some(stderr) = server.stderr.as_ref().filter(|_| kept_until_listening) {
                     stderr.collected().kept = false;
@@ -756,6 +761,11 @@ impl Starting {
             }
             Err(Waited::Exited) => Some(server.exited()),
             Err(Waited::GaveUp) => None,
+            Err(Waited::SaidNoUsableAddress(said)) => {
+                // The error says what it said; dropping the server kills it.
+                server.shown_at_drop = false;
+                return Err(NotStarted::NoUsableAddress { said });
+            }
         };
         // What it said is in the error: no need to show it again at drop.
         server.shown_at_drop = false;
@@ -785,6 +795,12 @@ pub enum NotStarted {
         exited: Option<ExitStatus>,
         output: String,
     },
+    /// It said `listening on ADDR`, but no client can reach it there: `said`
+    /// is what followed `listening on `, an address with port 0 (the one it
+    /// was given, not the one it got) or no address at all. A learner's
+    /// server, most likely, that logs its `--addr` rather than what
+    /// `local_addr()` says.
+    NoUsableAddress { said: String },
 }
 
 impl std::fmt::Display for NotStarted {
@@ -808,6 +824,19 @@ impl std::fmt::Display for NotStarted {
                     None => write!(
                         f,
                         "waited {waited:.1?} for the server to {waited_for}; {output}"
+                    ),
+                }
+            }
+            NotStarted::NoUsableAddress { said } => {
+                let shown = shortened(said);
+                match said.parse::<SocketAddr>() {
+                    Ok(addr) if addr.port() == 0 => write!(
+                        f,
+                        "the server said `listening on {shown}`, the address it was given, not the one it got (port 0 asks for any free port): log the address `listener.local_addr()` gives"
+                    ),
+                    _ => write!(
+                        f,
+                        "the server said `listening on {shown}`, which is no address: end that line with the address `listener.local_addr()` gives, as in `listening on 127.0.0.1:40123`"
                     ),
                 }
             }
@@ -838,6 +867,8 @@ impl NotStarted {
 enum Waited {
     Exited,
     GaveUp,
+    /// Its `listening on` line said this, which is no address to connect to.
+    SaidNoUsableAddress(String),
 }
 
 /// A server that exited before it listened: its exit status, and what it
@@ -1022,15 +1053,28 @@ fn tail(stderr: &[u8]) -> String {
     )
 }
 
-/// The address in the first complete `listening on ADDR` line, if any yet.
-fn listening_addr(stderr: &[u8]) -> Option<SocketAddr> {
+/// The address in the first complete `listening on ADDR` line, if any yet;
+/// or, when ADDR is no address or has port 0 (which no client can connect
+/// to), what the line said instead.
+fn listening_addr(stderr: &[u8]) -> Option<Result<SocketAddr, String>> {
     let marker = b"listening on ";
     let start = find(stderr, marker)? + marker.len();
     let len = stderr[start..].iter().position(|&b| b == b'\n')?;
-    let addr = String::from_utf8_lossy(&stderr[start..start + len]);
-    Some(addr.trim().parse().unwrap_or_else(|err| {
-        panic!("the server said it listens on {addr:?}, which is no address: {err}")
-    }))
+    let said = String::from_utf8_lossy(&stderr[start..start + len]);
+    let said = said.trim();
+    Some(match said.parse::<SocketAddr>() {
+        Ok(addr) if addr.port() != 0 => Ok(addr),
+        _ => Err(said.to_string()),
+    })
+}
+
+/// `text`, cut to its first 80 characters if longer: one line of an error.
+fn shortened(text: &str) -> String {
+    const SHOWN: usize = 80;
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
+    }
 }
 
 /// Where `needle` first occurs in `haystack`.

@@ -119,6 +119,46 @@ fn compare_shows_stage4_close_the_idle_client_and_keep_the_talking_one() {
     }
 }
 
+/// A learner's exercise runs through the same scenarios beside the stage it
+/// leads to, as the README says (`--stages stage3,exercise3`, though
+/// `stage3` alone names several stages): each has its row, and exercise 3
+/// as it comes is stage 2's serial server. An exercise the learner has
+/// written is left out, as the exercises' own tests leave it out.
+#[test]
+fn compare_runs_an_exercise_beside_the_stage_it_leads_to() {
+    let exercise = workshop::exercises::ALL
+        .iter()
+        .find(|exercise| exercise.name == "exercise3-concurrent")
+        .unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let folder = exercise.folder(root);
+    let untouched = exercise.starter().unwrap().iter().all(|(path, text)| {
+        std::fs::read_to_string(folder.join(path)).is_ok_and(|on_disk| on_disk == *text)
+    });
+    if !untouched {
+        eprintln!("left out: exercise3-concurrent's files are not the starter");
+        return;
+    }
+    let args = "--stages stage3-concurrent,exercise3 --timeout 100ms --crowd 1 --format markdown";
+    let report = compare(&args.split(' ').collect::<Vec<_>>());
+
+    let stage3 = verdicts(&report, "stage3-concurrent");
+    let exercise3 = verdicts(&report, "exercise3-concurrent");
+    assert!(
+        stage3.contains("concurrent: B printed while A was still connected"),
+        "{stage3}"
+    );
+    assert!(
+        exercise3.contains("serial: B printed only after A left"),
+        "{exercise3}"
+    );
+    for stage in ["stage3-concurrent", "exercise3-concurrent"] {
+        assert_eq!(crowd(&report, stage)[0], "1 of 1", "{report}");
+    }
+}
+
 /// In the text report's first timeline, stage 2's B waits to be accepted
 /// (dots) until A has left, while stage 3 accepts B as it connects.
 #[test]
