@@ -188,9 +188,10 @@ fn workshop(args: &[&str], record: &Path, code: i32) -> (String, String) {
     )
 }
 
-/// A learner checks exercise 3 as it comes: it fails, says why in their
-/// words and where to find a hint; `progress` remembers it, and `hint`
-/// gives the hints one after another.
+/// A learner who has passed exercises 1 and 2 checks the next, exercise 3,
+/// as it comes: it fails, says why in their words and where to find a
+/// hint; `progress` remembers it, and `hint` gives the hints one after
+/// another.
 #[test]
 fn checking_the_third_starter_says_what_to_change_and_remembers_it() {
     if !untouched_exercises()
@@ -200,9 +201,15 @@ fn checking_the_third_starter_says_what_to_change_and_remembers_it() {
         return;
     }
     let record = std::env::temp_dir().join(format!("workshop-record-{}.toml", std::process::id()));
-    let _ = std::fs::remove_file(&record);
+    std::fs::write(
+        &record,
+        "[exercise1-listener]\nlast_check = \"passed\"\n[exercise2-accept-loop]\nlast_check = \"passed\"\n",
+    )
+    .unwrap();
 
-    let (report, said) = workshop(&["check", "3"], &record, 1);
+    // No number: the first exercise not passed.
+    let (report, said) = workshop(&["check"], &record, 1);
+    assert!(report.starts_with("stage 3's checks"), "{report}");
     assert!(
         report.contains("FAILED  serves clients together")
             && report.contains("your accept loop waits for each client before accepting the next"),
@@ -227,7 +234,53 @@ fn checking_the_third_starter_says_what_to_change_and_remembers_it() {
         row.contains("1 of 2 checks failed") && row.ends_with("2 of 3"),
         "{table}"
     );
+    assert!(
+        table
+            .lines()
+            .any(|line| line.starts_with("2 exercise2-accept-loop") && line.contains("passed")),
+        "{table}"
+    );
+    assert!(table.contains("\nNext: exercise 3 "), "{table}");
     std::fs::remove_file(&record).unwrap();
+}
+
+/// `solution` shows, for an exercise as it comes, the lines the stage has
+/// in place of the starter's; `reset` of an exercise that is its starter
+/// changes nothing.
+#[test]
+fn solution_shows_the_stages_lines_and_reset_leaves_a_starter_alone() {
+    if !untouched_exercises()
+        .iter()
+        .any(|exercise| exercise.number == 3)
+    {
+        return;
+    }
+    let record =
+        std::env::temp_dir().join(format!("workshop-solution-{}.toml", std::process::id()));
+    let (diff, _) = workshop(&["solution", "3"], &record, 0);
+    assert!(
+        diff.starts_with("From your exercises/exercise3-concurrent to stage3-concurrent"),
+        "{diff}"
+    );
+    let lines: Vec<&str> = diff.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.starts_with('-')
+                && line.contains("serve_connection(socket, peer).await;")),
+        "{diff}"
+    );
+    assert!(
+        lines.iter().any(|line| line.starts_with('+')
+            && line.contains("tokio::spawn(serve_connection(socket, peer));")),
+        "{diff}"
+    );
+    let (said, _) = workshop(&["reset", "3"], &record, 0);
+    assert_eq!(
+        said,
+        "exercises/exercise3-concurrent is the starter already: nothing to reset.\n"
+    );
+    let _ = std::fs::remove_file(&record);
 }
 
 /// A name that is no exercise is told, with the exercises there are.
