@@ -198,7 +198,7 @@ pub fn progress() -> Result<(), String> {
         let progress = record.of(exercise.name);
         let state = match progress.last_check {
             Some(outcome) => outcome.describe(),
-            None if is_the_starter(&root, exercise)? => "not started".to_string(),
+            None if exercise.is_its_starter(&root)? => "not started".to_string(),
             None => "started, not checked yet".to_string(),
         };
         let hints = exercise.recipe()?.hints.len();
@@ -235,11 +235,6 @@ pub fn progress() -> Result<(), String> {
         None => sayln!("\nEvery exercise passes its checks."),
     }
     Ok(())
-}
-
-/// Whether `exercise`'s files are its starter's, unchanged.
-fn is_the_starter(root: &Path, exercise: &Exercise) -> Result<bool, String> {
-    Ok(changed_files(&exercise.folder(root), &exercise.starter()?)?.is_empty())
 }
 
 /// A file's text, or nothing where there is no file (a learner deleted it).

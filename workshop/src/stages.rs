@@ -133,13 +133,20 @@ pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<St
                 .iter()
                 .filter(|name| name.starts_with(&format!("{want}-")))
                 .collect();
-            match matches.as_slice() {
-                [one] => Ok((*one).clone()),
-                [] => Err(format!(
+            // `stage3` names the course's stage 3, the one exercise 3 leads
+            // to, before the lessons and detours built on it.
+            let on_the_path = matches.iter().find(|name| {
+                crate::exercises::ALL
+                    .iter()
+                    .any(|exercise| exercise.stage == name.as_str())
+            });
+            match (matches.as_slice(), on_the_path) {
+                ([one], _) | (_, Some(one)) => Ok((*one).clone()),
+                ([], None) => Err(format!(
                     "no stage is named {want:?}; the stages are: {}",
                     available.join(", ")
                 )),
-                several => {
+                (several, None) => {
                     let names: Vec<&str> = several.iter().map(|name| name.as_str()).collect();
                     Err(format!(
                         "{want:?} names several stages: {}; say which",

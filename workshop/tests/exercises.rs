@@ -72,10 +72,7 @@ fn untouched_exercises() -> Vec<&'static Exercise> {
     exercises::ALL
         .iter()
         .filter(|exercise| {
-            let folder = exercise.folder(&root());
-            let untouched = exercise.starter().unwrap().iter().all(|(path, text)| {
-                std::fs::read_to_string(folder.join(path)).is_ok_and(|on_disk| on_disk == *text)
-            });
+            let untouched = exercise.is_its_starter(&root()).unwrap();
             if !untouched {
                 note(&format!(
                     "left out {}: its files are not the starter (yours, or changed since the recipe)",

@@ -102,6 +102,15 @@ impl Exercise {
         self.stage_files
     }
 
+    /// Whether the exercise's files in the workspace at `root` are its
+    /// starter's, unchanged: not started, or reset.
+    pub fn is_its_starter(&self, root: &Path) -> Result<bool, String> {
+        let folder = self.folder(root);
+        Ok(self.starter()?.iter().all(|(path, text)| {
+            std::fs::read_to_string(folder.join(path)).is_ok_and(|on_disk| on_disk == *text)
+        }))
+    }
+
     /// The exercise's folder in the workspace at `root`.
     pub fn folder(&self, root: &Path) -> PathBuf {
         root.join("exercises").join(self.name)
