@@ -221,7 +221,7 @@ fn did_not_start(name: &str, why: NotStarted) -> String {
         output,
     } = why
     else {
-        return why.to_string();
+        return format!("{name} did not start: {why}");
     };
     match output.lines().map(str::trim).find(|line| !line.is_empty()) {
         // The server's `error: ` would follow the workshop's own.
