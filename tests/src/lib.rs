@@ -34,7 +34,10 @@ pub mod workshop;
 
 #[cfg(unix)]
 pub use server::limit_open_files;
-pub use server::{Exited, NotStarted, Server, ServerBuilder, Starting, die_with_this_process};
+pub use server::{
+    Exited, NotStarted, Server, ServerBuilder, Starting, die_with_this_process,
+    says_its_port_is_in_use,
+};
 
 use std::cell::Cell;
 use std::time::Duration;

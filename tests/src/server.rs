@@ -847,8 +847,7 @@ impl std::fmt::Display for NotStarted {
 impl NotStarted {
     /// Whether it exited saying its port is in use: a port
     /// [given](ServerBuilder::given_a_port) to it, which another process took
-    /// between the moment it was picked and the server's bind. (Windows says
-    /// "Only one usage of each socket address".)
+    /// between the moment it was picked and the server's bind.
     pub fn port_was_taken(&self) -> bool {
         let NotStarted::DidNotListen {
             exited: Some(_),
@@ -858,9 +857,16 @@ impl NotStarted {
         else {
             return false;
         };
-        let output = output.to_lowercase();
-        output.contains("in use") || output.contains("only one usage")
+        says_its_port_is_in_use(output)
     }
+}
+
+/// Whether `said` says a port is in use, in the words of Linux and macOS
+/// ("Address already in use") or Windows ("Only one usage of each socket
+/// address ... is normally permitted").
+pub fn says_its_port_is_in_use(said: &str) -> bool {
+    let said = said.to_lowercase();
+    said.contains("in use") || said.contains("only one usage")
 }
 
 /// How a wait for a server to listen ended, when it did not see it listen.
