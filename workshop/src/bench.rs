@@ -202,6 +202,9 @@ fn json_string(text: &str) -> String {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if !cfg!(target_os = "linux") {
+        return Err("workshop bench reads each server's memory, threads and bytes written from /proc, which only Linux has: run it on Linux (a virtual machine or WSL 2 will do)".to_string());
+    }
     if args.held.len() > MOST_HELD {
         return Err(format!(
             "--held takes at most {MOST_HELD} numbers, each a run of every server in every round, not {}",

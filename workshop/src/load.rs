@@ -178,7 +178,10 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
                     );
                 }
             }
-            None => line += "memory and threads unknown (no /proc/PID/status)",
+            None => {
+                line +=
+                    "memory and threads unknown (read from /proc/PID/status, which only Linux has)"
+            }
         }
         sayln!("{line}");
     }
@@ -234,7 +237,11 @@ pub(crate) fn fresh_sources(connections: usize) {
 pub(crate) async fn connect(addr: SocketAddr, index: usize) -> std::io::Result<TcpStream> {
     let source = FIRST_SOURCE.load(Ordering::Relaxed) + index / PER_SOURCE;
     match addr.ip() {
-        IpAddr::V4(ip) if ip.is_loopback() && source > 0 => {
+        // Linux and Windows answer on all of 127.0.0.0/8; macOS's loopback
+        // has 127.0.0.1 alone, unless more are added by hand.
+        IpAddr::V4(ip)
+            if ip.is_loopback() && source > 0 && cfg!(any(target_os = "linux", windows)) =>
+        {
             // 127.0.0.2, 127.0.0.3...: all loopback, each with its own ports.
             let socket = TcpSocket::new_v4()?;
             socket.set_reuseaddr(true)?;

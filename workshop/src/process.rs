@@ -70,7 +70,8 @@ pub fn bytes_written(pid: u32) -> Option<u64> {
         .ok()
 }
 
-#[cfg(test)]
+/// Linux's: the figures come from /proc.
+#[cfg(all(test, target_os = "linux"))]
 mod tests {
     use super::{Usage, open_files};
 

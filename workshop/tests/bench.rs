@@ -1,6 +1,8 @@
 //! `workshop bench --smoke`, the bench's own check in CI: a few seconds of
 //! tiny loads that go through every measurement and every output. Its
 //! figures mean nothing (CI machines are shared); that they appear does.
+//! The bench reads its figures from Linux's /proc: elsewhere it refuses at
+//! once, and these tests are Linux's.
 
 use std::time::Duration;
 
@@ -8,6 +10,7 @@ use harness::command::run;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
+#[cfg(target_os = "linux")]
 #[test]
 fn a_smoke_run_measures_every_scenario_and_writes_table_results_and_chart() {
     let out = std::env::temp_dir().join(format!("workshop-bench-smoke-{}", std::process::id()));
@@ -63,6 +66,7 @@ fn a_smoke_run_measures_every_scenario_and_writes_table_results_and_chart() {
 
 /// A folder for `name`'s results, with the results of a previous run in
 /// it; emptied first.
+#[cfg(target_os = "linux")]
 fn previous_results(name: &str) -> std::path::PathBuf {
     let out = std::env::temp_dir().join(format!("workshop-bench-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&out);
@@ -75,6 +79,7 @@ fn previous_results(name: &str) -> std::path::PathBuf {
 
 /// Asserts that `out` holds the previous run's files, and only those,
 /// untouched; then removes it.
+#[cfg(target_os = "linux")]
 fn still_the_previous_results(out: &std::path::Path) {
     let mut files: Vec<String> = std::fs::read_dir(out)
         .unwrap()
@@ -91,6 +96,7 @@ fn still_the_previous_results(out: &std::path::Path) {
 
 /// An `--out` that cannot be written is said at once, in one line: before
 /// the servers are built and measured, not after.
+#[cfg(target_os = "linux")]
 #[test]
 fn an_out_folder_that_cannot_be_written_is_refused_at_once() {
     // A folder inside a plain file cannot be made, even by root.
@@ -118,6 +124,7 @@ fn an_out_folder_that_cannot_be_written_is_refused_at_once() {
 /// they were, and what an interrupted bench measured too: it neither
 /// empties nor removes `results.jsonl.partial`, and leaves no file of its
 /// own.
+#[cfg(target_os = "linux")]
 #[test]
 fn a_mistyped_only_keeps_the_previous_results_and_what_an_interrupted_bench_measured() {
     let out = previous_results("mistyped-after-interrupted");
@@ -153,7 +160,7 @@ fn a_mistyped_only_keeps_the_previous_results_and_what_an_interrupted_bench_meas
 
 /// A bench stopped half-way (Ctrl-C) leaves the last complete run's
 /// results as they were, and what it measured in `results.jsonl.partial`.
-#[cfg(unix)]
+#[cfg(target_os = "linux")]
 #[test]
 fn an_interrupted_bench_keeps_the_previous_results_and_what_it_measured() {
     let out = previous_results("interrupted");
@@ -170,4 +177,23 @@ fn an_interrupted_bench_keeps_the_previous_results_and_what_it_measured() {
     assert!(measured.contains(r#""scenario":"hold""#), "{measured}");
     std::fs::remove_file(partial).unwrap();
     still_the_previous_results(&out);
+}
+
+/// Off Linux the bench says, in one line and at once, that it needs Linux.
+#[cfg(not(target_os = "linux"))]
+#[test]
+fn off_linux_the_bench_refuses_at_once_saying_it_needs_linux() {
+    let ran = run(
+        WORKSHOP,
+        &["bench", "--smoke"],
+        "",
+        1,
+        Duration::from_secs(10),
+    );
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.starts_with("error: workshop bench reads"),
+        "{}",
+        ran.stderr
+    );
 }
