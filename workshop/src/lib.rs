@@ -12,6 +12,8 @@
 //! - [`check`]: `workshop check`, a learner's exercise (or any server)
 //!   judged by a stage's checks, again on every save with `--watch`
 //!   ([`watch`]).
+//! - [`diff`](mod@diff): `workshop diff`, the lesson between two stages (or an
+//!   exercise and a stage), with the changes to comments only left out.
 //! - [`exercises`]: the exercises, their starters made from the stages, and
 //!   the learner's record; [`learn`]: `workshop hint`, `progress`,
 //!   `solution` and `reset`.
@@ -30,6 +32,7 @@ pub mod bench;
 pub mod check;
 pub mod client;
 pub mod compare;
+pub mod diff;
 pub mod exercises;
 pub mod learn;
 pub mod limits;

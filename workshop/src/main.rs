@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 use workshop::notes::Notes;
 use workshop::units::duration_within;
 use workshop::{
-    bench, check, client, compare, learn, limits, load, output, report, say, stages, tellln,
+    bench, check, client, compare, diff, learn, limits, load, output, report, say, stages, tellln,
 };
 
 /// The course's workshop tool: your exercises checked, a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
@@ -39,6 +39,8 @@ enum Command {
     Reset(learn::ResetArgs),
     /// Connect to a server: type lines to send them, or script a client for a demo
     Client(client::ClientArgs),
+    /// The lesson between two stages (or an exercise and a stage): their sources' diff, changes to comments only left out
+    Diff(diff::DiffArgs),
     /// Run every stage through the same scenarios and show what each did
     Compare(CompareArgs),
     /// Put a bounded load on a server on this machine and report what it saw
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
             Command::Progress => learn::progress(),
             Command::Solution(args) => learn::solution(args),
             Command::Reset(args) => learn::reset(args),
+            Command::Diff(args) => diff::run(args),
         }
     });
     // What went wrong with the work first; then a stdout that could not
