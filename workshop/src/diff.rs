@@ -92,15 +92,7 @@ impl Crate {
 /// The names `workshop diff` takes: the workspace's stage folders (those
 /// with a `Cargo.toml`), in course order, and the exercises.
 fn crate_names(root: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(root)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|entry| entry.path().join("Cargo.toml").exists())
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .filter(|name| name.starts_with("stage"))
-        .collect();
-    names.sort_by_key(|name| (stages::stage_number(name).unwrap_or(u32::MAX), name.clone()));
+    let mut names = stages::stage_names(root);
     names.extend(exercises::ALL.iter().map(|e| e.name.to_string()));
     names
 }

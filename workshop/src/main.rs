@@ -4,7 +4,7 @@
 //! puts a bounded load on a server on this machine; `workshop bench`
 //! measures what each concurrent server costs, side by side; `workshop
 //! check`, `hint`, `progress`, `solution` and `reset` take a learner through
-//! the exercises.
+//! the exercises; `workshop diff` shows the lesson between two stages.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -65,8 +65,9 @@ pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
         .collect()
 }
 
-/// The stage crates of the workspace: its folders named `stage…`.
-fn stage_names(root: &Path) -> Vec<String> {
+/// The stage crates of the workspace: its folders named `stage…`, in
+/// course order.
+pub(crate) fn stage_names(root: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root)
         .into_iter()
         .flatten()
