@@ -12,7 +12,7 @@ pub mod terminal;
 
 pub use args::{ServerArgs, parse_args, resolve};
 pub use logging::{init_logging, log_file};
-pub use stderr::stderr;
+pub use stderr::{exit, stderr};
 
 use std::any::Any;
 use std::fmt::Display;
@@ -34,6 +34,8 @@ impl<T, E: Display> OrExit<T> for Result<T, E> {
         self.unwrap_or_else(|err| {
             // Straight to stderr, not through the log: this is the server
             // failing to start, as clap's messages for bad arguments are.
+            // What is queued goes first, so that this line is the last.
+            stderr::write_queued_before_exit();
             say(format!("error: {what}: {err}"));
             process::exit(1)
         })
@@ -73,6 +75,7 @@ pub fn runtime() -> tokio::runtime::Runtime {
             message => message,
         },
     };
+    stderr::write_queued_before_exit();
     say(format!("error: cannot start tokio's runtime: {why}"));
     process::exit(1)
 }

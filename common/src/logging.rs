@@ -4,9 +4,11 @@
 use std::fs::File;
 use std::io;
 
+use log::{Level, Log, Metadata, Record};
+
 use crate::OrExit;
 use crate::args::ServerArgs;
-use crate::stderr::LogTarget;
+use crate::stderr::{EXIT_WAIT, LogTarget, write_queued};
 
 /// Logs at `info` unless `RUST_LOG` says otherwise (`RUST_LOG=off` leaves
 /// stderr to the clients' bytes alone). Milliseconds in the timestamps let
@@ -17,6 +19,13 @@ use crate::stderr::LogTarget;
 /// stderr never blocks the thread that logs. With `--log-file`, they go to
 /// that file instead, through a queue of their own: a log that holds only
 /// the server's lines, which no client can add to.
+///
+/// On Windows an error line is written before `log::error!` returns (if
+/// stderr takes it within [`EXIT_WAIT`]): `std::process::exit` there ends
+/// the writer thread at once, and a stage's `log::error!` then
+/// `std::process::exit(1)` (Go's `log.Fatal`) would lose its line. The
+/// price: while stderr is stuck, each error line holds its thread up to
+/// [`EXIT_WAIT`] (stage 5's accept errors, when it pauses accepting anyway).
 pub fn init_logging(args: &ServerArgs) {
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
@@ -37,10 +46,41 @@ pub fn init_logging(args: &ServerArgs) {
             false => env_logger::WriteStyle::Never,
         });
     }
-    builder
+    let logger = builder
         .format_timestamp_millis()
         .target(env_logger::Target::Pipe(Box::new(target)))
-        .init();
+        .build();
+    let max_level = logger.filter();
+    let logger = Logger {
+        logger,
+        // Elsewhere the exit hook writes what is queued (see `stderr`).
+        errors_wait: cfg!(windows),
+    };
+    log::set_boxed_logger(Box::new(logger)).expect("the logger is set up once");
+    log::set_max_level(max_level);
+}
+
+/// env_logger's logger, whose error lines may wait until they are written.
+struct Logger {
+    logger: env_logger::Logger,
+    errors_wait: bool,
+}
+
+impl Log for Logger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.logger.enabled(metadata)
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        self.logger.log(record);
+        if self.errors_wait && record.level() == Level::Error && self.logger.matches(record) {
+            write_queued(EXIT_WAIT, false);
+        }
+    }
+
+    fn flush(&self) {
+        self.logger.flush();
+    }
 }
 
 /// The file `--log-file` names, opened to append to (one line and exit 1 if

@@ -38,25 +38,33 @@
 //!
 //! When stderr is a terminal, clients' bytes go in with their control
 //! characters escaped ([`crate::terminal`]); into a pipe or a file, they
-//! stay exactly as the client sent them.
+//! stay exactly as the client sent them. A Windows console takes only UTF-8:
+//! there, whatever is not is shown as U+FFFD rather than refused, which
+//! would cost the writer its whole batch, log lines included.
 //!
-//! On Unix, bytes queued before the process exits (`std::process::exit` or
-//! the end of `main`) are written first, for at most [`EXIT_WAIT`]: a stderr
-//! that nobody reads cannot keep the process alive. (Elsewhere nothing waits
-//! at exit yet, and what is queued then is lost.) A process killed by a
-//! signal it does not handle (Ctrl-C in stages 1 to 4) loses what is still
-//! queued: at most a millisecond's worth, unless stderr was slow.
+//! Bytes queued before the process exits are written first, for at most
+//! [`EXIT_WAIT`]: a stderr that nobody reads cannot keep the process alive.
+//! On Unix a hook does it, at `std::process::exit` and at the end of `main`.
+//! On Windows the hook runs at the end of `main` only: `std::process::exit`
+//! is `ExitProcess`, which ends the writer threads before any hook can run.
+//! So there [`exit`] writes what is queued before it exits, and so does an
+//! error log line before it returns (for at most [`EXIT_WAIT`] too): the
+//! stages' `log::error!` then `std::process::exit(1)` is Go's `log.Fatal`,
+//! which writes its line before it exits.
+//! A process killed by a signal it does not handle (Ctrl-C in stages 1 to
+//! 4) loses what is still queued: at most a millisecond's worth, unless
+//! stderr was slow.
 
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::pin::Pin;
-use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard, Once, OnceLock};
 use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWrite;
 
-use crate::terminal::{HeldBack, stderr_is_a_terminal};
+use crate::terminal::{ConsoleText, HeldBack, stderr_is_a_terminal};
 
 /// How many queued bytes make a writer of client bytes wait.
 pub const QUEUE_LIMIT: usize = 1024 * 1024;
@@ -154,7 +162,7 @@ impl LogTarget {
     pub(crate) fn file(file: std::fs::File) -> LogTarget {
         LogTarget(LOG_FILE.get_or_init(|| {
             write_queued_at_exit();
-            Queue::start("log writer", file, false, None)
+            Queue::start("log writer", file, OutputKind::Bytes, None)
         }))
     }
 }
@@ -183,21 +191,43 @@ fn queue() -> &'static Queue {
         write_queued_at_exit();
         // The log file, if any, is opened before any client writes.
         let notes_to = LOG_FILE.get().copied();
-        Queue::start(
-            "stderr writer",
-            io::stderr(),
-            stderr_is_a_terminal(),
-            notes_to,
-        )
+        Queue::start("stderr writer", io::stderr(), stderr_kind(), notes_to)
     })
 }
 
-/// Makes the process, when it exits, write what is queued first (on Unix,
-/// where `atexit` is; elsewhere, what is queued at exit is lost).
+/// What an output is, which decides what it is sent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum OutputKind {
+    /// A pipe or a file: every byte as it came.
+    Bytes,
+    /// A terminal: clients' bytes with their control characters escaped.
+    Terminal,
+    /// A Windows console: a terminal that takes only UTF-8, so whatever is
+    /// not is shown as U+FFFD ([`ConsoleText`]).
+    Console,
+}
+
+/// What this process's stderr is.
+fn stderr_kind() -> OutputKind {
+    match stderr_is_a_terminal() {
+        false => OutputKind::Bytes,
+        // Only Windows' console refuses bytes that are not UTF-8. (An MSYS
+        // terminal is a pipe to std, and takes anything: the guard costs it
+        // nothing.)
+        true if cfg!(windows) => OutputKind::Console,
+        true => OutputKind::Terminal,
+    }
+}
+
+/// Makes the process, when it exits, write what is queued first: with C's
+/// `atexit`, whose hooks run at `exit`, while the other threads still run.
+/// On Unix, `std::process::exit` and the end of `main` both call `exit`; on
+/// Windows, only the end of `main` does (see [`exit`]).
 fn write_queued_at_exit() {
-    #[cfg(unix)]
+    // The systems whose C library libc binds: all the course runs on.
+    #[cfg(any(unix, windows))]
     {
-        static REGISTERED: std::sync::Once = std::sync::Once::new();
+        static REGISTERED: Once = Once::new();
         // SAFETY: `drain_at_exit` is an `extern "C"` function that never
         // unwinds; registering it has no other effect.
         REGISTERED.call_once(|| unsafe {
@@ -206,11 +236,67 @@ fn write_queued_at_exit() {
     }
 }
 
+/// `std::process::exit`, with what is queued for stderr (and the log file)
+/// written first, for at most [`EXIT_WAIT`], on every system. Unix's exit
+/// hook would do it anyway; on Windows `std::process::exit` is
+/// `ExitProcess`, which ends the writer threads before any hook can run.
+pub fn exit(code: i32) -> ! {
+    write_queued_before_exit();
+    std::process::exit(code)
+}
+
+/// Runs at `exit` (C's, on the way out of the process).
+#[cfg(any(unix, windows))]
+extern "C" fn drain_at_exit() {
+    write_queued_before_exit();
+}
+
+/// What the process does last: waits, for at most [`EXIT_WAIT`], for what
+/// is queued to be written. Once: [`exit`] followed by the exit hook, or two
+/// threads exiting, wait [`EXIT_WAIT`] in all, not each.
+pub(crate) fn write_queued_before_exit() {
+    static DONE: Once = Once::new();
+    DONE.call_once(|| write_queued(EXIT_WAIT, true));
+}
+
+/// Waits, for at most `within` in all, until the writer threads have
+/// written what was queued before. With a log file, a quarter of the wait
+/// is kept for it, and, when `exiting`, it says what stderr lost (before
+/// that, stderr's writer says it once stderr moves again).
+pub(crate) fn write_queued(within: Duration, exiting: bool) {
+    let deadline = Instant::now() + within;
+    let left = || deadline.saturating_duration_since(Instant::now());
+    let log_file = LOG_FILE.get().copied();
+    if let Some(stderr) = STDERR.get() {
+        let kept = if log_file.is_some() {
+            within / 4
+        } else {
+            Duration::ZERO
+        };
+        let drained = stderr.drain(left().saturating_sub(kept));
+        if let Some(log_file) = log_file.filter(|_| exiting) {
+            if let Some(note) = stderr.unsaid_losses() {
+                log_file.write_log(note.as_bytes());
+            }
+            if !drained {
+                let lost = stderr.not_yet_written();
+                let note = format!(
+                    "[{lost} bytes queued for stderr were lost at exit: stderr was stuck]\n"
+                );
+                log_file.write_log(note.as_bytes());
+            }
+        }
+    }
+    if let Some(log_file) = log_file {
+        log_file.drain(left());
+    }
+}
+
 /// Bytes on their way to one output, and the thread that writes them there.
 struct Queue {
     state: Mutex<State>,
-    /// The output is a terminal: clients' bytes go in escaped.
-    escape: bool,
+    /// What the output is: a terminal's clients' bytes go in escaped.
+    kind: OutputKind,
     /// Where to say that the output refuses bytes: a log file's queue. With
     /// none, the output itself says it, once it takes bytes again.
     notes_to: Option<&'static Queue>,
@@ -247,12 +333,12 @@ impl Queue {
     fn start(
         name: &str,
         output: impl Write + Send + 'static,
-        escape: bool,
+        kind: OutputKind,
         notes_to: Option<&'static Queue>,
     ) -> &'static Queue {
         let queue: &'static Queue = Box::leak(Box::new(Queue {
             state: Mutex::default(),
-            escape,
+            kind,
             notes_to,
             work: Condvar::new(),
             room: Condvar::new(),
@@ -299,9 +385,9 @@ impl Queue {
 
     /// A client's bytes as they go out: escaped for a terminal.
     fn shown<'a>(&self, buf: &'a [u8], held_back: &mut HeldBack) -> Cow<'a, [u8]> {
-        match self.escape {
-            true => held_back.escape(buf),
-            false => Cow::Borrowed(buf),
+        match self.kind {
+            OutputKind::Terminal | OutputKind::Console => held_back.escape(buf),
+            OutputKind::Bytes => Cow::Borrowed(buf),
         }
     }
 
@@ -347,7 +433,6 @@ impl Queue {
     /// Waits until the writer has written what was queued before this call
     /// (clients still sending meanwhile do not make it wait longer), for at
     /// most `within`. Whether it was all written.
-    #[cfg(any(unix, test))]
     fn drain(&self, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         let mut state = self.lock();
@@ -365,14 +450,12 @@ impl Queue {
     }
 
     /// Bytes queued and not written yet, the writer's batch included.
-    #[cfg(unix)]
     fn not_yet_written(&self) -> u64 {
         let state = self.lock();
         state.queued - state.written
     }
 
     /// What the output refused and nobody was told yet, as a line to say it.
-    #[cfg(any(unix, test))]
     fn unsaid_losses(&self) -> Option<String> {
         let state = self.lock();
         (state.lost > 0).then(|| lost_note(state.lost, &state.why))
@@ -387,6 +470,8 @@ impl Queue {
         let mut lost = 0;
         let mut why = String::new();
         let mut refusing = false;
+        // What a console holds back of a character split between batches.
+        let mut console = ConsoleText::default();
         loop {
             let waiting = {
                 let mut state = self.lock();
@@ -438,7 +523,13 @@ impl Queue {
                     lost = 0;
                 }
             }
-            match write_what_it_takes(&mut output, &batch) {
+            let written = match self.kind {
+                OutputKind::Console => write_what_it_takes(&mut output, &console.of(&batch)),
+                OutputKind::Terminal | OutputKind::Bytes => {
+                    write_what_it_takes(&mut output, &batch)
+                }
+            };
+            match written {
                 Ok(()) => {
                     refusing = false;
                     if let Some(log) = self.notes_to.filter(|_| lost > 0) {
@@ -500,39 +591,6 @@ fn widen_a_pipe() {
     }
 }
 
-/// Runs at `exit`: waits, for at most [`EXIT_WAIT`] in all, until the
-/// writer threads have written what was queued before. With a log file, a
-/// quarter of the wait is kept for it, and it says what stderr lost.
-#[cfg(unix)]
-extern "C" fn drain_at_exit() {
-    let deadline = Instant::now() + EXIT_WAIT;
-    let left = || deadline.saturating_duration_since(Instant::now());
-    let log_file = LOG_FILE.get().copied();
-    if let Some(stderr) = STDERR.get() {
-        let kept = if log_file.is_some() {
-            EXIT_WAIT / 4
-        } else {
-            Duration::ZERO
-        };
-        let drained = stderr.drain(left().saturating_sub(kept));
-        if let Some(log_file) = log_file {
-            if let Some(note) = stderr.unsaid_losses() {
-                log_file.write_log(note.as_bytes());
-            }
-            if !drained {
-                let lost = stderr.not_yet_written();
-                let note = format!(
-                    "[{lost} bytes queued for stderr were lost at exit: stderr was stuck]\n"
-                );
-                log_file.write_log(note.as_bytes());
-            }
-        }
-    }
-    if let Some(log_file) = log_file {
-        log_file.drain(left());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! Each test drives a queue of its own, whose output is a [`Gate`]: a
@@ -543,7 +601,7 @@ mod tests {
     use std::task::{Context, Poll, Wake, Waker};
     use std::time::{Duration, Instant};
 
-    use super::{LOG_LIMIT, QUEUE_LIMIT, Queue};
+    use super::{LOG_LIMIT, OutputKind, QUEUE_LIMIT, Queue};
     use crate::terminal::HeldBack;
 
     /// The most any wait in these tests lasts before it fails.
@@ -631,7 +689,7 @@ mod tests {
     #[test]
     fn log_lines_and_client_bytes_leave_in_the_order_they_were_written() {
         let output = Gate::open();
-        let queue = Queue::start("test writer", output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
         let mut cx = Context::from_waker(Waker::noop());
         let mut expected = Vec::new();
         for i in 0..100 {
@@ -652,7 +710,7 @@ mod tests {
     #[test]
     fn a_full_queue_makes_a_writer_wait_and_loses_nothing() {
         let output = Gate::default();
-        let queue = Queue::start("test writer", output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
         let (waker, woken) = waker();
         let mut cx = Context::from_waker(&waker);
 
@@ -703,7 +761,7 @@ mod tests {
     #[test]
     fn a_thread_writing_to_a_full_queue_blocks_until_there_is_room() {
         let output = Gate::default();
-        let queue = Queue::start("test writer", output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
         let piece = |i: u8| vec![b'a' + i; QUEUE_LIMIT];
         let (written, each) = mpsc::channel();
         let writer = std::thread::spawn(move || {
@@ -731,7 +789,7 @@ mod tests {
     #[test]
     fn log_lines_past_the_limit_are_dropped_and_counted_once_stderr_moves() {
         let output = Gate::default();
-        let queue = Queue::start("test writer", output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
         let line = |i: usize| format!("[INFO] line {i:06}{}\n", " ".repeat(1000));
         // Once the writer thread is stuck on its first batch, the queue only
         // grows, and what it keeps is known.
@@ -757,7 +815,7 @@ mod tests {
     #[test]
     fn at_exit_what_was_queued_is_written_but_a_stuck_stderr_is_not_waited_for() {
         let output = Gate::default();
-        let queue = Queue::start("test writer", output.clone(), false, None);
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
         queue.write_blocking(b"the last words\n", &mut HeldBack::default());
         assert!(
             !queue.drain(Duration::from_millis(100)),
@@ -771,7 +829,7 @@ mod tests {
     #[test]
     fn on_a_terminal_a_clients_control_characters_are_shown_escaped() {
         let output = Gate::open();
-        let queue = Queue::start("test writer", output.clone(), true, None);
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Terminal, None);
         let mut cx = Context::from_waker(Waker::noop());
         // A window title, a clipboard write (OSC 52), clear screen, erase
         // line and carriage return, a C1 CSI, and a byte that is not UTF-8.
@@ -791,7 +849,7 @@ mod tests {
     #[test]
     fn log_lines_are_never_escaped() {
         let output = Gate::open();
-        let queue = Queue::start("test writer", output.clone(), true, None);
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Terminal, None);
         let line = "\x1b[32mINFO\x1b[0m listening\n";
         queue.write_log(line.as_bytes());
         assert_eq!(output.wait_for_len(line.len()), line.as_bytes());
@@ -824,7 +882,7 @@ mod tests {
             refusals: 1,
             taken: taken.clone(),
         };
-        let queue = Queue::start("test writer", refusing, false, None);
+        let queue = Queue::start("test writer", refusing, OutputKind::Bytes, None);
         queue.write_blocking(b"refused\n", &mut HeldBack::default());
         assert!(queue.drain(PATIENCE), "the refused batch was waited for");
         assert!(queue.unsaid_losses().is_some());
@@ -837,13 +895,13 @@ mod tests {
     #[test]
     fn with_a_log_file_refused_bytes_are_said_there_and_stderr_keeps_the_clients_bytes_alone() {
         let log = Gate::open();
-        let log_queue = Queue::start("test writer", log.clone(), false, None);
+        let log_queue = Queue::start("test writer", log.clone(), OutputKind::Bytes, None);
         let taken = Gate::open();
         let refusing = Refusing {
             refusals: 2,
             taken: taken.clone(),
         };
-        let queue = Queue::start("test writer", refusing, false, Some(log_queue));
+        let queue = Queue::start("test writer", refusing, OutputKind::Bytes, Some(log_queue));
         for bytes in [b"refused 1\n", b"refused 2\n"] {
             queue.write_blocking(bytes, &mut HeldBack::default());
             assert!(queue.drain(PATIENCE));
@@ -859,5 +917,97 @@ mod tests {
         // The writer counts what it said when it next takes the lock.
         assert!(queue.drain(PATIENCE));
         assert!(queue.unsaid_losses().is_none());
+    }
+
+    /// An output that refuses bytes that are not UTF-8 as Rust's standard
+    /// library does on a Windows console: it takes the text up to them, and
+    /// a write that starts with them fails.
+    struct WindowsConsole(Gate);
+
+    impl std::io::Write for WindowsConsole {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            match std::str::from_utf8(buf) {
+                Ok(_) => self.0.write(buf),
+                Err(err) if err.valid_up_to() > 0 => self.0.write(&buf[..err.valid_up_to()]),
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "Windows stdio in console mode does not support writing non-UTF-8 byte sequences",
+                )),
+            }
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn on_a_console_bytes_that_are_not_utf8_are_shown_as_replacement_characters_not_a_lost_batch() {
+        let written = b"a line with \xff in it\n[INFO] the line after it\n";
+        // As a terminal elsewhere is written to, a console loses the batch
+        // from the byte it refuses, the log line after it included...
+        let taken = Gate::open();
+        let queue = Queue::start(
+            "test writer",
+            WindowsConsole(taken.clone()),
+            OutputKind::Terminal,
+            None,
+        );
+        queue.write_log(written);
+        assert!(queue.drain(PATIENCE));
+        assert!(queue.unsaid_losses().is_some(), "the console took it all");
+        assert_eq!(taken.wait_for_len(12), b"a line with ");
+
+        // ...and is sent text instead.
+        let taken = Gate::open();
+        let queue = Queue::start(
+            "test writer",
+            WindowsConsole(taken.clone()),
+            OutputKind::Console,
+            None,
+        );
+        queue.write_log(written);
+        assert!(queue.drain(PATIENCE));
+        assert!(queue.unsaid_losses().is_none());
+        let shown = "a line with \u{fffd} in it\n[INFO] the line after it\n";
+        assert_eq!(taken.wait_for_len(shown.len()), shown.as_bytes());
+    }
+
+    #[test]
+    fn a_sequence_split_across_batches_is_shown_whole_on_a_console() {
+        let taken = Gate::open();
+        let queue = Queue::start(
+            "test writer",
+            WindowsConsole(taken.clone()),
+            OutputKind::Console,
+            None,
+        );
+        queue.write_log(b"1 \xe2\x82");
+        // The first batch has been written (what could be) before the rest
+        // of the character is queued.
+        assert!(queue.drain(PATIENCE));
+        queue.write_log(b"\xac\n");
+        assert!(queue.drain(PATIENCE));
+        assert!(queue.unsaid_losses().is_none());
+        assert_eq!(taken.wait_for_len(6), "1 €\n".as_bytes());
+    }
+
+    #[test]
+    fn on_a_console_a_clients_bytes_are_escaped_as_on_a_terminal() {
+        let taken = Gate::open();
+        let queue = Queue::start(
+            "test writer",
+            WindowsConsole(taken.clone()),
+            OutputKind::Console,
+            None,
+        );
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut held_back = HeldBack::default();
+        for piece in [b"\x1b[2J caf\xc3".as_slice(), b"\xa9 \xff\n"] {
+            assert!(queue.poll_write(&mut cx, piece, &mut held_back).is_ready());
+        }
+        let shown = r"\x1b[2J café \xff";
+        let expected = format!("{shown}\n");
+        assert_eq!(taken.wait_for_len(expected.len()), expected.as_bytes());
     }
 }

@@ -119,6 +119,12 @@ fn unfinished(bytes: &[u8]) -> usize {
     if bytes.last() == Some(&b'\r') {
         return 1;
     }
+    unfinished_character(bytes)
+}
+
+/// How many bytes at the end of `bytes` start a UTF-8 character whose last
+/// bytes are missing (at most 3).
+fn unfinished_character(bytes: &[u8]) -> usize {
     let tail = &bytes[bytes.len().saturating_sub(3)..];
     // The last byte that starts a character of two bytes or more, and how
     // long that character is.
@@ -136,9 +142,47 @@ fn unfinished(bytes: &[u8]) -> usize {
     if has < needs && continued { has } else { 0 }
 }
 
+/// What a Windows console is sent: UTF-8 only. Rust's standard library
+/// writes to a console as UTF-16, and refuses a write that starts with bytes
+/// that are not UTF-8 (an `InvalidData` error, "Windows stdio in console mode
+/// does not support writing non-UTF-8 byte sequences"): the writer would
+/// lose the rest of its batch, log lines included. So bytes that are not
+/// UTF-8 are shown as U+FFFD, the replacement character, and the start of a
+/// character at the end of one batch waits for its last bytes in the next.
+///
+/// Clients' bytes are escaped on a terminal and log lines are text, so this
+/// is the last guard, not the usual path: whatever reaches a console, it
+/// never costs a batch. (The start of a character still held back when the
+/// process exits, 3 bytes at most, is lost.)
+#[derive(Debug, Default)]
+pub(crate) struct ConsoleText {
+    bytes: [u8; 3],
+    len: usize,
+}
+
+impl ConsoleText {
+    /// `bytes`, after what was held back, as UTF-8 a console takes; the start
+    /// of a character at the end is held back in turn. Text comes back as it
+    /// is, without a copy.
+    pub(crate) fn of<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
+        if self.len == 0 && std::str::from_utf8(bytes).is_ok() {
+            return Cow::Borrowed(bytes);
+        }
+        let mut joined = Vec::with_capacity(self.len + bytes.len());
+        joined.extend_from_slice(&self.bytes[..self.len]);
+        joined.extend_from_slice(bytes);
+        let keep = unfinished_character(&joined);
+        let shown_len = joined.len() - keep;
+        self.bytes[..keep].copy_from_slice(&joined[shown_len..]);
+        self.len = keep;
+        let shown = String::from_utf8_lossy(&joined[..shown_len]).into_owned();
+        Cow::Owned(shown.into_bytes())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{HeldBack, escape_controls};
+    use super::{ConsoleText, HeldBack, escape_controls};
 
     #[test]
     fn a_clients_control_characters_are_shown_escaped() {
@@ -182,5 +226,32 @@ mod tests {
         let mut held = HeldBack::default();
         assert_eq!(held.escape(b"ab\r"), b"ab".as_slice());
         assert_eq!(held.escape(b"c"), br"\x0dc".as_slice());
+    }
+
+    #[test]
+    fn a_sequence_split_across_writes_is_shown_whole_on_a_console() {
+        let text = "1 € and 𝄞\n".as_bytes();
+        for cut in 0..=text.len() {
+            let mut console = ConsoleText::default();
+            let mut shown = console.of(&text[..cut]).into_owned();
+            shown.extend_from_slice(&console.of(&text[cut..]));
+            assert_eq!(shown, text, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_shown_as_replacement_characters_on_a_console() {
+        let mut console = ConsoleText::default();
+        assert_eq!(
+            console.of(b"a\xffb\xe2\x82c\n"),
+            "a\u{fffd}b\u{fffd}c\n".as_bytes()
+        );
+        // A character's start that the next write does not finish.
+        assert_eq!(console.of(b"d\xe2\x82"), b"d".as_slice());
+        assert_eq!(console.of(b"[INFO] e\n"), "\u{fffd}[INFO] e\n".as_bytes());
+        assert!(matches!(
+            console.of("plain €\n".as_bytes()),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 }
