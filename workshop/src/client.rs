@@ -119,8 +119,8 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
         }
     } else {
         // Interactive: what is typed goes to the server as it is read,
-        // bytes as bytes; Ctrl-D ends.
-        sayln!("type lines to send them; Ctrl-D closes the connection");
+        // bytes as bytes; the end of input ends.
+        sayln!("type lines to send them; {END_OF_INPUT} closes the connection");
         let mut typed = bytes_typed();
         let mut names = Names::new(&prefix);
         loop {
@@ -170,6 +170,15 @@ enum Ending {
     WeClosed(String),
     Failed(String),
 }
+
+/// The keys that end what is typed, the end of input.
+#[cfg(not(windows))]
+const END_OF_INPUT: &str = "Ctrl-D";
+/// A Windows console ends input with Ctrl-Z at the start of a line (Rust's
+/// standard library ends the read at the Ctrl-Z; a C program's waits for
+/// Enter, which Windows users are used to pressing, and which does no harm).
+#[cfg(windows)]
+const END_OF_INPUT: &str = "Ctrl-Z then Enter at the start of a line";
 
 /// Standard input as it is read, in pieces of at most 8 KiB, on a thread
 /// of its own. Unlike `tokio::io::stdin`, whose blocking read the runtime
