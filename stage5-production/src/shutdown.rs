@@ -53,7 +53,9 @@ pub fn on_signals() -> CancellationToken {
                 cancel.cancel();
             } else if signal != "SIGHUP" {
                 log::warn!("{signal} again: exiting now, without waiting for the connections");
-                std::process::exit(1);
+                // Not std::process::exit: on Windows that ends the stderr
+                // writer before it has written the line above.
+                common::exit(1);
             }
             // A closed terminal sends SIGHUP more than once (the kernel, then
             // the shell to its jobs): a second one is no one's impatience.
