@@ -32,12 +32,12 @@ mod server;
 #[cfg(feature = "commands")]
 pub mod workshop;
 
-#[cfg(unix)]
-pub use server::limit_open_files;
 pub use server::{
     Exited, NotStarted, Server, ServerBuilder, Starting, die_with_this_process,
     says_its_port_is_in_use,
 };
+#[cfg(unix)]
+pub use server::{end_every_server, limit_open_files};
 
 use std::cell::Cell;
 use std::time::Duration;

@@ -156,6 +156,7 @@ impl Server {
 
     /// How a server that exited before it listened ended, and all it said.
     fn exited(&mut self) -> Exited {
+        self.forget();
         let status = self.child.wait().unwrap();
         for output in [&self.stderr, &self.log].into_iter().flatten() {
             output.wait_on("the server's output to end", |collected| {
@@ -350,6 +351,7 @@ impl Server {
             .wait_on("the server to exit", |collected| {
                 collected.closed.then_some(())
             });
+        self.forget();
         self.child.wait().unwrap()
     }
 
@@ -502,12 +504,27 @@ impl Server {
 
     /// How the process exited, if it has.
     pub fn exit_status(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().unwrap()
+        let status = self.child.try_wait().unwrap();
+        if status.is_some() {
+            self.forget();
+        }
+        status
+    }
+
+    /// Takes the server out of those [`end_every_server`] kills, before it
+    /// is waited for: after that its process id may be another's.
+    fn forget(&self) {
+        #[cfg(unix)]
+        RUNNING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|&pid| pid != self.child.id());
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.forget();
         let _ = self.child.kill();
         let _ = self.child.wait();
         // Shown with `cargo test -- --nocapture`; a failing test has already
@@ -690,6 +707,11 @@ impl ServerBuilder {
             program: self.command.get_program().to_string_lossy().into_owned(),
             error,
         })?;
+        #[cfg(unix)]
+        RUNNING
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(child.id());
         // The parent's copy of a terminal's slave side closes with the
         // command, so that the end of the server's stderr shows.
         drop(self.command);
@@ -1106,6 +1128,28 @@ pub fn limit_open_files(command: &mut std::process::Command, soft: u64, hard: u6
             0 => Ok(()),
             _ => Err(std::io::Error::last_os_error()),
         });
+    }
+}
+
+/// The servers this process runs and has not yet dropped, by process id:
+/// for [`end_every_server`].
+#[cfg(unix)]
+static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+/// Kills every server this process runs: for a program about to end on a
+/// signal (`kill`, a closed terminal), whose servers would otherwise outlive
+/// it where nothing in the kernel ends them (macOS; Linux has
+/// PR_SET_PDEATHSIG, Windows a job object, see [`die_with_this_process`]).
+/// Their `Server`s, never dropped, kill nothing more.
+#[cfg(unix)]
+pub fn end_every_server() {
+    let running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
+    for &pid in running.iter() {
+        // SAFETY: kill takes any process id and signal; each of these is a
+        // child not yet waited for, so the id is still its own.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+        }
     }
 }
 

@@ -186,13 +186,25 @@ impl Running {
         }
     }
 
+    /// What the process has said on stderr so far, as far as waited for.
+    pub fn said(&self) -> &str {
+        &self.said
+    }
+
     /// Sends SIGINT, as Ctrl-C in a terminal does, and waits, for at most
     /// [`PATIENCE`], until the process has exited.
     #[cfg(unix)]
-    pub fn interrupt(mut self) -> ExitStatus {
+    pub fn interrupt(self) -> ExitStatus {
+        self.end_with(libc::SIGINT)
+    }
+
+    /// Sends `signal`, and waits, for at most [`PATIENCE`], until the
+    /// process has exited.
+    #[cfg(unix)]
+    pub fn end_with(mut self, signal: libc::c_int) -> ExitStatus {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid fits pid_t");
         // SAFETY: kill has no memory effects; the pid is our own child's.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
         // Its stderr ends when it exits.
         let deadline = Instant::now() + PATIENCE;
         loop {
@@ -201,7 +213,7 @@ impl Running {
                 Ok(_) => {}
                 Err(mpsc::RecvTimeoutError::Disconnected) => return self.child.wait().unwrap(),
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!("the process did not exit within {PATIENCE:?} of SIGINT")
+                    panic!("the process did not exit within {PATIENCE:?} of signal {signal}")
                 }
             }
         }

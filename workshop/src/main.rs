@@ -83,6 +83,8 @@ fn main() -> ExitCode {
     // Bad input is one line and exit status 1, as the stages answer it.
     let cli: Cli = common::parse_args();
     let result = common::runtime().block_on(async {
+        #[cfg(unix)]
+        tokio::spawn(end_the_stages_on_sigterm());
         match cli.command {
             Command::Client(args) => client::run(args).await,
             Command::Compare(args) => run_compare(args).await,
@@ -109,6 +111,22 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Ended with `kill` (SIGTERM), the workshop ends the stages it started
+/// before it goes, and exits as SIGTERM would have it (status 143): on Linux
+/// the kernel would end them anyway, on macOS nothing else does. (Ctrl-C and
+/// a closed terminal reach the stages themselves: they share the terminal's
+/// process group.)
+#[cfg(unix)]
+async fn end_the_stages_on_sigterm() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        return;
+    };
+    terminate.recv().await;
+    harness::end_every_server();
+    std::process::exit(128 + libc::SIGTERM);
 }
 
 async fn run_compare(args: CompareArgs) -> Result<(), String> {

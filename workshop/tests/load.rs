@@ -442,3 +442,42 @@ fn a_stage_arg_the_stage_refuses_is_one_line_and_exit_1() {
         ran.stderr
     );
 }
+
+/// Ended with `kill` (SIGTERM), the workshop ends the stage it started
+/// before it goes, and exits with the status a shell gives SIGTERM: on
+/// macOS nothing else would end the stage.
+#[cfg(unix)]
+#[test]
+fn ended_with_sigterm_it_ends_the_stage_it_started() {
+    let mut command = std::process::Command::new(WORKSHOP);
+    command.args([
+        "load",
+        "--stage",
+        "stage3-concurrent",
+        "hold",
+        "-n",
+        "5",
+        "--hold",
+        "30s",
+    ]);
+    let mut load = harness::workshop::Running::start(command);
+    load.wait_for_line("workshop: started stage3-concurrent (pid ", 1);
+    let addr: std::net::SocketAddr = load
+        .said()
+        .split(") on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|addr| addr.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {:?}", load.said()));
+    let status = load.end_with(libc::SIGTERM);
+    assert_eq!(status.code(), Some(143), "{status}");
+    // Its listener closed with it: connecting is refused.
+    let deadline = std::time::Instant::now() + harness::PATIENCE;
+    while std::net::TcpStream::connect(addr).is_ok() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the stage still listens on {addr} after the workshop ended"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
