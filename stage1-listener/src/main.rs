@@ -6,9 +6,10 @@
 //!
 //! Run it: `cargo run -p stage1-listener`
 //!
-//! Try this, from a second terminal: `nc localhost 9000 </dev/null`. The
-//! server logs the connection, and `nc` exits at once: this stage drops every
-//! socket it accepts, and dropping a socket closes the connection.
+//! Try this, from a second terminal: `nc localhost 9000 </dev/null` (on
+//! any system: `cargo run -q -p workshop -- client`). The server logs the
+//! connection, and the client exits at once: this stage drops every socket
+//! it accepts, and dropping a socket closes the connection.
 //!
 //! What changed: this is where the course starts, at the Go tutorial's first
 //! program.
@@ -19,7 +20,7 @@ use tokio::net::TcpListener;
 
 /// Stage 1: bind a listener, then accept connections in a loop (and close each one).
 ///
-/// Try: `nc localhost 9000 </dev/null` from another terminal; the server logs the connection and closes it.
+/// Try: `nc localhost 9000 </dev/null` (any system: `cargo run -q -p workshop -- client`) from another terminal; the server logs the connection and closes it.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {

@@ -38,7 +38,7 @@ use clap::Parser;
 
 /// Stage 1: bind a listener, then accept connections in a loop (and close each one).
 ///
-/// Try: `nc localhost 9000 </dev/null` from another terminal; the server logs the connection and closes it.
+/// Try: `nc localhost 9000 </dev/null` (any system: `cargo run -q -p workshop -- client`) from another terminal; the server logs the connection and closes it.
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
