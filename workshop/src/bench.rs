@@ -202,14 +202,15 @@ fn json_string(text: &str) -> String {
 }
 
 pub async fn run(args: BenchArgs) -> Result<(), String> {
-    if !cfg!(target_os = "linux") {
-        return Err("workshop bench reads each server's memory, threads and bytes written from /proc, which only Linux has: run it on Linux (a virtual machine or WSL 2 will do)".to_string());
-    }
     if args.held.len() > MOST_HELD {
         return Err(format!(
             "--held takes at most {MOST_HELD} numbers, each a run of every server in every round, not {}",
             args.held.len()
         ));
+    }
+    // After the arguments, so that a mistyped one is told on every system.
+    if !cfg!(target_os = "linux") {
+        return Err("workshop bench reads each server's memory, threads and bytes written from /proc, which only Linux has: run it on Linux (a virtual machine or WSL 2 will do)".to_string());
     }
     let (held, bytes, churn, repeats) = if args.smoke {
         (vec![20, 200], 4 << 20, 200, 1)
