@@ -504,9 +504,14 @@ impl Server {
 
     /// How the process exited, if it has.
     pub fn exit_status(&mut self) -> Option<ExitStatus> {
+        // Reaped and forgotten under one lock: `end_every_server` never sees
+        // the id of a child already reaped, which may be another's by then.
+        #[cfg(unix)]
+        let mut running = RUNNING.lock().unwrap_or_else(PoisonError::into_inner);
         let status = self.child.try_wait().unwrap();
+        #[cfg(unix)]
         if status.is_some() {
-            self.forget();
+            running.retain(|&pid| pid != self.child.id());
         }
         status
     }
@@ -1137,7 +1142,7 @@ pub fn limit_open_files(command: &mut std::process::Command, soft: u64, hard: u6
 static RUNNING: Mutex<Vec<u32>> = Mutex::new(Vec::new());
 
 /// Kills every server this process runs: for a program about to end on a
-/// signal (`kill`, a closed terminal), whose servers would otherwise outlive
+/// signal (`kill`), whose servers would otherwise outlive
 /// it where nothing in the kernel ends them (macOS; Linux has
 /// PR_SET_PDEATHSIG, Windows a job object, see [`die_with_this_process`]).
 /// Their `Server`s, never dropped, kill nothing more.

@@ -1,7 +1,6 @@
 //! A program about to end on a signal takes its servers with it:
 //! `end_every_server` kills every server this process still runs. (The
-//! workshop calls it on SIGTERM and SIGHUP; on macOS nothing else would end
-//! them.) A test binary of its own: it kills every server of its process.
+//! workshop calls it on SIGTERM; on macOS nothing else would end them.) A test binary of its own: it kills every server of its process.
 #![cfg(unix)] // signals, and a server that is a line of `sh`
 
 use std::os::unix::process::ExitStatusExt;

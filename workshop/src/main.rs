@@ -83,8 +83,14 @@ fn main() -> ExitCode {
     // Bad input is one line and exit status 1, as the stages answer it.
     let cli: Cli = common::parse_args();
     let result = common::runtime().block_on(async {
+        // Asked for before any stage starts, so that no SIGTERM finds the
+        // workshop without it.
         #[cfg(unix)]
-        tokio::spawn(end_the_stages_on_sigterm());
+        if let Ok(terminate) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            tokio::spawn(end_the_stages_on(terminate));
+        }
         match cli.command {
             Command::Client(args) => client::run(args).await,
             Command::Compare(args) => run_compare(args).await,
@@ -116,14 +122,10 @@ fn main() -> ExitCode {
 /// Ended with `kill` (SIGTERM), the workshop ends the stages it started
 /// before it goes, and exits as SIGTERM would have it (status 143): on Linux
 /// the kernel would end them anyway, on macOS nothing else does. (Ctrl-C and
-/// a closed terminal reach the stages themselves: they share the terminal's
-/// process group.)
+/// a closed terminal reach the stages themselves, which share the
+/// terminal's process group; a `kill` of another signal does not.)
 #[cfg(unix)]
-async fn end_the_stages_on_sigterm() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
-        return;
-    };
+async fn end_the_stages_on(mut terminate: tokio::signal::unix::Signal) {
     terminate.recv().await;
     harness::end_every_server();
     std::process::exit(128 + libc::SIGTERM);
