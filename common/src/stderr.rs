@@ -40,7 +40,8 @@
 //! characters escaped ([`crate::terminal`]); into a pipe or a file, they
 //! stay exactly as the client sent them. A Windows console takes only UTF-8:
 //! there, whatever is not is shown as U+FFFD rather than refused, which
-//! would cost the writer its whole batch, log lines included.
+//! would cost the writer its whole batch, log lines included. (Clients'
+//! bytes arrive escaped, so valid UTF-8, already: this guards the rest.)
 //!
 //! Bytes queued before the process exits are written first, for at most
 //! [`EXIT_WAIT`]: a stderr that nobody reads cannot keep the process alive.
