@@ -8,7 +8,7 @@ use log::{Level, Log, Metadata, Record};
 
 use crate::OrExit;
 use crate::args::ServerArgs;
-use crate::stderr::{EXIT_WAIT, LogTarget, write_queued};
+use crate::stderr::{EXIT_WAIT, LogTarget, write_the_log};
 
 /// Logs at `info` unless `RUST_LOG` says otherwise (`RUST_LOG=off` leaves
 /// stderr to the clients' bytes alone). Milliseconds in the timestamps let
@@ -74,7 +74,7 @@ impl Log for Logger {
     fn log(&self, record: &Record<'_>) {
         self.logger.log(record);
         if self.errors_wait && record.level() == Level::Error && self.logger.matches(record) {
-            write_queued(EXIT_WAIT, false);
+            write_the_log(EXIT_WAIT);
         }
     }
 

@@ -260,6 +260,18 @@ pub(crate) fn write_queued_before_exit() {
     DONE.call_once(|| write_queued(EXIT_WAIT, true));
 }
 
+/// Waits, for at most `within`, until the log line just written is: in the
+/// log file where there is one (not behind clients' bytes on a stuck
+/// stderr), on stderr otherwise.
+pub(crate) fn write_the_log(within: Duration) {
+    match LOG_FILE.get() {
+        Some(log_file) => {
+            log_file.drain(within);
+        }
+        None => write_queued(within, false),
+    }
+}
+
 /// Waits, for at most `within` in all, until the writer threads have
 /// written what was queued before. With a log file, a quarter of the wait
 /// is kept for it, and, when `exiting`, it says what stderr lost (before
