@@ -954,18 +954,19 @@ mod tests {
         }
     }
 
+    /// A queue that writes to a stand-in for a Windows console, written as
+    /// `kind`; what it took goes to `taken`.
+    fn a_console(taken: &Gate, kind: OutputKind) -> &'static Queue {
+        Queue::start("test writer", WindowsConsole(taken.clone()), kind, None)
+    }
+
     #[test]
     fn on_a_console_bytes_that_are_not_utf8_are_shown_as_replacement_characters_not_a_lost_batch() {
         let written = b"a line with \xff in it\n[INFO] the line after it\n";
         // As a terminal elsewhere is written to, a console loses the batch
         // from the byte it refuses, the log line after it included...
         let taken = Gate::open();
-        let queue = Queue::start(
-            "test writer",
-            WindowsConsole(taken.clone()),
-            OutputKind::Terminal,
-            None,
-        );
+        let queue = a_console(&taken, OutputKind::Terminal);
         queue.write_log(written);
         assert!(queue.drain(PATIENCE));
         assert!(queue.unsaid_losses().is_some(), "the console took it all");
@@ -973,12 +974,7 @@ mod tests {
 
         // ...and is sent text instead.
         let taken = Gate::open();
-        let queue = Queue::start(
-            "test writer",
-            WindowsConsole(taken.clone()),
-            OutputKind::Console,
-            None,
-        );
+        let queue = a_console(&taken, OutputKind::Console);
         queue.write_log(written);
         assert!(queue.drain(PATIENCE));
         assert!(queue.unsaid_losses().is_none());
@@ -989,12 +985,7 @@ mod tests {
     #[test]
     fn a_sequence_split_across_batches_is_shown_whole_on_a_console() {
         let taken = Gate::open();
-        let queue = Queue::start(
-            "test writer",
-            WindowsConsole(taken.clone()),
-            OutputKind::Console,
-            None,
-        );
+        let queue = a_console(&taken, OutputKind::Console);
         queue.write_log(b"1 \xe2\x82");
         // The first batch has been written (what could be) before the rest
         // of the character is queued.
@@ -1008,12 +999,7 @@ mod tests {
     #[test]
     fn on_a_console_a_clients_bytes_are_escaped_as_on_a_terminal() {
         let taken = Gate::open();
-        let queue = Queue::start(
-            "test writer",
-            WindowsConsole(taken.clone()),
-            OutputKind::Console,
-            None,
-        );
+        let queue = a_console(&taken, OutputKind::Console);
         let mut cx = Context::from_waker(Waker::noop());
         let mut held_back = HeldBack::default();
         for piece in [b"\x1b[2J caf\xc3".as_slice(), b"\xa9 \xff\n"] {
