@@ -30,11 +30,11 @@ use std::time::{Duration, Instant};
 
 use harness::Server;
 
-use crate::process::{Usage, listen_overflows, open_files, queued_on_port};
-use crate::stages;
+use crate::process::{Usage, listen_overflows, open_files};
 use crate::units::size_within;
 use crate::{limits, load};
 use crate::{say, tellln};
+use crate::{sock_diag, stages};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -542,7 +542,8 @@ async fn hold(
 /// Clients send `bytes` in all, and the time runs until the server has
 /// them all: into a pipe, until this tool has read them from it (a counted
 /// pipe); into /dev/null, until the kernel holds none of them any more, on
-/// either side of the connections. Not until it has written them: Go's
+/// either side of any connection ([`sock_diag`]). Not until it has written
+/// them: Go's
 /// `io.Copy` since 1.21 splices socket to stderr, which `/proc/PID/io`
 /// does not count, so that would never see Go's stage 3 finish. (Into
 /// /dev/null, what a server has read and not yet written, its buffers'
@@ -561,6 +562,7 @@ async fn flood(
         bytes: sent,
         clients:
             load::Gathered {
+                done,
                 failures,
                 unfinished,
                 ..
@@ -577,12 +579,11 @@ async fn flood(
     if failures.count() > 0 {
         return Err(format!("clients failed: {}", failures.describe()));
     }
-    // Polled only now: the clients have handed every byte to the kernel,
-    // and what is left is the tail still queued.
-    let port = server.addr().port();
     let written = wait_until(deadline, || match sink {
         Sink::Pipe => server.stderr_bytes_read() - read_before >= sent,
-        Sink::DevNull => queued_on_port(port) == Some(0),
+        Sink::DevNull => done.iter().all(|&client| {
+            sock_diag::queued(client, server.addr()).is_ok_and(|queued| queued == 0)
+        }),
     })
     .await;
     let took = started.elapsed();

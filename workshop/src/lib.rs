@@ -42,6 +42,7 @@ pub mod output;
 pub mod process;
 pub mod progress;
 pub mod report;
+pub mod sock_diag;
 pub mod stages;
 pub mod units;
 pub mod watch;

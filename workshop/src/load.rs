@@ -531,7 +531,8 @@ pub(crate) struct Sent {
     /// Bytes the clients handed to the system, each write counted as it
     /// returned: what went out, also from clients the deadline stopped.
     pub(crate) bytes: u64,
-    pub(crate) clients: Gathered<()>,
+    /// The clients that finished, by their own addresses.
+    pub(crate) clients: Gathered<SocketAddr>,
 }
 
 /// `clients` clients each send `bytes` and close their side. With
@@ -571,7 +572,7 @@ pub(crate) async fn send(
             if wait_for_close {
                 let _ = stream.read(&mut [0u8; 1]).await;
             }
-            std::io::Result::Ok(())
+            stream.local_addr()
         });
     }
     let clients = gather(senders, &turns, "flood: clients done", clients, deadline).await;

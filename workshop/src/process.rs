@@ -58,36 +58,6 @@ pub fn open_files(pid: u32) -> Option<usize> {
     Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
-/// How many bytes wait in the kernel on TCP connections to or from `port`
-/// on this machine: in the senders' queues and the receivers', on both
-/// sides (`tx_queue:rx_queue` in `/proc/net/tcp` and `tcp6`), listeners
-/// left out. Zero once every byte sent to a server on `port` has been read
-/// by it: however it then writes them (`write`, or `splice`, which
-/// `/proc/PID/io` does not count), every server is seen alike.
-pub fn queued_on_port(port: u16) -> Option<u64> {
-    let port = format!(":{port:04X}");
-    let mut queued = 0;
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let table = fs::read_to_string(table).ok()?;
-        for line in table.lines().skip(1) {
-            // sl local_address rem_address st tx_queue:rx_queue ...
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(remote), Some(state), Some(queues)) =
-                (fields.get(1), fields.get(2), fields.get(3), fields.get(4))
-            else {
-                continue;
-            };
-            if *state == "0A" || !(local.ends_with(&port) || remote.ends_with(&port)) {
-                continue;
-            }
-            for queue in queues.split(':') {
-                queued += u64::from_str_radix(queue, 16).unwrap_or(0);
-            }
-        }
-    }
-    Some(queued)
-}
-
 /// Linux's: the figures come from /proc.
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
