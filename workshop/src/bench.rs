@@ -8,7 +8,7 @@
 //! - throughput: 1 and 16 clients send a fixed total, with the server's stderr
 //!   going to /dev/null or to a pipe this tool reads; the time runs until the
 //!   server has every byte: read back from the pipe, or, into /dev/null, none
-//!   left queued in the kernel on its connections (`/proc/net/tcp`). So
+//!   left queued in the kernel on its connections ([`crate::sock_diag`]). So
 //!   servers that never close their connections, and Go's, which splices
 //!   socket to stderr unseen by `/proc/PID/io`, are timed like the others;
 //! - accept rate: connect, send a line and close, 1 and 64 at a time, with
