@@ -7,22 +7,42 @@
 use std::io;
 use std::net::SocketAddr;
 
-/// The bytes still in the kernel on the connection from `client` to
-/// `server` on this machine: not yet delivered from the client's side, and
+/// The bytes still in the kernel on the connections from `clients` to
+/// `server` on this machine: not yet delivered from a client's side, and
 /// delivered but not yet read by the server. Zero once the server has read
-/// all the client sent, however it then writes it (`write`, or `splice`,
-/// which `/proc/PID/io` does not count), and for a connection already gone.
+/// all the clients sent, however it then writes it (`write`, or `splice`,
+/// which `/proc/PID/io` does not count); a connection already gone holds
+/// nothing.
 #[cfg(target_os = "linux")]
-pub fn queued(client: SocketAddr, server: SocketAddr) -> io::Result<u64> {
+pub fn queued(clients: &[SocketAddr], server: SocketAddr) -> io::Result<u64> {
     let diag = Netlink::open()?;
-    let (_, unsent) = diag.queues(client, server)?;
-    let (unread, _) = diag.queues(server, client)?;
-    Ok(u64::from(unsent) + u64::from(unread))
+    let server = canonical(server);
+    let mut queued = 0;
+    for &client in clients {
+        let client = canonical(client);
+        if client.is_ipv4() != server.is_ipv4() {
+            return Err(io::Error::other(format!(
+                "{client} and {server} are not of one family"
+            )));
+        }
+        // The client's side first: bytes only move from there to the
+        // server's, so none can slip between the two readings.
+        let (_, unsent) = diag.queues(client, server)?;
+        let (unread, _) = diag.queues(server, client)?;
+        queued += u64::from(unsent) + u64::from(unread);
+    }
+    Ok(queued)
 }
 
 #[cfg(not(target_os = "linux"))]
-pub fn queued(_client: SocketAddr, _server: SocketAddr) -> io::Result<u64> {
+pub fn queued(_clients: &[SocketAddr], _server: SocketAddr) -> io::Result<u64> {
     Err(io::ErrorKind::Unsupported.into())
+}
+
+/// `addr` with an IPv4 address mapped into IPv6 as the IPv4 address it is.
+#[cfg(target_os = "linux")]
+fn canonical(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(addr.ip().to_canonical(), addr.port())
 }
 
 /// A netlink socket that asks the kernel about sockets.
@@ -79,7 +99,7 @@ impl Netlink {
         if got < 0 {
             return Err(io::Error::last_os_error());
         }
-        parse(&answer[..got as usize])
+        parse(&answer[..got as usize], local.port(), remote.port())
     }
 }
 
@@ -118,10 +138,12 @@ fn request(local: SocketAddr, remote: SocketAddr) -> Vec<u8> {
 
 /// The queues in the kernel's answer: `inet_diag_msg`'s `idiag_rqueue` and
 /// `idiag_wqueue`, after the 16 bytes of `nlmsghdr`, its 4 of family,
-/// state, timer and retransmits, its 48 of the socket's id and 4 of expiry;
-/// or an error message, which for "no such socket" means nothing queued.
+/// state, timer and retransmits, its 48 of the socket's id (the ports
+/// first) and 4 of expiry; or an error message, which for "no such socket"
+/// means nothing queued. A connection whose side is gone is answered with
+/// the listener on its port, which holds none of its bytes either.
 #[cfg(target_os = "linux")]
-fn parse(answer: &[u8]) -> io::Result<(u32, u32)> {
+fn parse(answer: &[u8], local_port: u16, remote_port: u16) -> io::Result<(u32, u32)> {
     let u32_at = |at: usize| {
         answer
             .get(at..at + 4)
@@ -141,7 +163,27 @@ fn parse(answer: &[u8]) -> io::Result<(u32, u32)> {
             _ => Err(io::Error::from_raw_os_error(errno)),
         };
     }
-    Ok((u32_at(72)?, u32_at(76)?))
+    const LISTEN: u8 = 10;
+    const CLOSE_WAIT: u8 = 8;
+    const LAST_ACK: u8 = 9;
+    let short = || io::Error::other("a short answer from sock_diag");
+    let state = *answer.get(17).ok_or_else(short)?;
+    let port_at = |at: usize| {
+        answer
+            .get(at..at + 2)
+            .map(|bytes| u16::from_be_bytes([bytes[0], bytes[1]]))
+            .ok_or_else(short)
+    };
+    if state == LISTEN || port_at(20)? != local_port || port_at(22)? != remote_port {
+        return Ok((0, 0));
+    }
+    let (unread, unsent) = (u32_at(72)?, u32_at(76)?);
+    // The peer's FIN counts as a byte received until it is read: not one
+    // the server has to take.
+    match state {
+        CLOSE_WAIT | LAST_ACK => Ok((unread.saturating_sub(1), unsent)),
+        _ => Ok((unread, unsent)),
+    }
 }
 
 #[cfg(all(test, target_os = "linux"))]
@@ -157,20 +199,27 @@ mod tests {
         let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (mut server, _) = listener.accept().unwrap();
         let (from, to) = (client.local_addr().unwrap(), server.local_addr().unwrap());
-        assert_eq!(queued(from, to).unwrap(), 0);
+        assert_eq!(queued(&[from], to).unwrap(), 0);
         client.write_all(&[7; 1000]).unwrap();
         // Over loopback a write is delivered as it is made.
-        assert_eq!(queued(from, to).unwrap(), 1000);
+        assert_eq!(queued(&[from], to).unwrap(), 1000);
         server.read_exact(&mut [0; 600]).unwrap();
-        assert_eq!(queued(from, to).unwrap(), 400);
+        assert_eq!(queued(&[from], to).unwrap(), 400);
         server.read_exact(&mut [0; 400]).unwrap();
-        assert_eq!(queued(from, to).unwrap(), 0);
+        assert_eq!(queued(&[from], to).unwrap(), 0);
     }
 
     #[test]
     fn a_connection_that_is_gone_holds_nothing() {
+        // A client that never connected, to a listener with one connection
+        // waiting in its queue: the kernel answers with the listener, whose
+        // queue is not a connection's bytes.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let _waiting = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let unused = "127.0.0.1:1".parse().unwrap();
-        assert_eq!(queued(unused, listener.local_addr().unwrap()).unwrap(), 0);
+        assert_eq!(
+            queued(&[unused], listener.local_addr().unwrap()).unwrap(),
+            0
+        );
     }
 }
