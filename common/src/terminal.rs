@@ -78,38 +78,57 @@ fn invisible(c: char) -> bool {
 /// 128 bytes at a time, and cuts text anywhere), or a carriage return that
 /// may turn out to end a line. Each handle on stderr keeps its own.
 #[derive(Debug, Default)]
-pub(crate) struct HeldBack {
-    bytes: [u8; 3],
-    len: usize,
-}
+pub(crate) struct HeldBack(Tail);
 
 impl HeldBack {
     /// `bytes`, after what was held back, escaped for a terminal; the end
     /// that cannot be shown yet is held back in turn.
     pub(crate) fn escape<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        if self.len == 0 && bytes.iter().all(plain) {
+        if self.is_empty() && bytes.iter().all(plain) {
             return Cow::Borrowed(bytes);
         }
-        let mut joined = Vec::with_capacity(self.len + bytes.len());
-        joined.extend_from_slice(&self.bytes[..self.len]);
-        joined.extend_from_slice(bytes);
-        let keep = unfinished(&joined);
-        let shown_len = joined.len() - keep;
-        self.bytes[..keep].copy_from_slice(&joined[shown_len..]);
-        self.len = keep;
-        Cow::Owned(escape_controls(&joined[..shown_len]).into_owned())
+        let ready = self.0.after(bytes, unfinished);
+        Cow::Owned(escape_controls(&ready).into_owned())
     }
 
     /// What is still held back, escaped: the client has gone, and its
     /// character will never be finished.
     pub(crate) fn take(&mut self) -> Vec<u8> {
-        let held = escape_controls(&self.bytes[..self.len]).into_owned();
-        self.len = 0;
+        let held = escape_controls(self.0.held()).into_owned();
+        self.0.len = 0;
         held
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.0.len == 0
+    }
+}
+
+/// Up to 3 bytes at the end of one write that wait for the next one to
+/// finish them: what [`HeldBack`] and [`ConsoleText`] hold.
+#[derive(Debug, Default)]
+struct Tail {
+    bytes: [u8; 3],
+    len: usize,
+}
+
+impl Tail {
+    /// What was held, then `bytes`, without the end that `unfinished` says
+    /// must wait, which is held in its place.
+    fn after(&mut self, bytes: &[u8], unfinished: fn(&[u8]) -> usize) -> Vec<u8> {
+        let mut joined = Vec::with_capacity(self.len + bytes.len());
+        joined.extend_from_slice(self.held());
+        joined.extend_from_slice(bytes);
+        let keep = unfinished(&joined);
+        let ready = joined.len() - keep;
+        self.bytes[..keep].copy_from_slice(&joined[ready..]);
+        self.len = keep;
+        joined.truncate(ready);
+        joined
+    }
+
+    fn held(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -155,27 +174,18 @@ fn unfinished_character(bytes: &[u8]) -> usize {
 /// never costs a batch. (The start of a character still held back when the
 /// process exits, 3 bytes at most, is lost.)
 #[derive(Debug, Default)]
-pub(crate) struct ConsoleText {
-    bytes: [u8; 3],
-    len: usize,
-}
+pub(crate) struct ConsoleText(Tail);
 
 impl ConsoleText {
     /// `bytes`, after what was held back, as UTF-8 a console takes; the start
     /// of a character at the end is held back in turn. Text comes back as it
     /// is, without a copy.
     pub(crate) fn of<'a>(&mut self, bytes: &'a [u8]) -> Cow<'a, [u8]> {
-        if self.len == 0 && std::str::from_utf8(bytes).is_ok() {
+        if self.0.len == 0 && std::str::from_utf8(bytes).is_ok() {
             return Cow::Borrowed(bytes);
         }
-        let mut joined = Vec::with_capacity(self.len + bytes.len());
-        joined.extend_from_slice(&self.bytes[..self.len]);
-        joined.extend_from_slice(bytes);
-        let keep = unfinished_character(&joined);
-        let shown_len = joined.len() - keep;
-        self.bytes[..keep].copy_from_slice(&joined[shown_len..]);
-        self.len = keep;
-        let shown = String::from_utf8_lossy(&joined[..shown_len]).into_owned();
+        let ready = self.0.after(bytes, unfinished_character);
+        let shown = String::from_utf8_lossy(&ready).into_owned();
         Cow::Owned(shown.into_bytes())
     }
 }
