@@ -8,7 +8,7 @@ use std::path::Path;
 use similar::TextDiff;
 
 use crate::exercises::record::{Progress, Record};
-use crate::exercises::{self, Exercise, recipe};
+use crate::exercises::{self, Exercise, changed_files, read_or_empty, recipe};
 use crate::workspace;
 use crate::{say, sayln, tell};
 
@@ -136,20 +136,6 @@ pub fn reset(args: ResetArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The paths of `files` whose text in `folder` is not theirs.
-fn changed_files(
-    folder: &Path,
-    files: &[(&'static str, String)],
-) -> Result<Vec<&'static str>, String> {
-    let mut changed = Vec::new();
-    for (path, text) in files {
-        if read_or_empty(&folder.join(path))? != *text {
-            changed.push(*path);
-        }
-    }
-    Ok(changed)
-}
-
 /// Writes `files` in `folder`, making the folders they need.
 fn write_files(folder: &Path, files: &[(&'static str, String)]) -> Result<(), String> {
     for (path, text) in files {
@@ -235,15 +221,6 @@ pub fn progress() -> Result<(), String> {
         None => sayln!("\nEvery exercise passes its checks."),
     }
     Ok(())
-}
-
-/// A file's text, or nothing where there is no file (a learner deleted it).
-fn read_or_empty(path: &Path) -> Result<String, String> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
-    }
 }
 
 #[cfg(test)]

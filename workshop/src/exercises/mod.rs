@@ -105,10 +105,7 @@ impl Exercise {
     /// Whether the exercise's files in the workspace at `root` are its
     /// starter's, unchanged: not started, or reset.
     pub fn is_its_starter(&self, root: &Path) -> Result<bool, String> {
-        let folder = self.folder(root);
-        Ok(self.starter()?.iter().all(|(path, text)| {
-            std::fs::read_to_string(folder.join(path)).is_ok_and(|on_disk| on_disk == *text)
-        }))
+        Ok(changed_files(&self.folder(root), &self.starter()?)?.is_empty())
     }
 
     /// The exercise's folder in the workspace at `root`.
@@ -169,6 +166,29 @@ pub fn find(wanted: &str) -> Result<&'static Exercise, String> {
             names.join(", ")
         )
     })
+}
+
+/// The paths of `files` whose text in `folder` is not theirs.
+pub(crate) fn changed_files(
+    folder: &Path,
+    files: &[(&'static str, String)],
+) -> Result<Vec<&'static str>, String> {
+    let mut changed = Vec::new();
+    for (path, text) in files {
+        if read_or_empty(&folder.join(path))? != *text {
+            changed.push(*path);
+        }
+    }
+    Ok(changed)
+}
+
+/// A file's text, or nothing where there is no file (a learner deleted it).
+pub(crate) fn read_or_empty(path: &Path) -> Result<String, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+    }
 }
 
 /// The exercise `wanted` names or, when none is, the next to do.
