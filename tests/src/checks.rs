@@ -123,12 +123,11 @@ fn needs<T>(step: impl FnOnce() -> T) -> T {
         .unwrap_or_else(|panic| std::panic::panic_any(Unmet(said(&*panic))))
 }
 
-/// Whether `target` starts a server at all: it runs, and accepts a
-/// connection within [`CHECK_PATIENCE`]. Before the checks, so that a
+/// Whether `target` starts a server at all: it runs, and listens within
+/// [`CHECK_PATIENCE`]; if not, why, with what it said. Before the checks, so that a
 /// program that is no server is told so once.
-pub fn starts(target: &Target) -> Result<(), String> {
-    let target = target.clone();
-    on_a_thread("starts", move || drop(start(&target))).map_err(|(what, _)| what)
+pub fn starts(target: &Target) -> Result<(), NotStarted> {
+    started(target, &[]).map(drop)
 }
 
 /// Runs stage `stage`'s checks on `target`, all at once (each starts a

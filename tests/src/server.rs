@@ -836,23 +836,8 @@ impl std::fmt::Display for NotStarted {
             NotStarted::CannotRun { program, error } => {
                 write!(f, "cannot start {program}: {error}")
             }
-            NotStarted::DidNotListen {
-                waited_for,
-                waited,
-                exited,
-                output,
-            } => {
-                let output = tail(output.as_bytes());
-                match exited {
-                    Some(status) => write!(
-                        f,
-                        "waited for the server to {waited_for}, but it exited ({status}); {output}"
-                    ),
-                    None => write!(
-                        f,
-                        "waited {waited:.1?} for the server to {waited_for}; {output}"
-                    ),
-                }
+            NotStarted::DidNotListen { output, .. } => {
+                write!(f, "{}; {}", self.what_happened(), tail(output.as_bytes()))
             }
             NotStarted::NoUsableAddress { said } => {
                 let shown = shortened(said);
@@ -872,6 +857,22 @@ impl std::fmt::Display for NotStarted {
 }
 
 impl NotStarted {
+    /// What happened, in one line: for a server that did not listen, what
+    /// it was waited for and how the wait ended, without what it said.
+    pub fn what_happened(&self) -> String {
+        match self {
+            NotStarted::DidNotListen {
+                waited_for,
+                exited: Some(status),
+                ..
+            } => format!("waited for the server to {waited_for}, but it exited ({status})"),
+            NotStarted::DidNotListen {
+                waited_for, waited, ..
+            } => format!("waited {waited:.1?} for the server to {waited_for}"),
+            other => other.to_string(),
+        }
+    }
+
     /// Whether it exited saying its port is in use: a port
     /// [given](ServerBuilder::given_a_port) to it, which another process took
     /// between the moment it was picked and the server's bind.

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use harness::NotStarted;
 use harness::checks::{self, Target};
 
 use crate::exercises::record::{Outcome, Record};
@@ -150,19 +151,20 @@ fn check_an_exercise(wanted: Option<&str>) -> Result<&'static Exercise, String> 
     Ok(exercise)
 }
 
-/// Why a program did not start a server, in one line, from what the check
-/// saw: its first line, then, where the program panicked (a `todo!()` left
-/// in an exercise), where and what the panic said; where it said it
-/// listens elsewhere (a fixed port), that; or else the last line it wrote.
-fn why_not(seen: &str) -> String {
-    let lines: Vec<&str> = seen.lines().collect();
-    let first = lines.first().copied().unwrap_or_default();
-    let waited = first.split("; the server's stderr").next().unwrap_or(first);
-    let said = &lines[1.min(lines.len())..];
+/// Why a program did not start a server, in one line: what happened, then,
+/// where the program panicked (a `todo!()` left in an exercise), where and
+/// what the panic said; where it said it listens elsewhere (a fixed port),
+/// that; or else the last line it wrote.
+fn why_not(why: &NotStarted) -> String {
+    let happened = why.what_happened();
+    let NotStarted::DidNotListen { exited, output, .. } = why else {
+        return happened;
+    };
+    let said: Vec<&str> = output.lines().collect();
     if let Some(at) = said.iter().position(|line| line.contains(" panicked at ")) {
         let place = said[at].split(" panicked at ").nth(1).unwrap_or_default();
         let message = said.get(at + 1).copied().unwrap_or_default().trim();
-        return format!("{waited}; it panicked at {place} {message}");
+        return format!("{happened}; it panicked at {place} {message}");
     }
     let listens = said.iter().find_map(|line| {
         line.split_once("listening on ")
@@ -173,15 +175,15 @@ fn why_not(seen: &str) -> String {
         said.iter().rev().find(|line| !line.trim().is_empty()),
     ) {
         (Some(addr), _) => format!(
-            "{waited}; it said it listens on {addr}: listen on the address it is given with --addr (cli.server.addr in the exercises)"
+            "{happened}; it said it listens on {addr}: listen on the address it is given with --addr (cli.server.addr in the exercises)"
         ),
-        (None, Some(last)) => format!("{waited}; the last line it wrote: {}", last.trim()),
-        (None, None) if waited.contains("but it exited") => format!("{waited}, saying nothing"),
+        (None, Some(last)) => format!("{happened}; the last line it wrote: {}", last.trim()),
+        (None, None) if exited.is_some() => format!("{happened}, saying nothing"),
         // A script that runs the server as a child of its own (no `exec`)
         // shows nothing, and the server is not the program that was started.
-        (None, None) => {
-            format!("{waited}, and it wrote nothing (a script that starts a server must `exec` it)")
-        }
+        (None, None) => format!(
+            "{happened}, and it wrote nothing (a script that starts a server must `exec` it)"
+        ),
     }
 }
 
