@@ -7,12 +7,18 @@ mod support;
 use std::io::Write;
 use std::time::Duration;
 
-use harness::command::run;
+use harness::command::{Ran, run};
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 
 /// A check answers within 10 seconds, also when the server is wrong.
 const ANSWERS_WITHIN: Duration = Duration::from_secs(10);
+
+/// Runs `workshop` with `args`, which must end with exit status `code`
+/// within [`ANSWERS_WITHIN`].
+fn workshop(args: &[&str], code: i32) -> Ran {
+    run(WORKSHOP, args, "", code, ANSWERS_WITHIN)
+}
 
 /// Stage 2 serves one client at a time: judged by stage 3's checks, it
 /// fails `serves clients together`, and the report says what the server
@@ -20,13 +26,7 @@ const ANSWERS_WITHIN: Duration = Duration::from_secs(10);
 #[test]
 fn a_serial_server_fails_stage_3_within_10_seconds_saying_why() {
     let stage2 = support::stage("stage2-accept-loop");
-    let ran = run(
-        WORKSHOP,
-        &["check", "--bin", &stage2, "--stage", "3"],
-        "",
-        1,
-        ANSWERS_WITHIN,
-    );
+    let ran = workshop(&["check", "--bin", &stage2, "--stage", "3"], 1);
     let report = ran.stdout;
     assert!(
         report.contains("passed  copies what a client sends to stderr"),
@@ -57,13 +57,7 @@ fn a_serial_server_fails_stage_3_within_10_seconds_saying_why() {
 #[test]
 fn a_server_that_copies_nothing_is_told_to_copy_first() {
     let stage1 = support::stage("stage1-listener");
-    let ran = run(
-        WORKSHOP,
-        &["check", "--bin", &stage1, "--stage", "3"],
-        "",
-        1,
-        ANSWERS_WITHIN,
-    );
+    let ran = workshop(&["check", "--bin", &stage1, "--stage", "3"], 1);
     let report = ran.stdout;
     let together = report
         .split("FAILED  serves clients together")
@@ -82,13 +76,7 @@ fn a_server_that_copies_nothing_is_told_to_copy_first() {
 #[test]
 fn a_concurrent_server_fails_stage_2() {
     let stage3 = support::stage("stage3-concurrent");
-    let ran = run(
-        WORKSHOP,
-        &["check", "--bin", &stage3, "--stage", "2"],
-        "",
-        1,
-        ANSWERS_WITHIN,
-    );
+    let ran = workshop(&["check", "--bin", &stage3, "--stage", "2"], 1);
     assert!(
         ran.stdout.contains("FAILED  serves one client at a time"),
         "{}",
@@ -101,8 +89,7 @@ fn a_concurrent_server_fails_stage_2() {
 #[test]
 fn a_server_without_a_deadline_is_told_within_10_seconds() {
     let stage3 = support::stage("stage3-concurrent");
-    let ran = run(
-        WORKSHOP,
+    let ran = workshop(
         &[
             "check",
             "--bin",
@@ -112,9 +99,7 @@ fn a_server_without_a_deadline_is_told_within_10_seconds() {
             "--deadline",
             "5s",
         ],
-        "",
         1,
-        ANSWERS_WITHIN,
     );
     assert!(
         ran.stdout.contains("FAILED  closes a silent client"),
@@ -140,13 +125,7 @@ fn a_program_that_is_no_server_is_told_so_in_one_line() {
         ),
         ("./no-such-server", "./no-such-server is not a program"),
     ] {
-        let ran = run(
-            WORKSHOP,
-            &["check", "--bin", bin, "--stage", "3"],
-            "",
-            1,
-            ANSWERS_WITHIN,
-        );
+        let ran = workshop(&["check", "--bin", bin, "--stage", "3"], 1);
         assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
         assert!(
             ran.stderr.starts_with(&format!("error: {says}")),
@@ -162,8 +141,7 @@ fn a_program_that_is_no_server_is_told_so_in_one_line() {
 #[cfg(unix)] // the server here is a line of `sh`
 #[test]
 fn a_server_on_a_fixed_port_is_told_to_listen_on_the_one_it_is_given() {
-    let ran = run(
-        WORKSHOP,
+    let ran = workshop(
         &[
             "check",
             "--bin",
@@ -173,9 +151,7 @@ fn a_server_on_a_fixed_port_is_told_to_listen_on_the_one_it_is_given() {
             "--server-arg=-c",
             "--server-arg=echo 'INFO listening on 127.0.0.1:9123' >&2; exec sleep 30",
         ],
-        "",
         1,
-        ANSWERS_WITHIN,
     );
     assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
     assert!(
@@ -204,8 +180,7 @@ fn a_deadline_that_does_not_fit_is_refused_in_one_line() {
             "--deadline is at most 10s, as the checks wait for a few",
         ),
     ] {
-        let ran = run(
-            WORKSHOP,
+        let ran = workshop(
             &[
                 "check",
                 "--bin",
@@ -215,9 +190,7 @@ fn a_deadline_that_does_not_fit_is_refused_in_one_line() {
                 "--deadline",
                 deadline,
             ],
-            "",
             1,
-            ANSWERS_WITHIN,
         );
         assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
         assert!(
@@ -238,13 +211,7 @@ fn every_stage_passes_its_own_checks() {
         ("3", "stage3-concurrent"),
     ] {
         let bin = support::stage(name);
-        let ran = run(
-            WORKSHOP,
-            &["check", "--bin", &bin, "--stage", stage],
-            "",
-            0,
-            ANSWERS_WITHIN,
-        );
+        let ran = workshop(&["check", "--bin", &bin, "--stage", stage], 0);
         assert!(!ran.stdout.contains("FAILED"), "{name}:\n{}", ran.stdout);
     }
     let stage4 = support::stage("stage4-timeouts");
@@ -258,7 +225,7 @@ fn every_stage_passes_its_own_checks() {
         "300ms",
         "--server-arg=--timeout=300ms",
     ];
-    let ran = run(WORKSHOP, &args, "", 0, ANSWERS_WITHIN);
+    let ran = workshop(&args, 0);
     assert!(
         ran.stdout.contains("passed  keeps a client that talks"),
         "{}",
@@ -275,7 +242,7 @@ fn every_stage_passes_its_own_checks() {
         "300ms",
         "--server-arg=--timeout=300ms",
     ];
-    let ran = run(WORKSHOP, &args, "", 0, ANSWERS_WITHIN);
+    let ran = workshop(&args, 0);
     assert!(
         ran.stdout
             .contains("passed  with max connections 2 a third client waits its turn"),
