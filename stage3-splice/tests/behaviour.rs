@@ -1,0 +1,175 @@
+//! What the splice lesson shows: stage 3's behaviour, with the clients'
+//! bytes moved socket → pipe → stderr by the kernel. Its speed, the point of
+//! the lesson, is measured by `workshop bench`, not asserted here; that the
+//! bytes never pass through the server is shown, from `/proc`.
+
+// Only the tests below the shared ones start servers of their own, and they
+// need Unix (a log on stdout) or Linux (`/proc`, splice).
+#[cfg(unix)]
+use std::io::Write;
+
+#[cfg(unix)]
+use harness::Server;
+
+const BIN: &str = env!("CARGO_BIN_EXE_stage3-splice");
+
+// Clients served together: two, while both stay open, and a hundred at once.
+harness::serves_clients_together_tests!(BIN, &[]);
+
+// What stages 2 to 4 share: a mebibyte of random bytes reaches stderr
+// unchanged, the end of each connection is logged with its byte count and
+// reason, and a client that resets does not take the server down. On a
+// terminal, the lesson copies instead, to escape control characters.
+harness::copy_to_stderr_tests!(BIN, &[]);
+
+/// A client that sends a byte at a time, each after the server printed the
+/// one before, wakes its task once per byte: each wake-up moves what is
+/// there, and nothing is lost or repeated. (The log is on stdout: a spliced
+/// byte may overtake a log line still queued, such as "connected".)
+#[cfg(unix)]
+#[test]
+fn a_client_sending_a_byte_at_a_time_is_copied_byte_for_byte() {
+    let server = Server::builder(BIN).log_on_stdout().start();
+    let mut client = server.connect();
+    let peer = client.local_addr().unwrap();
+    let sent = b"~one~byte~at~a~time~\n";
+    for (i, byte) in sent.iter().enumerate() {
+        client.write_all(&[*byte]).unwrap();
+        server.wait_for(&sent[..=i]);
+    }
+    drop(client);
+    server.wait_for_in_log(&format!(
+        "{peer} finished after {} bytes: the client closed the connection",
+        sent.len()
+    ));
+    assert_eq!(server.stderr(), sent);
+}
+
+/// The lesson itself: 4 MiB reach stderr, and the server's own reads and
+/// writes (`rchar` and `wchar` in `/proc/PID/io`, which count every byte a
+/// `read` or `write` moves) grow by less than one client's worth. The
+/// kernel moved the bytes; the server only told it to.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_clients_bytes_never_pass_through_the_server() {
+    let server = Server::builder(BIN).log_on_stdout().start();
+    let before = read_and_written(&server);
+    let sent = harness::client::random_bytes(4 << 20);
+    let mut client = server.connect();
+    client.write_all(&sent).unwrap();
+    drop(client);
+    assert_eq!(server.wait_for_len(sent.len()), sent);
+    let through_the_server = read_and_written(&server) - before;
+    assert!(
+        through_the_server < 64 * 1024,
+        "{through_the_server} bytes went through the server's reads and writes"
+    );
+}
+
+/// `splice(2)` refuses a file opened to append (`2>>received.txt`): the
+/// first bytes tell the server so, and from then on it copies them as the
+/// lean copy does, through its own writes. Every byte arrives, in order.
+#[cfg(target_os = "linux")]
+#[test]
+fn into_a_file_opened_to_append_the_bytes_are_copied_instead() {
+    let path = std::env::temp_dir().join(format!("stage3-splice-append-{}", std::process::id()));
+    std::fs::write(&path, b"already there\n").unwrap();
+    let file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    let server = Server::builder(BIN).log_on_stdout().stderr_to(file).start();
+    let written_before = read_and_written(&server);
+    let mut client = server.connect();
+    let sent = harness::client::random_bytes(1 << 20);
+    client.write_all(&sent[..1000]).unwrap();
+    client.write_all(&sent[1000..]).unwrap();
+    drop(client);
+    // The file grows as the server's stderr writer gets to it.
+    let expected = 14 + sent.len();
+    let patience = std::time::Instant::now() + harness::patience();
+    let written = loop {
+        let written = std::fs::read(&path).unwrap();
+        if written.len() >= expected || std::time::Instant::now() > patience {
+            break written;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(
+        written.len(),
+        expected,
+        "the file holds {} bytes",
+        written.len()
+    );
+    assert_eq!(&written[..14], b"already there\n");
+    assert!(
+        written[14..] == sent,
+        "the file differs from what the client sent"
+    );
+    let through_the_server = read_and_written(&server) - written_before;
+    assert!(
+        through_the_server >= sent.len() as u64,
+        "only {through_the_server} bytes went through the server: did it splice after all?"
+    );
+}
+
+/// While stderr is full, a task with bytes to move waits for it, holding no
+/// thread: the server goes on accepting and serving other clients, and once
+/// stderr takes bytes again, every byte arrives.
+#[cfg(target_os = "linux")]
+#[test]
+fn while_stderr_is_full_other_clients_are_still_served() {
+    let server = Server::builder(BIN).log_on_stdout().start();
+    server.pause_stderr();
+    // Send until the server stops reading: its pipe and stderr's are full,
+    // then the kernel's buffers. A write making no headway for a second
+    // means the server is not reading (unstuck, it reads gigabytes a second).
+    let mut stuck = server.connect();
+    stuck
+        .set_write_timeout(Some(std::time::Duration::from_secs(1)))
+        .unwrap();
+    let piece = harness::client::random_bytes(64 * 1024);
+    let mut sent = Vec::new();
+    while sent.len() < 256 << 20 {
+        match stuck.write(&piece) {
+            Ok(n) => sent.extend_from_slice(&piece[..n]),
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => break,
+            Err(err) => panic!("writing to the server: {err}"),
+        }
+    }
+    assert!(
+        sent.len() < 256 << 20,
+        "the server read 256 MiB with stderr stuck"
+    );
+
+    let other = server.connect();
+    let other_peer = other.local_addr().unwrap();
+    drop(other);
+    server.wait_for_in_log(&format!(
+        "{other_peer} finished after 0 bytes: the client closed the connection"
+    ));
+
+    server.resume_stderr();
+    drop(stuck);
+    assert!(
+        server.wait_for_len(sent.len()) == sent,
+        "stderr differs from what was sent"
+    );
+}
+
+/// How many bytes the server's `read`s and `write`s have moved:
+/// `rchar` and `wchar` in `/proc/PID/io`. A splice counts in neither.
+#[cfg(target_os = "linux")]
+fn read_and_written(server: &Server) -> u64 {
+    let io = std::fs::read_to_string(format!("/proc/{}/io", server.pid())).unwrap();
+    let field = |name: &str| -> u64 {
+        let line = io.lines().find(|line| line.starts_with(name)).unwrap();
+        line[name.len()..].trim().parse().unwrap()
+    };
+    field("rchar:") + field("wchar:")
+}
+
+// The checks `workshop check` judges a learner's stage 3 by, observed from
+// outside as any server shows them: this stage passes them.
+harness::stage_checks!(3, BIN, &[], std::time::Duration::ZERO);
