@@ -1,52 +1,36 @@
 //! The workshop tool: what an instructor and the learners use around the
 //! stages, with nothing else to install.
 //!
-//! - [`client`]: `workshop client`, a line client for machines without `nc`,
-//!   and scripted clients for demos.
-//! - [`compare`]: `workshop compare`, every stage run through the same
-//!   scenarios, with what each did as a table and timelines ([`report`]),
-//!   also as Markdown notes in a file ([`notes`]).
-//! - [`load`]: `workshop load`, a bounded load generator for loopback.
-//! - [`bench`](mod@bench): `workshop bench`, memory, throughput and accept rate of every
-//!   concurrent server (the Go seed's included), in rounds, with a chart.
-//! - [`check`]: `workshop check`, a learner's exercise (or any server)
-//!   judged by a stage's checks, again on every save with `--watch`
-//!   ([`watch`]).
-//! - [`diff`](mod@diff): `workshop diff`, the lesson between two stages (or an
-//!   exercise and a stage), with the changes to comments only left out.
+//! Its layers, each a folder, each using only those listed after it:
+//!
+//! - [`commands`]: one module per subcommand, its arguments checked and
+//!   its work put in order: `bench`, `compare`, `load`, `check` (with
+//!   `--watch`), `hint`/`progress`/`solution`/`reset` ([`commands::learn`]),
+//!   `diff` and `client`.
+//! - [`render`]: the model's data as text: the bench's table, its JSON
+//!   lines and its SVG chart; `compare`'s verdicts, crowd and timelines.
+//! - [`measure`]: the measurements, a fresh server through a scenario: the
+//!   bench's runs and `compare`'s scenarios.
+//! - [`load`]: generating load, bounded in count and time: connections
+//!   held, floods of bytes, connections made and closed.
+//! - [`processes`]: finding and building the servers, starting them as the
+//!   harness does, and what `/proc` and the kernel say of them.
+//! - [`model`]: the data measured and reported.
 //! - [`exercises`]: the exercises, their starters made from the stages, and
-//!   the learner's record; [`learn`]: `workshop hint`, `progress`,
-//!   `solution` and `reset`.
-//! - [`workspace`]: where the course's workspace and its binaries are, and
-//!   building its crates with cargo, whose warnings are counted.
-//! - [`stages`]: finding (or building) the stage binaries, and starting one
-//!   (or any server) as the harness does, a child process whose stderr is
-//!   watched (`harness::Server`).
-//! - [`process`]: a process's memory and threads, read from `/proc`.
-//! - [`limits`]: the limit on open files, raised at start, and running out.
-//! - [`progress`] and [`units`]: how long work and figures are shown.
-//! - [`output`]: the report on stdout and what the workshop tells on stderr,
-//!   either of which may be closed under it.
+//!   the learner's record.
+//! - [`output`] and [`units`], which every layer uses: stdout and stderr
+//!   (either may be closed under the workshop), progress, the files written
+//!   whole; figures as a learner reads and types them.
 
-pub mod bench;
-pub mod check;
-pub mod client;
-pub mod compare;
-pub mod diff;
+pub mod commands;
 pub mod exercises;
-pub mod learn;
-pub mod limits;
 pub mod load;
-pub mod notes;
+pub mod measure;
+pub mod model;
 pub mod output;
-pub mod process;
-pub mod progress;
-pub mod report;
-pub mod sock_diag;
-pub mod stages;
+pub mod processes;
+pub mod render;
 pub mod units;
-pub mod watch;
-pub mod workspace;
 
 pub use units::seconds;
 

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use harness::checks;
 use workshop::exercises::{self, Exercise};
-use workshop::workspace::Warnings;
+use workshop::processes::workspace::Warnings;
 
 const WORKSHOP: &str = env!("CARGO_BIN_EXE_workshop");
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use harness::checks::Target;
 
 use crate::exercises::record::Record;
-use crate::workspace::{self, Warnings};
+use crate::processes::workspace::{self, Warnings};
 
 pub use recipe::Recipe;
 

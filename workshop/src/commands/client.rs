@@ -11,7 +11,7 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 
-use crate::limits;
+use crate::processes::limits;
 use crate::sayln;
 use crate::seconds;
 use crate::units::{LONGEST, duration_within};

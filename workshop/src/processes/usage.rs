@@ -2,6 +2,9 @@
 //! in `/proc/PID/status`. Linux only: elsewhere they read as unknown.
 
 use std::fs;
+use std::time::Duration;
+
+use tokio::sync::watch;
 
 /// Memory and threads of one process at one moment.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -58,6 +61,33 @@ pub fn open_files(pid: u32) -> Option<usize> {
     Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
+/// Samples a process's memory and threads every 100 ms, keeping the peak.
+pub struct UsageWatcher {
+    peak: watch::Receiver<Option<Usage>>,
+    _sampler: tokio::task::JoinHandle<()>,
+}
+
+impl UsageWatcher {
+    pub fn start(pid: u32) -> UsageWatcher {
+        let (record, peak) = watch::channel(Usage::of(pid));
+        let sampler = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let Some(now) = Usage::of(pid) else { return };
+                record.send_modify(|peak| *peak = Some(peak.map_or(now, |peak| peak.peak(now))));
+            }
+        });
+        UsageWatcher {
+            peak,
+            _sampler: sampler,
+        }
+    }
+
+    pub fn peak(&self) -> Option<Usage> {
+        *self.peak.borrow()
+    }
+}
+
 /// Linux's: the figures come from /proc.
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
@@ -73,7 +103,8 @@ mod tests {
     /// this process: other tests here listen too, at the same time.)
     #[tokio::test]
     async fn a_stage_is_found_listening_on_the_port_it_logged() {
-        use crate::stages::{find, start};
+        use crate::processes::servers::start;
+        use crate::processes::stages::find;
         let stage = find(&["stage3-concurrent".to_string()]).unwrap().remove(0);
         let server = start(&stage.name, stage.server(&[])).await.unwrap();
         let ports = harness::listening::listening_ports(server.pid());

@@ -3,6 +3,8 @@
 //! for each what a right server does and, when this one did not, what it did
 //! and what that means.
 
+mod watch;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -11,9 +13,9 @@ use harness::checks::{self, Target};
 
 use crate::exercises::record::{Outcome, Record};
 use crate::exercises::{self, Exercise};
-use crate::watch::Saves;
-use crate::workspace::{self, Warnings};
+use crate::processes::workspace::{self, Warnings};
 use crate::{sayln, seconds};
+use watch::Saves;
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {

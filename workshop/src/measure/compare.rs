@@ -1,5 +1,6 @@
-//! `workshop compare`: every stage through the same scenarios, each on its
-//! own fresh server, and what each stage did, observed rather than assumed.
+//! `workshop compare`'s scenarios: every stage through the same ones, each
+//! on its own fresh server, and what each stage did, observed rather than
+//! assumed.
 //!
 //! A scenario's clients send lines tagged with their names (`A: hello`), and
 //! the server's stderr is watched and timed: when the server printed each
@@ -17,12 +18,15 @@ use tokio::sync::watch;
 
 use harness::Server;
 
-use crate::limits;
-use crate::process::{Usage, listen_overflows};
-use crate::progress::Progress;
-use crate::report::{End, Row, Timeline};
+use crate::model::compare::{
+    CROWD_DEADLINE, Crowd, End, Observed, Plan, Row, StageReport, Timeline,
+};
+use crate::output::progress::Progress;
+use crate::processes::limits;
+use crate::processes::servers;
+use crate::processes::stages::Stage;
+use crate::processes::usage::{Usage, listen_overflows};
 use crate::seconds;
-use crate::stages::{self, Stage};
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);
@@ -35,8 +39,6 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(4);
 /// How long the crowd waits for the server to print one more line before it
 /// concludes that the rest will not be: longer than a SYN retry too.
 const STALL: Duration = Duration::from_secs(3);
-/// The deadline of the stages that take one, in the crowd scenario.
-pub const CROWD_DEADLINE: Duration = Duration::from_secs(60);
 /// How many crowd clients connect at a time.
 const CONNECTING: usize = 64;
 
@@ -48,56 +50,6 @@ enum Joined {
     /// There was no file descriptor left for the socket.
     OutOfFiles(limits::OutOfFiles),
     NotTried,
-}
-
-/// What to compare, and how hard.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    /// The read deadline given to the stages that take `--timeout`.
-    pub timeout: Duration,
-    /// How many clients the crowd scenario connects.
-    pub crowd: usize,
-}
-
-/// What one stage did in every scenario.
-pub struct StageReport {
-    pub stage: String,
-    /// Whether the stage takes `--timeout`, and so ran with the deadline.
-    pub takes_timeout: bool,
-    pub two_clients: Observed,
-    pub idle: Observed,
-    pub talker: Observed,
-    pub crowd: Crowd,
-}
-
-/// One timed scenario, as seen: a verdict in words, and the timeline.
-pub struct Observed {
-    pub verdict: String,
-    pub timeline: Timeline,
-}
-
-/// The crowd scenario's figures.
-pub struct Crowd {
-    /// How many clients took part.
-    pub clients: usize,
-    /// How many of them the server printed the line of.
-    pub served: usize,
-    /// How long until every connected client was served, if all were.
-    pub took: Option<Duration>,
-    /// Connected, but the server never printed their line.
-    pub unserved: usize,
-    /// Could not connect in time, or were not tried after a wave failed.
-    pub failed: usize,
-    /// Closed by the server while the crowd was being held.
-    pub closed: usize,
-    /// Listen-queue overflows on the machine during the crowd.
-    pub overflows: Option<u64>,
-    /// The server's memory and threads while it held the crowd.
-    pub usage: Option<Usage>,
-    /// Memory added, per client still connected then, in KiB.
-    pub kib_per_open_client: Option<f64>,
-    /// How the server exited during the crowd, if it did.
-    pub exited: Option<String>,
 }
 
 /// Runs every scenario against every stage, one stage at a time.
@@ -147,7 +99,7 @@ async fn start(stage: &Stage, deadline: Duration) -> Result<Server, String> {
     } else {
         Vec::new()
     };
-    stages::start(&stage.name, stage.server(&args)).await
+    servers::start(&stage.name, stage.server(&args)).await
 }
 
 /// Waits up to `within` for `needle` on the server's stderr; returns when it

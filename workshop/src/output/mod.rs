@@ -9,6 +9,13 @@
 //!   final `error:` line), on stderr: for whoever watches, so a stderr that
 //!   cannot take a line loses that line, and nothing else changes; the exit
 //!   status still tells how the work went.
+//!
+//! Also here: [`progress`] on stderr, and the files the workshop writes
+//! whole or not at all, `compare`'s [`notes`] and the bench's [`results`].
+
+pub mod notes;
+pub mod progress;
+pub mod results;
 
 use std::io::Write;
 use std::sync::OnceLock;

@@ -103,8 +103,8 @@ pub fn explain(err: &io::Error) -> String {
 #[cfg(all(test, unix))]
 mod tests {
     use super::{OutOfFiles, explain, open_file_limit};
-    use crate::compare::crowd_out_of_files;
-    use crate::load::connections_out_of_files;
+    use crate::commands::load::connections_out_of_files;
+    use crate::measure::compare::crowd_out_of_files;
     use std::io;
 
     #[test]

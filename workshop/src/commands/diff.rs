@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use similar::udiff::UnifiedDiffHunk;
 use similar::{DiffOp, DiffTag, TextDiff};
 
-use crate::{exercises, say, sayln, stages, workspace};
+use crate::processes::{stages, workspace};
+use crate::{exercises, say, sayln};
 
 /// Lines of unchanged code shown around each change.
 const CONTEXT: usize = 3;

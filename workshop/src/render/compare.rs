@@ -5,31 +5,9 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::compare::{Crowd, Plan, StageReport};
+use crate::model::compare::{CROWD_DEADLINE, Crowd, End, Plan, StageReport, Timeline};
 use crate::seconds;
 use crate::units::mib;
-
-/// One scenario's clients on a shared clock.
-pub struct Timeline {
-    pub rows: Vec<Row>,
-    /// How long the scenario ran: the width of the drawing.
-    pub span: Duration,
-}
-
-/// One client: when it connected, when the server accepted it, when the
-/// server printed its lines, and how its connection ended.
-pub struct Row {
-    pub client: String,
-    pub connected: Duration,
-    pub accepted: Option<Duration>,
-    pub printed: Vec<Duration>,
-    pub end: Option<End>,
-}
-
-pub enum End {
-    ByClient(Duration),
-    ByServer(Duration),
-}
 
 /// Columns of a timeline drawing.
 const WIDTH: usize = 60;
@@ -199,7 +177,7 @@ fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width:
         "a crowd of {}: clients connect, 64 at a time, each says one line and stays connected \
          (a stage that takes --timeout gets {} here, to hold its crowd too)",
         plan.crowd,
-        humantime::format_duration(crate::compare::CROWD_DEADLINE)
+        humantime::format_duration(CROWD_DEADLINE)
     );
     let notes = "unserved: connected, line never printed; failed: could not connect (refused, \
                  reset, or no answer within 4s), or not tried once a whole wave had had no answer; closed: by the server while the crowd was \

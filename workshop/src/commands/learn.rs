@@ -9,7 +9,7 @@ use similar::TextDiff;
 
 use crate::exercises::record::{Progress, Record};
 use crate::exercises::{self, Exercise, changed_files, read_or_empty, recipe};
-use crate::workspace;
+use crate::processes::workspace;
 use crate::{say, sayln, tell};
 
 #[derive(clap::Args, Debug)]

@@ -1,0 +1,162 @@
+//! `workshop bench`: what each concurrent server costs, measured side by side.
+//!
+//! Every server that serves clients together (the stages from 3 on, and the
+//! Go seed's stages 3 and 4 when `go` is installed) goes through the same
+//! measurements, each on a fresh process:
+//!
+//! - memory and threads while it holds N idle connections;
+//! - throughput: 1 and 16 clients send a fixed total, with the server's stderr
+//!   going to /dev/null or to a pipe this tool reads; the time runs until the
+//!   server has every byte: read back from the pipe, or, into /dev/null, none
+//!   left queued in the kernel on its connections ([`crate::sock_diag`]). So
+//!   servers that never close their connections, and Go's, which splices
+//!   socket to stderr unseen by `/proc/PID/io`, are timed like the others;
+//! - accept rate: connect, send a line and close, 1 and 64 at a time, with
+//!   the machine's listen-queue overflows during the run.
+//!
+//! The whole set runs `--repeats` times, all servers in each round (the
+//! machine's noise then falls on every server alike), and the table gives the
+//! median with the lowest and highest. Raw results go to `results.jsonl`, the
+//! table to `table.md` and a chart of memory against connections to
+//! `memory.svg`; an interrupted bench leaves those of the last complete run
+//! as they were, and what it measured in `results.jsonl.partial`. Only
+//! loopback is used, and every run is bounded in count and time.
+
+use std::path::PathBuf;
+
+use crate::model::bench::{Scenario, Sink};
+use crate::output::results::Results;
+use crate::processes::contenders::contenders;
+use crate::processes::limits;
+use crate::units::size_within;
+use crate::{measure, render};
+use crate::{say, tellln};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// The servers to measure, by name or prefix (stage4-timeouts,go-stage4); all of them if not given
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+
+    /// How many rounds; each runs every measurement on every server once
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    repeats: u32,
+
+    /// How many idle connections to hold, one run for each number (at most 10 numbers)
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000", value_parser = clap::value_parser!(u32).range(1..=19_000))]
+    held: Vec<u32>,
+
+    /// How many bytes the clients of a throughput run send in all, from 1KiB to 64GiB
+    #[arg(long, default_value = "256MiB", value_parser = size_within(1 << 10, 64 << 30), allow_hyphen_values = true)]
+    bytes: u64,
+
+    /// How many connections an accept-rate run makes
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    churn: u32,
+
+    /// Where to write results.jsonl, table.md and memory.svg
+    #[arg(long, value_name = "DIR", default_value = "target/bench")]
+    out: PathBuf,
+
+    /// A run of a few seconds that checks the bench itself works: one round, tiny loads
+    #[arg(long)]
+    smoke: bool,
+}
+
+/// How many numbers `--held` takes: each is a run of every server in every
+/// round, of up to 19,000 connections.
+const MOST_HELD: usize = 10;
+
+pub async fn run(args: BenchArgs) -> Result<(), String> {
+    if args.held.len() > MOST_HELD {
+        return Err(format!(
+            "--held takes at most {MOST_HELD} numbers, each a run of every server in every round, not {}",
+            args.held.len()
+        ));
+    }
+    // After the arguments, so that a mistyped one is told on every system.
+    if !cfg!(target_os = "linux") {
+        return Err("workshop bench reads each server's memory, threads and bytes written from /proc, which only Linux has: run it on Linux (a virtual machine or WSL 2 will do)".to_string());
+    }
+    let (held, bytes, churn, repeats) = if args.smoke {
+        (vec![20, 200], 4 << 20, 200, 1)
+    } else {
+        let mut held: Vec<usize> = args.held.iter().map(|&n| n as usize).collect();
+        held.sort_unstable();
+        held.dedup();
+        (held, args.bytes, args.churn as usize, args.repeats)
+    };
+    check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
+    // A folder that cannot be written is said now, before anything is built
+    // or measured, and without touching the last run's files, nor what an
+    // interrupted run measured.
+    let mut results = Results::start(&args.out)?;
+    let contenders = contenders(&args.only)?;
+
+    let mut scenarios: Vec<Scenario> = held
+        .iter()
+        .map(|&connections| Scenario::Hold { connections })
+        .collect();
+    for clients in [1, 16] {
+        for sink in [Sink::DevNull, Sink::Pipe] {
+            scenarios.push(Scenario::Flood { clients, sink });
+        }
+    }
+    for concurrency in [1, 64] {
+        scenarios.push(Scenario::Churn { concurrency });
+    }
+    let names: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
+    tellln!(
+        "workshop: bench of {} in {repeats} round(s) of {} runs each",
+        names.join(", "),
+        scenarios.len()
+    );
+
+    let mut samples = Vec::new();
+    for round in 1..=repeats {
+        for contender in &contenders {
+            for &scenario in &scenarios {
+                tellln!(
+                    "workshop: round {round}/{repeats}: {}: {}",
+                    contender.name,
+                    scenario.row()
+                );
+                let sample =
+                    measure::bench::measure(contender, scenario, round, bytes, churn).await;
+                if let Err(error) = &sample.value {
+                    tellln!("workshop:   failed: {error}");
+                }
+                results.add(&sample)?;
+                samples.push(sample);
+            }
+        }
+    }
+
+    let servers: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
+    let table = render::bench::table(&servers, &scenarios, &samples);
+    say!("{table}");
+    let svg = render::svg::memory_chart(&servers, &held, &samples);
+    for (file, text) in [("table.md", table), ("memory.svg", svg)] {
+        let path = args.out.join(file);
+        std::fs::write(&path, text)
+            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    }
+    results.finish()?;
+    tellln!(
+        "workshop: wrote results.jsonl, table.md and memory.svg to {}",
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The connections the bench holds are files of this process, and of the
+/// server, which inherits this process's limit on open files (raised to the
+/// hard limit at start): a load the limit cannot hold is refused up front.
+fn check_open_file_limit(needed: usize) -> Result<(), String> {
+    match limits::open_file_limit() {
+        Some(allowed) if allowed < needed as u64 => Err(format!(
+            "holding that many connections needs about {needed} open files, and this process may open {allowed} (ulimit -n): raise the limit, or hold fewer (--held)"
+        )),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,13 @@
+//! The renderers: the model's data as text, apart from measuring it. Each
+//! takes data and returns a string; none reads the clock or a socket.
+//!
+//! - [`bench`]: the bench's table, Markdown.
+//! - [`compare`]: `workshop compare`'s verdicts, crowd and timelines, as
+//!   plain text or Markdown.
+//! - [`jsonl`]: the bench's results, one JSON line per run.
+//! - [`svg`]: the bench's chart of memory against connections held.
+
+pub mod bench;
+pub mod compare;
+pub mod jsonl;
+pub mod svg;
