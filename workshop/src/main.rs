@@ -81,13 +81,15 @@ fn main() -> ExitCode {
     // What went wrong with the work first; then a stdout that could not
     // take the report.
     let result = result.and_then(|()| match output::failure() {
-        Some(err) => Err(format!("cannot write to standard output: {err}")),
+        Some(err) => Err(anyhow::anyhow!("cannot write to standard output: {err}")),
         None => Ok(()),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            tellln!("error: {message}");
+        // The error and its context on one line, as every failure of the
+        // course's programs is said: `cannot write x: permission denied`.
+        Err(err) => {
+            tellln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }

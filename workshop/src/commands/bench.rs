@@ -31,6 +31,7 @@ use crate::processes::limits;
 use crate::units::size_within;
 use crate::{measure, render};
 use crate::{say, tellln};
+use anyhow::{Context, anyhow, bail};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -67,16 +68,18 @@ pub struct BenchArgs {
 /// round, of up to 19,000 connections.
 const MOST_HELD: usize = 10;
 
-pub async fn run(args: BenchArgs) -> Result<(), String> {
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.held.len() > MOST_HELD {
-        return Err(format!(
+        bail!(
             "--held takes at most {MOST_HELD} numbers, each a run of every server in every round, not {}",
             args.held.len()
-        ));
+        );
     }
     // After the arguments, so that a mistyped one is told on every system.
     if !cfg!(target_os = "linux") {
-        return Err("workshop bench reads each server's memory, threads and bytes written from /proc, which only Linux has: run it on Linux (a virtual machine or WSL 2 will do)".to_string());
+        bail!(
+            "workshop bench reads each server's memory, threads and bytes written from /proc, which only Linux has: run it on Linux (a virtual machine or WSL 2 will do)"
+        );
     }
     let (held, bytes, churn, repeats) = if args.smoke {
         (vec![20, 200], 4 << 20, 200, 1)
@@ -138,8 +141,7 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
     let svg = render::svg::memory_chart(&servers, &held, &samples);
     for (file, text) in [("table.md", table), ("memory.svg", svg)] {
         let path = args.out.join(file);
-        std::fs::write(&path, text)
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
     results.finish()?;
     tellln!(
@@ -152,9 +154,9 @@ pub async fn run(args: BenchArgs) -> Result<(), String> {
 /// The connections the bench holds are files of this process, and of the
 /// server, which inherits this process's limit on open files (raised to the
 /// hard limit at start): a load the limit cannot hold is refused up front.
-fn check_open_file_limit(needed: usize) -> Result<(), String> {
+fn check_open_file_limit(needed: usize) -> anyhow::Result<()> {
     match limits::open_file_limit() {
-        Some(allowed) if allowed < needed as u64 => Err(format!(
+        Some(allowed) if allowed < needed as u64 => Err(anyhow!(
             "holding that many connections needs about {needed} open files, and this process may open {allowed} (ulimit -n): raise the limit, or hold fewer (--held)"
         )),
         _ => Ok(()),

@@ -12,6 +12,7 @@ use crate::processes::{limits, stages};
 use crate::render::compare::{Format, render};
 use crate::units::duration_within;
 use crate::{say, tellln};
+use anyhow::bail;
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
@@ -36,7 +37,7 @@ pub struct CompareArgs {
     markdown_to: Option<PathBuf>,
 }
 
-pub async fn run(args: CompareArgs) -> Result<(), String> {
+pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
     // A file that cannot be written is said at once, not after the run.
     let notes = match &args.markdown_to {
         Some(path) => Some(Notes::check(path)?),
@@ -46,10 +47,10 @@ pub async fn run(args: CompareArgs) -> Result<(), String> {
     // client: a crowd the limit cannot hold is refused before the run.
     let needed = u64::from(args.crowd) + 64;
     if let Some(allowed) = limits::open_file_limit().filter(|&allowed| allowed < needed) {
-        return Err(format!(
+        bail!(
             "a crowd of {} needs about {needed} open files, and this process may open {allowed} (ulimit -n): ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
             args.crowd
-        ));
+        );
     }
     let stages = stages::find(&args.stages)?;
     let plan = Plan {

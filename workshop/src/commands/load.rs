@@ -13,6 +13,7 @@ use crate::processes::{limits, servers, stages};
 use crate::seconds;
 use crate::units::{LONGEST, duration_within, mib, size, size_within};
 use crate::{say, sayln, tellln};
+use anyhow::{anyhow, bail};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -82,14 +83,14 @@ enum Mode {
     },
 }
 
-pub async fn run(args: LoadArgs) -> Result<(), String> {
+pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     if let Mode::Hold { hold, .. } = args.mode {
         if hold >= args.limit {
-            return Err(format!(
+            bail!(
                 "--hold {} leaves no time for the rest within --limit {}",
                 humantime::format_duration(hold),
                 humantime::format_duration(args.limit)
-            ));
+            );
         }
     }
     let mut server = match &args.stage {
@@ -117,7 +118,7 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
         None => {
             let addr = match args.addr {
                 Some(addr) => addr,
-                None => common::resolve("localhost:9000")?,
+                None => common::resolve("localhost:9000").map_err(|why| anyhow!(why))?,
             };
             (on_this_machine(addr)?, args.pid)
         }
@@ -178,30 +179,30 @@ pub async fn run(args: LoadArgs) -> Result<(), String> {
     // exit status too, so that a script or a learner cannot take it for a
     // load that was carried out.
     if outcome.stopped {
-        return Err(format!(
+        bail!(
             "stopped by --limit {}: the figures above are what the load did until then",
             humantime::format_duration(args.limit)
-        ));
+        );
     }
     if let Some(out) = outcome.failures.out_of_files {
-        return Err(connections_out_of_files(out));
+        bail!(connections_out_of_files(out));
     }
     if outcome.succeeded == 0 {
         let tried = outcome.failures.count();
-        return Err(format!(
+        bail!(
             "not one of the {tried} connections succeeded ({})",
             outcome.failures.describe()
-        ));
+        );
     }
     Ok(())
 }
 
 /// Refuses any target that is not on this machine.
-fn on_this_machine(addr: SocketAddr) -> Result<SocketAddr, String> {
+fn on_this_machine(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
     if addr.ip().is_loopback() {
         Ok(addr)
     } else {
-        Err(format!(
+        Err(anyhow!(
             "{addr} is not on this machine: workshop load only targets loopback addresses (127.0.0.0/8, ::1)"
         ))
     }

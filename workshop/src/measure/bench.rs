@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, anyhow, bail};
 use harness::Server;
 
 use crate::load;
@@ -47,14 +48,14 @@ pub async fn measure(
     let mut server = match start(contender, sink).await {
         Ok(server) => server,
         Err(error) => {
-            sample.value = Err(error);
+            sample.value = Err(format!("{error:#}"));
             return sample;
         }
     };
     // One deadline for the whole run, from its start: every wait in the
     // run gives up then.
     let deadline = tokio::time::Instant::now() + RUN_LIMIT;
-    sample.value = match scenario {
+    let value = match scenario {
         Scenario::Hold { connections } => hold(&server, connections, deadline, &mut sample).await,
         Scenario::Flood { clients, .. } => {
             flood(&server, sink, clients, bytes, deadline, &mut sample).await
@@ -63,6 +64,8 @@ pub async fn measure(
             accept_rate(&server, churn, concurrency, deadline, &mut sample).await
         }
     };
+    // A sample is data, kept and written as such: its error as one line.
+    sample.value = value.map_err(|error| format!("{error:#}"));
     // A server that died explains the failure; what the run saw after that
     // (connections refused, a socket count of 0) would only mislead.
     if let (Err(error), Some(status)) = (&mut sample.value, server.exit_status()) {
@@ -76,10 +79,10 @@ async fn hold(
     connections: usize,
     deadline: tokio::time::Instant,
     sample: &mut Sample,
-) -> Result<f64, String> {
+) -> anyhow::Result<f64> {
     let pid = server.pid();
-    let before = Usage::of(pid).ok_or("cannot read the server's memory")?;
-    let files_before = open_files(pid).ok_or("cannot count the server's files")?;
+    let before = Usage::of(pid).context("cannot read the server's memory")?;
+    let files_before = open_files(pid).context("cannot count the server's files")?;
     let load::Gathered {
         done: held,
         failures,
@@ -88,19 +91,19 @@ async fn hold(
     } = load::open(server.addr(), connections, deadline).await;
     all_finished(unfinished)?;
     if held.len() < connections {
-        return Err(format!(
+        bail!(
             "only {} of {connections} connected ({})",
             held.len(),
             failures.describe()
-        ));
+        );
     }
     // The server has taken a connection in when it holds its socket. When
     // a burst overflowed its listen queue, some handshakes the client saw
     // complete were dropped at the server: those come in when the server
     // sends its part of the handshake again (after 1 s, then 2 s more), or
     // never. So wait until all are in, or none has come in for 4 s.
-    let taken_in = || -> Result<usize, String> {
-        let files = open_files(pid).ok_or("the server exited while taking the connections in")?;
+    let taken_in = || -> anyhow::Result<usize> {
+        let files = open_files(pid).context("the server exited while taking the connections in")?;
         Ok(files.saturating_sub(files_before).min(connections))
     };
     let mut last = (taken_in()?, Instant::now());
@@ -116,14 +119,14 @@ async fn hold(
     }
     let taken = last.0;
     if taken == 0 {
-        return Err("the server took in none of the connections".to_string());
+        bail!("the server took in none of the connections");
     }
     sample.lost = connections - taken;
     // A task or a thread allocates as it first runs: sample for a moment.
     let mut peak = before;
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        peak = peak.peak(Usage::of(pid).ok_or("the server exited")?);
+        peak = peak.peak(Usage::of(pid).context("the server exited")?);
     }
     let closed = held
         .iter()
@@ -156,7 +159,7 @@ async fn flood(
     bytes: u64,
     deadline: tokio::time::Instant,
     sample: &mut Sample,
-) -> Result<f64, String> {
+) -> anyhow::Result<f64> {
     let read_before = server.stderr_bytes_read();
     let started = Instant::now();
     let load::Sent {
@@ -178,7 +181,7 @@ async fn flood(
     .await;
     all_finished(unfinished)?;
     if failures.count() > 0 {
-        return Err(format!("clients failed: {}", failures.describe()));
+        bail!("clients failed: {}", failures.describe());
     }
     // The kernel cannot be asked: said at once, not as a run that never ends.
     let mut cannot_ask = None;
@@ -191,16 +194,14 @@ async fn flood(
     })
     .await;
     if let Some(err) = cannot_ask {
-        return Err(format!(
-            "cannot ask the kernel what is queued (sock_diag): {err}"
-        ));
+        bail!("cannot ask the kernel what is queued (sock_diag): {err}");
     }
     let took = started.elapsed();
     if !written {
-        return Err(format!(
+        bail!(
             "the server did not take all it was sent within {}s",
             RUN_LIMIT.as_secs()
-        ));
+        );
     }
     sample.detail = format!(
         r#""bytes":{sent},"seconds":{:.4},"read_from_the_pipe":{}"#,
@@ -216,7 +217,7 @@ async fn accept_rate(
     concurrency: usize,
     deadline: tokio::time::Instant,
     sample: &mut Sample,
-) -> Result<f64, String> {
+) -> anyhow::Result<f64> {
     let overflows_before = listen_overflows();
     let started = Instant::now();
     let load::Gathered {
@@ -240,17 +241,17 @@ async fn accept_rate(
         overflows.map_or("null".to_string(), |n| n.to_string())
     );
     if failures.count() > 0 {
-        return Err(format!("connections failed: {}", failures.describe()));
+        bail!("connections failed: {}", failures.describe());
     }
     Ok(times.len() as f64 / took.as_secs_f64())
 }
 
 /// A load its deadline stopped measured part of a run only: its figures
 /// (bytes sent, connections made) would pass for the whole run's.
-fn all_finished(unfinished: usize) -> Result<(), String> {
+fn all_finished(unfinished: usize) -> anyhow::Result<()> {
     match unfinished {
         0 => Ok(()),
-        _ => Err(format!("did not finish within {}s", RUN_LIMIT.as_secs())),
+        _ => Err(anyhow!("did not finish within {}s", RUN_LIMIT.as_secs())),
     }
 }
 
@@ -270,7 +271,7 @@ async fn wait_until(deadline: tokio::time::Instant, mut done: impl FnMut() -> bo
 /// Go programs log none anyway): that comes from `/proc`. Not from
 /// connecting to it: the server would serve that connection after the run's
 /// baseline was taken, and its memory would count as the run's.
-async fn start(contender: &Contender, sink: Sink) -> Result<Server, String> {
+async fn start(contender: &Contender, sink: Sink) -> anyhow::Result<Server> {
     // Go's flag package takes --addr as well as -addr.
     let how = Server::builder(&contender.program)
         .args(&contender.args)
@@ -326,8 +327,9 @@ mod tests {
                 accept_rate(&server, 100, 8, no_time_left, &mut sample).await,
             ),
         ] {
+            let error = value.map_err(|error| error.to_string());
             assert_eq!(
-                value,
+                error,
                 Err("did not finish within 120s".to_string()),
                 "{run}"
             );

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -53,7 +54,7 @@ enum Joined {
 }
 
 /// Runs every scenario against every stage, one stage at a time.
-pub async fn compare(stages: &[Stage], plan: &Plan) -> Result<Vec<StageReport>, String> {
+pub async fn compare(stages: &[Stage], plan: &Plan) -> anyhow::Result<Vec<StageReport>> {
     let mut reports = Vec::new();
     let mut progress = Progress::new();
     for stage in stages {
@@ -90,7 +91,7 @@ fn exited(server: &mut Server, verdict: String) -> String {
 }
 
 /// Starts `stage`, with the deadline if it takes one.
-async fn start(stage: &Stage, deadline: Duration) -> Result<Server, String> {
+async fn start(stage: &Stage, deadline: Duration) -> anyhow::Result<Server> {
     let args = if stage.takes_timeout {
         vec![
             "--timeout".to_string(),
@@ -113,7 +114,7 @@ async fn seen_within(server: &Server, needle: &str, within: Duration) -> Option<
 /// A: connects and talks. B: connects and talks while A is still open.
 /// Then A leaves, and B says goodbye. Serial or concurrent shows in whether
 /// B's line is printed before A leaves.
-async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+async fn two_clients(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut a = scene.connect("A").await?;
@@ -169,7 +170,7 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 }
 
 /// A client that connects and says nothing for twice the deadline.
-async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+async fn idle_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut idle = scene.connect("I").await?;
@@ -191,7 +192,7 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 
 /// A client that says a line every quarter of the deadline, for three
 /// deadlines: a deadline that starts anew with every read never closes it.
-async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+async fn talking_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut talker = scene.connect("T").await?;
@@ -242,7 +243,7 @@ pub(crate) fn crowd_out_of_files(out: limits::OutOfFiles, failed: usize, crowd: 
 /// Many clients at once: each connects, says one line and stays connected.
 /// How many the server printed, how long that took, and its memory while it
 /// held them all.
-async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Crowd, String> {
+async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::Result<Crowd> {
     // The crowd is about holding many clients, not about deadlines: a stage
     // that takes one gets a minute, so that it holds its crowd too.
     let deadline = CROWD_DEADLINE;
@@ -308,7 +309,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     // Clients this tool could not open say nothing of the stage: no figure
     // rather than a wrong one.
     if let Some(out) = ran_out {
-        return Err(crowd_out_of_files(out, out_of_files, plan.crowd));
+        bail!(crowd_out_of_files(out, out_of_files, plan.crowd));
     }
 
     // Wait until every line is printed, or until no more are for a while
@@ -388,12 +389,12 @@ impl Scene {
         }
     }
 
-    async fn connect(&self, name: &str) -> Result<SceneClient, String> {
+    async fn connect(&self, name: &str) -> anyhow::Result<SceneClient> {
         let stream = TcpStream::connect(self.addr)
             .await
-            .map_err(|err| format!("cannot connect to {}: {err}", self.addr))?;
+            .with_context(|| format!("cannot connect to {}", self.addr))?;
         let connected = Instant::now();
-        let local = stream.local_addr().map_err(|err| err.to_string())?;
+        let local = stream.local_addr()?;
         let (mut reader, writer) = stream.into_split();
         let (closed, closed_by_server) = watch::channel(None);
         tokio::spawn(async move {

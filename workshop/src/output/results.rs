@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::bench::Sample;
 use crate::render;
+use anyhow::Context;
 
 /// `results.jsonl`, one line per run. Each run's line is written as the run
 /// ends, to `results.jsonl.partial` beside it, which replaces it once every
@@ -22,20 +23,19 @@ pub struct Results {
 impl Results {
     /// Makes the folder, and checks that it can be written with a file of
     /// another name, made and removed: the partial file is not touched.
-    pub fn start(out: &Path) -> Result<Results, String> {
-        std::fs::create_dir_all(out)
-            .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
+    pub fn start(out: &Path) -> anyhow::Result<Results> {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
         let partial = out.join("results.jsonl.partial");
-        let cannot = |path: &Path, err| format!("cannot write {}: {err}", path.display());
+        let cannot = |path: &Path| format!("cannot write {}", path.display());
         let probe = out.join(format!("results.jsonl.probe-{}", std::process::id()));
-        std::fs::File::create(&probe).map_err(|err| cannot(&probe, err))?;
+        std::fs::File::create(&probe).with_context(|| cannot(&probe))?;
         let _ = std::fs::remove_file(&probe);
         // One left read-only is not replaced: opened, not truncated.
         if partial.exists() {
             std::fs::OpenOptions::new()
                 .write(true)
                 .open(&partial)
-                .map_err(|err| cannot(&partial, err))?;
+                .with_context(|| cannot(&partial))?;
         }
         Ok(Results {
             out: out.to_path_buf(),
@@ -45,16 +45,16 @@ impl Results {
     }
 
     /// Adds a run's line; the first replaces what an earlier run left.
-    pub fn add(&mut self, sample: &Sample) -> Result<(), String> {
+    pub fn add(&mut self, sample: &Sample) -> anyhow::Result<()> {
         self.lines += &render::jsonl::line(sample);
         self.lines.push('\n');
         std::fs::write(&self.partial, &self.lines)
-            .map_err(|err| format!("cannot write {}: {err}", self.partial.display()))
+            .with_context(|| format!("cannot write {}", self.partial.display()))
     }
 
-    pub fn finish(self) -> Result<(), String> {
+    pub fn finish(self) -> anyhow::Result<()> {
         let path = self.out.join("results.jsonl");
         std::fs::rename(&self.partial, &path)
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 }

@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 
 use crate::processes::stages;
 use crate::tellln;
+use anyhow::{Context, bail};
 
 /// A server under measurement: how to start it on a port of its choosing.
 #[derive(Clone, Debug)]
@@ -17,7 +18,7 @@ pub struct Contender {
 }
 
 /// The stages from stage 3 on, and the Go seed's programs when Go is here.
-pub fn contenders(only: &[String]) -> Result<Vec<Contender>, String> {
+pub fn contenders(only: &[String]) -> anyhow::Result<Vec<Contender>> {
     let mut all: Vec<Contender> = stages::find(&[])?
         .into_iter()
         .filter(|stage| serves_together(&stage.name))
@@ -51,7 +52,7 @@ fn serves_together(stage: &str) -> bool {
 
 /// Builds the Go seed's stage 3 and stage 4 (`go-seed/` in the workspace)
 /// with the `go` on the PATH; without one, says so and leaves them out.
-fn go_seed() -> Result<Vec<Contender>, String> {
+fn go_seed() -> anyhow::Result<Vec<Contender>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../go-seed");
     let has_go = Command::new("go")
         .arg("version")
@@ -68,9 +69,8 @@ fn go_seed() -> Result<Vec<Contender>, String> {
     let out = std::env::current_exe()
         .ok()
         .and_then(|exe| exe.parent().map(|dir| dir.join("go-seed")))
-        .ok_or("cannot find this program's directory")?;
-    std::fs::create_dir_all(&out)
-        .map_err(|err| format!("cannot create {}: {err}", out.display()))?;
+        .context("cannot find this program's directory")?;
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     tellln!("workshop: building the Go seed's programs (go build ./...)");
     let built = Command::new("go")
         .args(["build", "-o"])
@@ -79,9 +79,9 @@ fn go_seed() -> Result<Vec<Contender>, String> {
         .current_dir(&root)
         .stdin(Stdio::null())
         .status()
-        .map_err(|err| format!("cannot run go: {err}"))?;
+        .context("cannot run go")?;
     if !built.success() {
-        return Err(format!("go build failed ({built}); see its messages above"));
+        bail!("go build failed ({built}); see its messages above");
     }
     Ok(["stage3", "stage4"]
         .into_iter()

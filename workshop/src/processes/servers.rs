@@ -2,6 +2,7 @@
 //! runs it (`harness::Server`): a child process on a free loopback port,
 //! with its stderr watched and timed, killed when dropped.
 
+use anyhow::anyhow;
 use harness::{NotStarted, Server, ServerBuilder};
 
 use crate::processes::stages::Stage;
@@ -18,18 +19,18 @@ impl Stage {
 /// Starts the server `how` describes and waits until it listens, without
 /// holding up the runtime; when it does not, says why in one line, naming it
 /// `name`. Its report is the workshop's, so the server is quiet when dropped.
-pub async fn start(name: &str, how: ServerBuilder) -> Result<Server, String> {
+pub async fn start(name: &str, how: ServerBuilder) -> anyhow::Result<Server> {
     // Spawned on this thread, which lives as long as the runtime does: the
     // kernel kills the server when the thread that started it ends, and a
     // thread of tokio's blocking pool ends after a few idle seconds.
     let starting = how
         .quietly()
         .spawn()
-        .map_err(|why| did_not_start(name, why))?;
+        .map_err(|why| anyhow!(did_not_start(name, why)))?;
     let listening = tokio::task::spawn_blocking(move || starting.listening()).await;
     listening
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
-        .map_err(|why| did_not_start(name, why))
+        .map_err(|why| anyhow!(did_not_start(name, why)))
 }
 
 /// Why a server did not start, in one line: the first line it said instead

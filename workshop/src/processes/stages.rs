@@ -8,6 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::processes::workspace;
+use anyhow::{anyhow, bail};
 
 /// A stage's binary, and whether it takes `--timeout` (stage 4 and later).
 #[derive(Clone, Debug)]
@@ -21,7 +22,7 @@ pub struct Stage {
 /// too, by name: `exercise3`), in course order. Run from the workspace (as `cargo run -p workshop` does), it first
 /// builds them with cargo, which does nothing when they are up to date; so a
 /// fresh clone needs no other step, and an edited stage is compared as edited.
-pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
+pub fn find(wanted: &[String]) -> anyhow::Result<Vec<Stage>> {
     let dir = workspace::binaries()?;
     let names = match workspace::root() {
         Some(root) => {
@@ -47,10 +48,10 @@ pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
                 .join(&name)
                 .with_extension(std::env::consts::EXE_EXTENSION);
             if !path.exists() {
-                return Err(format!(
+                bail!(
                     "cannot find the {name} binary in {}; build it with `cargo build -p {name}`",
                     dir.display()
-                ));
+                );
             }
             let takes_timeout = help_mentions(&path, "--timeout");
             Ok(Stage {
@@ -112,9 +113,9 @@ pub(crate) fn stage_number(name: &str) -> Option<u32> {
         .ok()
 }
 
-pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, String> {
+pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> anyhow::Result<Vec<String>> {
     if available.is_empty() {
-        return Err("found no stage binaries to run".to_string());
+        bail!("found no stage binaries to run");
     }
     if wanted.is_empty() {
         return Ok(available);
@@ -140,13 +141,13 @@ pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<St
             });
             match (matches.as_slice(), on_the_path) {
                 ([one], _) | (_, Some(one)) => Ok((*one).clone()),
-                ([], None) => Err(format!(
+                ([], None) => Err(anyhow!(
                     "no stage is named {want:?}; the stages are: {}",
                     available.join(", ")
                 )),
                 (several, None) => {
                     let names: Vec<&str> = several.iter().map(|name| name.as_str()).collect();
-                    Err(format!(
+                    Err(anyhow!(
                         "{want:?} names several stages: {}; say which",
                         names.join(", ")
                     ))
