@@ -11,6 +11,7 @@ use similar::TextDiff;
 use crate::exercises::record::{Progress, Record};
 use crate::exercises::{self, Exercise, changed_files, read_or_empty, recipe};
 use crate::processes::workspace;
+use crate::render::table::Table;
 use crate::{say, sayln, tell};
 
 #[derive(clap::Args, Debug)]
@@ -174,12 +175,7 @@ fn asked(question: &str) -> anyhow::Result<bool> {
 pub fn progress() -> anyhow::Result<()> {
     let root = workspace::root_or_error()?;
     let record = Record::load(&root)?;
-    let mut rows = vec![[
-        "exercise".to_string(),
-        "leads to".to_string(),
-        "state".to_string(),
-        "hints".to_string(),
-    ]];
+    let mut table = Table::new(["exercise", "leads to", "state", "hints"]);
     for exercise in exercises::ALL {
         let progress = record.of(exercise.name);
         let state = match progress.last_check {
@@ -188,29 +184,14 @@ pub fn progress() -> anyhow::Result<()> {
             None => "started, not checked yet".to_string(),
         };
         let hints = exercise.recipe()?.hints.len();
-        rows.push([
+        table.row([
             format!("{} {}", exercise.number, exercise.name),
             exercise.stage.to_string(),
             state,
             format!("{} of {hints}", progress.hints_given),
         ]);
     }
-    let widths: Vec<usize> = (0..4)
-        .map(|column| {
-            rows.iter()
-                .map(|row| row[column].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &width)| format!("{cell:width$}"))
-            .collect();
-        sayln!("{}", cells.join("  ").trim_end());
-    }
+    say!("{}", table.text(""));
     match exercises::next_to_do(&record) {
         Some(next) => sayln!(
             "\nNext: exercise {} (exercises/{}/src/main.rs); check it with: cargo run -q -p workshop -- check {}",

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use crate::model::bench::{Sample, Scenario, summary};
+use crate::render::table::Table;
 
 /// How a cell shows its figures: the unit and the precision suit the median,
 /// and the lowest and highest follow it, such as `231 MB/s (226–248)`.
@@ -23,15 +24,10 @@ fn figures(scenario: Scenario, median: f64, range: Option<(f64, f64)>) -> String
 /// A Markdown table: a row per measurement, a column per server, each cell
 /// the median and, in brackets, the lowest and highest of the rounds.
 pub fn table(servers: &[&str], scenarios: &[Scenario], samples: &[Sample]) -> String {
-    let mut out = String::from("| measurement |");
-    for server in servers {
-        let _ = write!(out, " {server} |");
-    }
-    out += "\n| --- |";
-    out += &" ---: |".repeat(servers.len());
-    out.push('\n');
+    let mut table =
+        Table::new(std::iter::once("measurement").chain(servers.iter().copied())).figures_from(1);
     for &scenario in scenarios {
-        let _ = write!(out, "| {} |", scenario.row());
+        let mut row = vec![scenario.row()];
         for &server in servers {
             let cell: Vec<&Sample> = samples
                 .iter()
@@ -67,10 +63,11 @@ pub fn table(servers: &[&str], scenarios: &[Scenario], samples: &[Sample]) -> St
                     let _ = write!(text, ", {median:.0} lost in the listen queue");
                 }
             }
-            let _ = write!(out, " {text} |");
+            row.push(text);
         }
-        out.push('\n');
+        table.row(row);
     }
+    let mut out = table.markdown();
     let failures: Vec<String> = samples
         .iter()
         .filter_map(|s| {

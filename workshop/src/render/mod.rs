@@ -6,8 +6,10 @@
 //!   plain text or Markdown.
 //! - [`jsonl`]: the bench's results, one JSON line per run.
 //! - [`svg`]: the bench's chart of memory against connections held.
+//! - [`table`]: the one table writer all of them use, Markdown or text.
 
 pub mod bench;
 pub mod compare;
 pub mod jsonl;
 pub mod svg;
+pub mod table;
