@@ -126,7 +126,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 );
                 let sample =
                     measure::bench::measure(contender, scenario, round, bytes, churn).await;
-                if let Err(error) = &sample.value {
+                if let Some(error) = sample.error() {
                     tellln!("workshop:   failed: {error}");
                 }
                 results.add(&sample)?;

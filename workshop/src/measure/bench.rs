@@ -19,7 +19,9 @@ use anyhow::{Context, anyhow, bail};
 use harness::Server;
 
 use crate::load;
-use crate::model::bench::{Sample, Scenario, Sink};
+use crate::model::bench::{
+    Churned, Detail, Figure, Flooded, Held, Sample, Scenario, Sink, rounded,
+};
 use crate::processes::contenders::Contender;
 use crate::processes::usage::{Usage, listen_overflows, open_files};
 use crate::processes::{servers, sock_diag};
@@ -48,7 +50,9 @@ pub async fn measure(
     let mut server = match start(contender, sink).await {
         Ok(server) => server,
         Err(error) => {
-            sample.value = Err(format!("{error:#}"));
+            sample.figure = Figure::Failed {
+                error: format!("{error:#}"),
+            };
             return sample;
         }
     };
@@ -65,10 +69,17 @@ pub async fn measure(
         }
     };
     // A sample is data, kept and written as such: its error as one line.
-    sample.value = value.map_err(|error| format!("{error:#}"));
+    sample.figure = match value {
+        Ok(value) => Figure::Value {
+            value: rounded(value, 3),
+        },
+        Err(error) => Figure::Failed {
+            error: format!("{error:#}"),
+        },
+    };
     // A server that died explains the failure; what the run saw after that
     // (connections refused, a socket count of 0) would only mislead.
-    if let (Err(error), Some(status)) = (&mut sample.value, server.exit_status()) {
+    if let (Figure::Failed { error }, Some(status)) = (&mut sample.figure, server.exit_status()) {
         *error = format!("the server died ({status})");
     }
     sample
@@ -121,7 +132,7 @@ async fn hold(
     if taken == 0 {
         bail!("the server took in none of the connections");
     }
-    sample.lost = connections - taken;
+    let lost = connections - taken;
     // A task or a thread allocates as it first runs: sample for a moment.
     let mut peak = before;
     for _ in 0..10 {
@@ -133,11 +144,14 @@ async fn hold(
         .filter(|stream| crate::already_closed(stream))
         .count();
     drop(held);
-    sample.usage = Some((before, peak));
-    sample.detail = format!(
-        r#""rss_kib_before":{},"rss_kib":{},"threads_before":{},"threads":{},"closed_by_the_server":{closed},"lost_in_the_listen_queue":{}"#,
-        before.rss_kib, peak.rss_kib, before.threads, peak.threads, sample.lost
-    );
+    sample.detail = Some(Detail::Hold(Held {
+        rss_kib_before: before.rss_kib,
+        rss_kib: peak.rss_kib,
+        threads_before: before.threads,
+        threads: peak.threads,
+        closed_by_the_server: closed,
+        lost_in_the_listen_queue: lost,
+    }));
     // Per connection the server holds: a lost one costs it nothing.
     let per_connection = peak.rss_kib.saturating_sub(before.rss_kib) as f64 / taken as f64;
     Ok(per_connection)
@@ -203,11 +217,11 @@ async fn flood(
             RUN_LIMIT.as_secs()
         );
     }
-    sample.detail = format!(
-        r#""bytes":{sent},"seconds":{:.4},"read_from_the_pipe":{}"#,
-        took.as_secs_f64(),
-        server.stderr_bytes_read()
-    );
+    sample.detail = Some(Detail::Flood(Flooded {
+        bytes: sent,
+        seconds: rounded(took.as_secs_f64(), 4),
+        read_from_the_pipe: server.stderr_bytes_read(),
+    }));
     Ok(sent as f64 / took.as_secs_f64() / 1e6)
 }
 
@@ -232,14 +246,13 @@ async fn accept_rate(
         .zip(overflows_before)
         .map(|(after, before)| after.saturating_sub(before));
     let slowest = times.iter().max().copied().unwrap_or_default();
-    sample.detail = format!(
-        r#""completed":{},"failed":{},"seconds":{:.4},"slowest_connect_ms":{},"listen_overflows":{}"#,
-        times.len(),
-        failures.count(),
-        took.as_secs_f64(),
-        slowest.as_millis(),
-        overflows.map_or("null".to_string(), |n| n.to_string())
-    );
+    sample.detail = Some(Detail::Churn(Churned {
+        completed: times.len(),
+        failed: failures.count(),
+        seconds: rounded(took.as_secs_f64(), 4),
+        slowest_connect_ms: u64::try_from(slowest.as_millis()).unwrap_or(u64::MAX),
+        listen_overflows: overflows,
+    }));
     if failures.count() > 0 {
         bail!("connections failed: {}", failures.describe());
     }

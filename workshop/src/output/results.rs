@@ -46,7 +46,7 @@ impl Results {
 
     /// Adds a run's line; the first replaces what an earlier run left.
     pub fn add(&mut self, sample: &Sample) -> anyhow::Result<()> {
-        self.lines += &render::jsonl::line(sample);
+        self.lines += &render::jsonl::line(sample)?;
         self.lines.push('\n');
         std::fs::write(&self.partial, &self.lines)
             .with_context(|| format!("cannot write {}", self.partial.display()))

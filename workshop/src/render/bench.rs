@@ -33,7 +33,7 @@ pub fn table(servers: &[&str], scenarios: &[Scenario], samples: &[Sample]) -> St
                 .iter()
                 .filter(|s| s.server == server && s.scenario == scenario)
                 .collect();
-            let values: Vec<f64> = cell.iter().filter_map(|s| s.value.clone().ok()).collect();
+            let values: Vec<f64> = cell.iter().filter_map(|s| s.value()).collect();
             let failed = cell.len() - values.len();
             let mut text = match summary(&values) {
                 Some((median, low, high)) if values.len() > 1 => {
@@ -48,16 +48,16 @@ pub fn table(servers: &[&str], scenarios: &[Scenario], samples: &[Sample]) -> St
             if let Scenario::Hold { .. } = scenario {
                 let threads: Vec<f64> = cell
                     .iter()
-                    .filter(|s| s.value.is_ok())
-                    .filter_map(|s| s.usage.map(|(_, peak)| peak.threads as f64))
+                    .filter(|s| s.value().is_some())
+                    .filter_map(|s| s.held().map(|held| held.threads as f64))
                     .collect();
                 if let Some((median, ..)) = summary(&threads) {
                     let _ = write!(text, ", {median:.0} threads");
                 }
                 let lost: Vec<f64> = cell
                     .iter()
-                    .filter(|s| s.value.is_ok())
-                    .map(|s| s.lost as f64)
+                    .filter(|s| s.value().is_some())
+                    .filter_map(|s| s.held().map(|held| held.lost_in_the_listen_queue as f64))
                     .collect();
                 if let Some((median, ..)) = summary(&lost).filter(|&(median, ..)| median > 0.0) {
                     let _ = write!(text, ", {median:.0} lost in the listen queue");
@@ -71,7 +71,7 @@ pub fn table(servers: &[&str], scenarios: &[Scenario], samples: &[Sample]) -> St
     let failures: Vec<String> = samples
         .iter()
         .filter_map(|s| {
-            let error = s.value.as_ref().err()?;
+            let error = s.error()?;
             Some(format!(
                 "- {} ({}), round {}: {error}",
                 s.server,

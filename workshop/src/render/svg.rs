@@ -2,8 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::bench::{Sample, Scenario, summary};
-use crate::processes::usage::Usage;
+use crate::model::bench::{Held, Sample, Scenario, summary};
 
 /// An SVG line chart: each server's RSS (median of the rounds) at 0 and at
 /// each number of held connections.
@@ -20,23 +19,23 @@ pub fn memory_chart(servers: &[&str], held: &[usize], samples: &[Sample]) -> Str
     let mut lines = Vec::new();
     for &server in servers {
         let mut points = Vec::new();
-        let rss = |connections: usize, pick: fn((Usage, Usage)) -> Usage| {
+        let rss = |connections: usize, pick: fn(&Held) -> u64| {
             let values: Vec<f64> = samples
                 .iter()
                 .filter(|s| s.server == server)
                 .filter(|s| s.scenario == Scenario::Hold { connections })
-                .filter_map(|s| s.usage.map(pick))
-                .map(|usage| usage.rss_kib as f64 / 1024.0)
+                .filter_map(|s| s.held().map(pick))
+                .map(|kib| kib as f64 / 1024.0)
                 .collect();
             summary(&values).map(|(median, ..)| median)
         };
         if let Some(&first) = held.first() {
-            if let Some(idle) = rss(first, |(before, _)| before) {
+            if let Some(idle) = rss(first, |held| held.rss_kib_before) {
                 points.push((0.0, idle));
             }
         }
         for &connections in held {
-            if let Some(mib) = rss(connections, |(_, during)| during) {
+            if let Some(mib) = rss(connections, |held| held.rss_kib) {
                 points.push((connections as f64, mib));
             }
         }
@@ -46,7 +45,7 @@ pub fn memory_chart(servers: &[&str], held: &[usize], samples: &[Sample]) -> Str
                 .iter()
                 .filter(|s| s.server == server)
                 .filter(|s| s.scenario == Scenario::Hold { connections })
-                .all(|s| s.value.is_err())
+                .all(|s| s.value().is_none())
         });
         let name = match failed_at {
             Some(connections) => format!("{server} (failed at {connections})"),
