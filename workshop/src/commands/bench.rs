@@ -2,29 +2,23 @@
 //!
 //! Every server that serves clients together (the stages from 3 on, and the
 //! Go seed's stages 3 and 4 when `go` is installed) goes through the same
-//! measurements, each on a fresh process:
-//!
-//! - memory and threads while it holds N idle connections;
-//! - throughput: 1 and 16 clients send a fixed total, with the server's stderr
-//!   going to /dev/null or to a pipe this tool reads; the time runs until the
-//!   server has every byte: read back from the pipe, or, into /dev/null, none
-//!   left queued in the kernel on its connections ([`crate::sock_diag`]). So
-//!   servers that never close their connections, and Go's, which splices
-//!   socket to stderr unseen by `/proc/PID/io`, are timed like the others;
-//! - accept rate: connect, send a line and close, 1 and 64 at a time, with
-//!   the machine's listen-queue overflows during the run.
-//!
-//! The whole set runs `--repeats` times, all servers in each round (the
+//! measurements ([`crate::measure::bench`]), each on a fresh process. The
+//! whole set runs `--repeats` times, all servers in each round (the
 //! machine's noise then falls on every server alike), and the table gives the
 //! median with the lowest and highest. Raw results go to `results.jsonl`, the
 //! table to `table.md` and a chart of memory against connections to
 //! `memory.svg`; an interrupted bench leaves those of the last complete run
 //! as they were, and what it measured in `results.jsonl.partial`. Only
 //! loopback is used, and every run is bounded in count and time.
+//!
+//! `--baseline` compares the run with a saved `results.jsonl`, and
+//! `--results` shows a saved one instead of measuring: both are read before
+//! anything else is done, so that a file that is not a bench's results is
+//! said at once.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::model::bench::{Scenario, Sink};
+use crate::model::bench::{Sample, Scenario, Sink, scenarios, servers};
 use crate::output::results::Results;
 use crate::processes::contenders::contenders;
 use crate::processes::limits;
@@ -62,6 +56,14 @@ pub struct BenchArgs {
     /// A run of a few seconds that checks the bench itself works: one round, tiny loads
     #[arg(long)]
     smoke: bool,
+
+    /// A saved results.jsonl to compare with: after the table, what changed since, as this run's median ÷ the baseline's for each measurement and server
+    #[arg(long, value_name = "FILE.jsonl")]
+    baseline: Option<PathBuf>,
+
+    /// Measure nothing: show the table of a saved results.jsonl (with --baseline, what changed since that one)
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["only", "repeats", "held", "bytes", "churn", "out", "smoke"])]
+    results: Option<PathBuf>,
 }
 
 /// How many numbers `--held` takes: each is a run of every server in every
@@ -74,6 +76,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
             "--held takes at most {MOST_HELD} numbers, each a run of every server in every round, not {}",
             args.held.len()
         );
+    }
+    // A baseline that cannot be read is said now, not after minutes of
+    // measuring.
+    let baseline = match &args.baseline {
+        Some(path) => Some((read_results(path)?, path.display().to_string())),
+        None => None,
+    };
+    if let Some(path) = &args.results {
+        let samples = read_results(path)?;
+        let table = render::bench::table(&servers(&samples), &scenarios(&samples), &samples);
+        say!("{table}");
+        if let Some((baseline, name)) = &baseline {
+            say!("{}", render::bench::changes(&samples, baseline, name));
+        }
+        return Ok(());
     }
     // After the arguments, so that a mistyped one is told on every system.
     if !cfg!(target_os = "linux") {
@@ -138,6 +155,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let servers: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
     let table = render::bench::table(&servers, &scenarios, &samples);
     say!("{table}");
+    if let Some((baseline, name)) = &baseline {
+        say!("{}", render::bench::changes(&samples, baseline, name));
+    }
     let svg = render::svg::memory_chart(&servers, &held, &samples);
     for (file, text) in [("table.md", table), ("memory.svg", svg)] {
         let path = args.out.join(file);
@@ -149,6 +169,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// The results a bench wrote to `path`, read back.
+fn read_results(path: &Path) -> anyhow::Result<Vec<Sample>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    render::jsonl::read(&path.display().to_string(), &text)
 }
 
 /// The connections the bench holds are files of this process, and of the

@@ -162,6 +162,42 @@ impl Sample {
     }
 }
 
+/// The servers of `samples`, in the order they first appear (the order
+/// they were measured in).
+pub fn servers(samples: &[Sample]) -> Vec<&str> {
+    let mut servers: Vec<&str> = Vec::new();
+    for sample in samples {
+        if !servers.contains(&sample.server.as_str()) {
+            servers.push(&sample.server);
+        }
+    }
+    servers
+}
+
+/// The scenarios of `samples`, in the order they first appear.
+pub fn scenarios(samples: &[Sample]) -> Vec<Scenario> {
+    let mut scenarios = Vec::new();
+    for sample in samples {
+        if !scenarios.contains(&sample.scenario) {
+            scenarios.push(sample.scenario);
+        }
+    }
+    scenarios
+}
+
+/// The runs of `server` in `scenario`: a cell of the table.
+pub fn cell<'a>(samples: &'a [Sample], server: &str, scenario: Scenario) -> Vec<&'a Sample> {
+    samples
+        .iter()
+        .filter(|s| s.server == server && s.scenario == scenario)
+        .collect()
+}
+
+/// The figures of the runs that succeeded.
+pub fn values(runs: &[&Sample]) -> Vec<f64> {
+    runs.iter().filter_map(|s| s.value()).collect()
+}
+
 /// `value` to `decimals` places: the figures of `results.jsonl` are
 /// measured to no finer, and read better so.
 pub fn rounded(value: f64, decimals: i32) -> f64 {
