@@ -13,7 +13,7 @@ use crate::processes::{limits, servers, stages};
 use crate::seconds;
 use crate::units::{LONGEST, duration_within, mib, size, size_within};
 use crate::{say, sayln, tellln};
-use anyhow::{anyhow, bail};
+use anyhow::{Context, anyhow, bail};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -133,7 +133,15 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         Mode::Hold { connections, hold } => {
             hold_load(addr, connections as usize, hold, deadline).await
         }
-        Mode::Flood { clients, bytes } => flood(addr, clients as usize, bytes, deadline).await,
+        Mode::Flood { clients, bytes } => {
+            // What the clients send in all. The options' bounds (10,000
+            // clients of 1 TiB at most) keep it within a u64; the product
+            // is checked all the same, so that wider bounds cannot wrap it.
+            let total = bytes
+                .checked_mul(u64::from(clients))
+                .context("--clients × --bytes is more bytes than can be counted: ask for fewer")?;
+            flood(addr, clients as usize, bytes, total, deadline).await
+        }
         Mode::Churn {
             connections,
             concurrency,
@@ -310,6 +318,7 @@ async fn flood(
     addr: SocketAddr,
     clients: usize,
     bytes: u64,
+    total: u64,
     deadline: tokio::time::Instant,
 ) -> Outcome {
     let started = Instant::now();
@@ -326,8 +335,9 @@ async fn flood(
         String::new()
     };
     let report = format!(
-        "flood: {clients} clients sending {} each to {addr}{}\n  sent {} in {}: {rate:.1} MB/s{done}; failed: {}\n",
+        "flood: {clients} clients sending {} each ({} in all) to {addr}{}\n  sent {} in {}: {rate:.1} MB/s{done}; failed: {}\n",
         size(bytes),
+        size(total),
         stopped_after(stopped, took),
         size(sent),
         seconds(took),
