@@ -1,26 +1,30 @@
 //! The workshop tool: what an instructor and the learners use around the
 //! stages, with nothing else to install.
 //!
-//! Its layers, each a folder, each using only those listed after it:
+//! Its layers, each a folder, each using only layers listed after it (no
+//! two import each other):
 //!
 //! - [`commands`]: one module per subcommand, its arguments checked and
 //!   its work put in order: `bench`, `compare`, `load`, `check` (with
 //!   `--watch`), `hint`/`progress`/`solution`/`reset` ([`commands::learn`]),
 //!   `diff` and `client`.
-//! - [`render`]: the model's data as text: the bench's table, its JSON
-//!   lines and its SVG chart; `compare`'s verdicts, crowd and timelines.
+//! - [`render`]: the model's data as text, apart from measuring it: the
+//!   one table writer (Markdown or plain text), the bench's table, JSON
+//!   lines and SVG chart, and `compare`'s verdicts, crowd and timelines.
 //! - [`measure`]: the measurements, a fresh server through a scenario: the
-//!   bench's runs and `compare`'s scenarios.
+//!   bench's runs and `compare`'s scenarios, as the model's data.
 //! - [`load`]: generating load, bounded in count and time: connections
 //!   held, floods of bytes, connections made and closed.
 //! - [`processes`]: finding and building the servers, starting them as the
-//!   harness does, and what `/proc` and the kernel say of them.
-//! - [`model`]: the data measured and reported.
+//!   harness does, and what `/proc` and the kernel say of them; the limit
+//!   on open files.
 //! - [`exercises`]: the exercises, their starters made from the stages, and
 //!   the learner's record.
-//! - [`output`] and [`units`], which every layer uses: stdout and stderr
+//! - [`model`]: the data measured and reported, typed: the bench's samples
+//!   (written as JSON lines and read back), `compare`'s observations.
+//! - [`output`] and [`units`], which every layer may use: stdout and stderr
 //!   (either may be closed under the workshop), progress, the files written
-//!   whole; figures as a learner reads and types them.
+//!   whole or not at all; figures as a learner reads and types them.
 
 pub mod commands;
 pub mod exercises;
@@ -33,18 +37,3 @@ pub mod render;
 pub mod units;
 
 pub use units::seconds;
-
-use std::io::ErrorKind;
-
-use tokio::net::TcpStream;
-
-/// Whether the server has closed `stream`, as far as the runtime has seen,
-/// without waiting: the end of the stream or an error is waiting to be read.
-/// (No stage writes to its clients, so there are no bytes to lose here.)
-pub fn already_closed(stream: &TcpStream) -> bool {
-    match stream.try_read(&mut [0u8; 1]) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(err) => err.kind() != ErrorKind::WouldBlock,
-    }
-}

@@ -18,6 +18,8 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, anyhow, bail};
+
 use crate::model::bench::{Sample, Scenario, Sink, scenarios, servers};
 use crate::output::results::Results;
 use crate::processes::contenders::contenders;
@@ -25,7 +27,6 @@ use crate::processes::limits;
 use crate::units::size_within;
 use crate::{measure, render};
 use crate::{say, tellln};
-use anyhow::{Context, anyhow, bail};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
@@ -146,7 +147,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
                 if let Some(error) = sample.error() {
                     tellln!("workshop:   failed: {error}");
                 }
-                results.add(&sample)?;
+                results.add(&render::jsonl::line(&sample)?)?;
                 samples.push(sample);
             }
         }

@@ -5,6 +5,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::bail;
+
 use crate::measure;
 use crate::model::compare::Plan;
 use crate::output::notes::Notes;
@@ -12,7 +14,6 @@ use crate::processes::{limits, stages};
 use crate::render::compare::{Format, render};
 use crate::units::duration_within;
 use crate::{say, tellln};
-use anyhow::bail;
 
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {

@@ -6,14 +6,15 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, anyhow, bail};
+
 use crate::load::{self, Failures, Gathered, Sent};
 use crate::output::progress::Progress;
-use crate::processes::usage::{Usage, UsageWatcher, listen_overflows};
+use crate::processes::usage::{self, UsageWatcher, listen_overflows};
 use crate::processes::{limits, servers, stages};
 use crate::seconds;
 use crate::units::{LONGEST, duration_within, mib, size, size_within};
 use crate::{say, sayln, tellln};
-use anyhow::{Context, anyhow, bail};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -125,7 +126,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     };
     let watcher = pid.map(UsageWatcher::start);
     let overflows_before = listen_overflows();
-    let baseline = pid.and_then(Usage::of);
+    let baseline = pid.and_then(usage::of);
     // Each mode stops itself at the deadline and reports what it did until
     // then.
     let deadline = tokio::time::Instant::now() + args.limit;
@@ -275,7 +276,7 @@ async fn hold_load(
     }
     let closed_early = held
         .iter()
-        .filter(|stream| crate::already_closed(stream))
+        .filter(|stream| load::already_closed(stream))
         .count();
     let established = held.len();
     drop(held);
@@ -400,5 +401,39 @@ async fn churn(
         succeeded: connect_times.len(),
         failures,
         stopped,
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::connections_out_of_files;
+    use crate::measure::compare::crowd_out_of_files;
+    use crate::processes::limits::{OutOfFiles, open_file_limit};
+
+    /// Whoever's descriptors ran out, `load` and `compare` say it in the
+    /// stages' own words (common's runtime start), then what stopped, and
+    /// what to do after a semicolon, in the same shape for both.
+    #[test]
+    fn running_out_is_said_in_the_stages_words_then_what_to_do() {
+        let limit = open_file_limit().unwrap();
+        let process = format!("ran out of file descriptors (ulimit -n {limit})");
+        let system = "the system ran out of file descriptors";
+        let raise = "raise the hard limit (ulimit -Hn)";
+        let close = "close other programs, or raise the system's limit";
+        for (out, said, remedy) in [
+            (OutOfFiles::Process, process.as_str(), raise),
+            (OutOfFiles::System, system, close),
+        ] {
+            assert_eq!(
+                connections_out_of_files(out),
+                format!("{said}: each connection needs one; ask for fewer, or {remedy}")
+            );
+            assert_eq!(
+                crowd_out_of_files(out, 3, 1000),
+                format!(
+                    "{said}: 3 of the crowd's 1000 clients could not be opened; ask for a smaller --crowd, or {remedy}"
+                )
+            );
+        }
     }
 }

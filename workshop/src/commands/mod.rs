@@ -1,5 +1,6 @@
-//! The subcommands, one module each: their arguments, checked, and the
-//! order of the work; the work itself is in the layers below.
+//! The top layer, the subcommands, one module each: their arguments,
+//! checked, and the order of the work; the work itself is in the layers
+//! below (see the crate's documentation).
 
 pub mod bench;
 pub mod check;

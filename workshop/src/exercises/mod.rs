@@ -1,8 +1,9 @@
-//! The exercises: a crate under `exercises/` for each stage, in which the
-//! learner writes that stage from the one before. Each starter is made from
-//! the stage it leads to by a recipe ([`recipe`], the exercise's
-//! `exercise.toml`), so that it never drifts from the code it leads to; the
-//! learner's progress through them is kept in a file ([`record`]).
+//! The exercises layer, data beside the model: a crate under `exercises/`
+//! for each stage, in which the learner writes that stage from the one
+//! before. Each starter is made from the stage it leads to by a recipe
+//! ([`recipe`], the exercise's `exercise.toml`), so that it never drifts
+//! from the code it leads to; the learner's progress through them is kept
+//! in a file ([`record`]).
 //!
 //! The stages' sources and the recipes are built into this program, so that
 //! `workshop reset` can make a starter again however the learner changed
@@ -18,7 +19,6 @@ use anyhow::{Context, anyhow};
 use harness::checks::Target;
 
 use crate::exercises::record::Record;
-use crate::processes::workspace::{self, Warnings};
 
 pub use recipe::Recipe;
 
@@ -112,18 +112,6 @@ impl Exercise {
     /// The exercise's folder in the workspace at `root`.
     pub fn folder(&self, root: &Path) -> PathBuf {
         root.join("exercises").join(self.name)
-    }
-
-    /// Builds the exercise in the workspace at `root` with cargo, whose
-    /// messages the learner sees, and returns its binary and how many
-    /// warnings cargo gave.
-    pub fn build(&self, root: &Path) -> anyhow::Result<(PathBuf, Warnings)> {
-        let dir = workspace::binaries()?;
-        let warnings = workspace::build(root, &dir, &[self.name.to_string()])?;
-        let bin = dir
-            .join(self.name)
-            .with_extension(std::env::consts::EXE_EXTENSION);
-        Ok((bin, warnings))
     }
 
     /// How the exercise's binary at `bin` is checked: with a short read

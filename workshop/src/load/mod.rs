@@ -1,11 +1,12 @@
-//! Generating load on a server on this machine: connections held open,
-//! clients that send a given number of bytes, and connections made and
-//! closed, each bounded in count and by a deadline. `workshop load` and
-//! `workshop bench` both drive a server with these.
+//! The load layer: generating load on a server on this machine: connections
+//! held open, clients that send a given number of bytes, and connections
+//! made and closed, each bounded in count and by a deadline. `workshop
+//! load` and `workshop bench` both drive a server with these.
 
 mod connect;
 mod gather;
 
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,6 +123,17 @@ pub(crate) async fn connect_send_close(
         });
     }
     gather(workers, &turns, "churn", connections, deadline).await
+}
+
+/// Whether the server has closed `stream`, as far as the runtime has seen,
+/// without waiting: the end of the stream or an error is waiting to be read.
+/// (No stage writes to its clients, so there are no bytes to lose here.)
+pub fn already_closed(stream: &TcpStream) -> bool {
+    match stream.try_read(&mut [0u8; 1]) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(err) => err.kind() != ErrorKind::WouldBlock,
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The bench's measurements: one run of a scenario on a fresh server, and
-//! what it saw, as a [`Sample`]. Each run is bounded by [`RUN_LIMIT`].
+//! what it saw, as a [`Sample`]. Each run is bounded in time (`RUN_LIMIT`).
 //!
 //! - memory and threads while it holds N idle connections;
 //! - throughput: 1 and 16 clients send a fixed total, with the server's stderr
@@ -23,7 +23,7 @@ use crate::model::bench::{
     Churned, Detail, Figure, Flooded, Held, Sample, Scenario, Sink, rounded,
 };
 use crate::processes::contenders::Contender;
-use crate::processes::usage::{Usage, listen_overflows, open_files};
+use crate::processes::usage::{self, listen_overflows, open_files};
 use crate::processes::{servers, sock_diag};
 
 /// How long any one run may take before it counts as failed.
@@ -92,7 +92,7 @@ async fn hold(
     sample: &mut Sample,
 ) -> anyhow::Result<f64> {
     let pid = server.pid();
-    let before = Usage::of(pid).context("cannot read the server's memory")?;
+    let before = usage::of(pid).context("cannot read the server's memory")?;
     let files_before = open_files(pid).context("cannot count the server's files")?;
     let load::Gathered {
         done: held,
@@ -137,11 +137,11 @@ async fn hold(
     let mut peak = before;
     for _ in 0..10 {
         tokio::time::sleep(Duration::from_millis(50)).await;
-        peak = peak.peak(Usage::of(pid).context("the server exited")?);
+        peak = peak.peak(usage::of(pid).context("the server exited")?);
     }
     let closed = held
         .iter()
-        .filter(|stream| crate::already_closed(stream))
+        .filter(|stream| load::already_closed(stream))
         .count();
     drop(held);
     sample.detail = Some(Detail::Hold(Held {

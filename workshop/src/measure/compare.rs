@@ -19,6 +19,7 @@ use tokio::sync::watch;
 
 use harness::Server;
 
+use crate::load;
 use crate::model::compare::{
     CROWD_DEADLINE, Crowd, End, Observed, Plan, Row, StageReport, Timeline,
 };
@@ -26,7 +27,7 @@ use crate::output::progress::Progress;
 use crate::processes::limits;
 use crate::processes::servers;
 use crate::processes::stages::Stage;
-use crate::processes::usage::{Usage, listen_overflows};
+use crate::processes::usage::{self, listen_overflows};
 use crate::seconds;
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
@@ -248,7 +249,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::R
     // that takes one gets a minute, so that it holds its crowd too.
     let deadline = CROWD_DEADLINE;
     let mut server = start(stage, deadline).await?;
-    let before = Usage::of(server.pid());
+    let before = usage::of(server.pid());
     let overflows_before = listen_overflows();
     let started = Instant::now();
     let mut connecting = tokio::task::JoinSet::new();
@@ -331,10 +332,10 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::R
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let during = Usage::of(server.pid());
+    let during = usage::of(server.pid());
     let closed_early = held
         .iter()
-        .filter(|stream| crate::already_closed(stream))
+        .filter(|stream| load::already_closed(stream))
         .count();
     drop(held);
 

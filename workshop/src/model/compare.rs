@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::processes::usage::Usage;
+use crate::model::usage::Usage;
 
 /// The deadline of the stages that take one, in the crowd scenario.
 pub const CROWD_DEADLINE: Duration = Duration::from_secs(60);

@@ -1,6 +1,7 @@
-//! The workshop's two outputs, written without the panic with a backtrace
-//! that `println!` and `eprintln!` give when theirs cannot be written: a
-//! pipe whose reader has left (`workshop compare | head`), a full disk.
+//! Plumbing every layer may use: the workshop's two outputs, written
+//! without the panic with a backtrace that `println!` and `eprintln!` give
+//! when theirs cannot be written: a pipe whose reader has left (`workshop
+//! compare | head`), a full disk.
 //!
 //! - The report, on stdout: the first failure is kept and later writes are
 //!   skipped; once the work is done (and the stages it started are stopped

@@ -4,10 +4,11 @@
 //! or is stopped (Ctrl-C skips every destructor) leaves what was there
 //! before, and no new file, empty or half written.
 
-use anyhow::{Context, bail};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
 
 /// Where the notes go, checked.
 pub struct Notes {

@@ -3,8 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::model::bench::Sample;
-use crate::render;
 use anyhow::Context;
 
 /// `results.jsonl`, one line per run. Each run's line is written as the run
@@ -44,9 +42,10 @@ impl Results {
         })
     }
 
-    /// Adds a run's line; the first replaces what an earlier run left.
-    pub fn add(&mut self, sample: &Sample) -> anyhow::Result<()> {
-        self.lines += &render::jsonl::line(sample)?;
+    /// Adds a run's line (without its line end); the first replaces what
+    /// an earlier run left.
+    pub fn add(&mut self, line: &str) -> anyhow::Result<()> {
+        self.lines += line;
         self.lines.push('\n');
         std::fs::write(&self.partial, &self.lines)
             .with_context(|| format!("cannot write {}", self.partial.display()))

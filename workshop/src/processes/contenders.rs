@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use anyhow::{Context, bail};
+
 use crate::processes::stages;
 use crate::tellln;
-use anyhow::{Context, bail};
 
 /// A server under measurement: how to start it on a port of its choosing.
 #[derive(Clone, Debug)]

@@ -1,6 +1,6 @@
-//! Processes: finding the servers (the stages, the Go seed's programs) and
-//! building them, starting them as the harness does, and what the kernel
-//! tells about them and about this process.
+//! The processes layer: finding the servers (the stages, the Go seed's
+//! programs) and building them, starting them as the harness does, and what
+//! the kernel tells about them and about this process.
 //!
 //! - [`stages`]: the stage binaries, found by name or prefix, built with
 //!   cargo from the course's [`workspace`].

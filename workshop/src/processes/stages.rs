@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::processes::workspace;
 use anyhow::{anyhow, bail};
+
+use crate::processes::workspace;
 
 /// A stage's binary, and whether it takes `--timeout` (stage 4 and later).
 #[derive(Clone, Debug)]

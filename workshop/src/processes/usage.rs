@@ -1,43 +1,28 @@
-//! A process's resident memory and thread count, as the kernel reports them
-//! in `/proc/PID/status`. Linux only: elsewhere they read as unknown.
+//! What the kernel tells of a process, from `/proc`: its resident memory
+//! and threads, its open files, and the machine's listen-queue overflows.
+//! Linux only: elsewhere they read as unknown.
 
 use std::fs;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-/// Memory and threads of one process at one moment.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Usage {
-    /// Resident set size: the memory the process really occupies, in KiB.
-    pub rss_kib: u64,
-    pub threads: u64,
-}
+use crate::model::usage::Usage;
 
-impl Usage {
-    /// The larger memory and the larger thread count of two samples.
-    pub fn peak(self, other: Usage) -> Usage {
-        Usage {
-            rss_kib: self.rss_kib.max(other.rss_kib),
-            threads: self.threads.max(other.threads),
-        }
-    }
-
-    /// Reads the usage of process `pid`, or `None` where `/proc` cannot tell.
-    pub fn of(pid: u32) -> Option<Usage> {
-        let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|value| value.parse().ok())
-        };
-        Some(Usage {
-            rss_kib: field("VmRSS:")?,
-            threads: field("Threads:")?,
-        })
-    }
+/// Reads the usage of process `pid`, or `None` where `/proc` cannot tell.
+pub fn of(pid: u32) -> Option<Usage> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|value| value.parse().ok())
+    };
+    Some(Usage {
+        rss_kib: field("VmRSS:")?,
+        threads: field("Threads:")?,
+    })
 }
 
 /// How many times, since boot, a listen queue on this machine was full when a
@@ -69,11 +54,11 @@ pub struct UsageWatcher {
 
 impl UsageWatcher {
     pub fn start(pid: u32) -> UsageWatcher {
-        let (record, peak) = watch::channel(Usage::of(pid));
+        let (record, peak) = watch::channel(of(pid));
         let sampler = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(100)).await;
-                let Some(now) = Usage::of(pid) else { return };
+                let Some(now) = of(pid) else { return };
                 record.send_modify(|peak| *peak = Some(peak.map_or(now, |peak| peak.peak(now))));
             }
         });
@@ -91,11 +76,11 @@ impl UsageWatcher {
 /// Linux's: the figures come from /proc.
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use super::{Usage, open_files};
+    use super::{of, open_files};
 
     #[test]
     fn this_process_has_memory_and_at_least_one_thread() {
-        let usage = Usage::of(std::process::id()).expect("/proc/self/status");
+        let usage = of(std::process::id()).expect("/proc/self/status");
         assert!(usage.rss_kib > 0 && usage.threads >= 1, "{usage:?}");
     }
 

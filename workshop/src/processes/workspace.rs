@@ -6,8 +6,9 @@ use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::tellln;
 use anyhow::{Context, bail};
+
+use crate::tellln;
 
 /// The folder of the binaries cargo built beside this one, in its profile.
 pub fn binaries() -> anyhow::Result<PathBuf> {
@@ -85,6 +86,18 @@ pub fn build(root: &Path, dir: &Path, names: &[String]) -> anyhow::Result<Warnin
         bail!("cargo could not build {what}; see its messages above");
     }
     Ok(counting.warnings)
+}
+
+/// Builds crate `name` (an exercise) in the workspace at `root` with cargo,
+/// whose messages the learner sees, and returns its binary and how many
+/// warnings cargo gave.
+pub fn build_one(root: &Path, name: &str) -> anyhow::Result<(PathBuf, Warnings)> {
+    let dir = binaries()?;
+    let warnings = build(root, &dir, &[name.to_string()])?;
+    let bin = dir
+        .join(name)
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    Ok((bin, warnings))
 }
 
 /// How many warnings cargo gave about the code it built: it repeats them at

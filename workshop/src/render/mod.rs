@@ -1,7 +1,8 @@
-//! The renderers: the model's data as text, apart from measuring it. Each
-//! takes data and returns a string; none reads the clock or a socket.
+//! The render layer, the renderers: the model's data as text, apart from
+//! measuring it. Each takes data and returns a string; none reads the clock
+//! or a socket.
 //!
-//! - [`bench`]: the bench's table, Markdown.
+//! - [`bench`](mod@bench): the bench's table, Markdown.
 //! - [`compare`]: `workshop compare`'s verdicts, crowd and timelines, as
 //!   plain text or Markdown.
 //! - [`jsonl`]: the bench's results, one JSON line per run.

@@ -16,6 +16,7 @@ use crate::exercises::record::{Outcome, Record};
 use crate::exercises::{self, Exercise};
 use crate::processes::workspace::{self, Warnings};
 use crate::{sayln, seconds};
+
 use watch::Saves;
 
 #[derive(clap::Args, Debug)]
@@ -194,7 +195,7 @@ fn why_not(why: &NotStarted) -> String {
 /// the record, and what to tell the learner when it did not pass.
 fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, anyhow::Result<()>) {
     let name = exercise.name;
-    let (bin, warnings) = match exercise.build(root) {
+    let (bin, warnings) = match workspace::build_one(root, exercise.name) {
         Ok(built) => built,
         Err(why) => return (Outcome::DidNotBuild, Err(why)),
     };
