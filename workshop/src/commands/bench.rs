@@ -126,10 +126,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     for concurrency in [1, 64] {
         scenarios.push(Scenario::Churn { concurrency });
     }
-    let names: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
+    let servers: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
     tellln!(
         "workshop: bench of {} in {repeats} round(s) of {} runs each",
-        names.join(", "),
+        servers.join(", "),
         scenarios.len()
     );
 
@@ -153,7 +153,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
 
-    let servers: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
     let table = render::bench::table(&servers, &scenarios, &samples);
     say!("{table}");
     if let Some((baseline, name)) = &baseline {
