@@ -1,66 +1,39 @@
 //! The workshop tool: what an instructor and the learners use around the
 //! stages, with nothing else to install.
 //!
-//! - [`client`]: `workshop client`, a line client for machines without `nc`,
-//!   and scripted clients for demos.
-//! - [`compare`]: `workshop compare`, every stage run through the same
-//!   scenarios, with what each did as a table and timelines ([`report`]),
-//!   also as Markdown notes in a file ([`notes`]).
-//! - [`load`]: `workshop load`, a bounded load generator for loopback.
-//! - [`bench`](mod@bench): `workshop bench`, memory, throughput and accept rate of every
-//!   concurrent server (the Go seed's included), in rounds, with a chart.
-//! - [`check`]: `workshop check`, a learner's exercise (or any server)
-//!   judged by a stage's checks, again on every save with `--watch`
-//!   ([`watch`]).
-//! - [`diff`](mod@diff): `workshop diff`, the lesson between two stages (or an
-//!   exercise and a stage), with the changes to comments only left out.
+//! Its layers, each a folder, each using only layers listed after it (no
+//! two import each other):
+//!
+//! - [`commands`]: one module per subcommand, its arguments checked and
+//!   its work put in order: `bench`, `compare`, `load`, `check` (with
+//!   `--watch`), `hint`/`progress`/`solution`/`reset` ([`commands::learn`]),
+//!   `diff` and `client`.
+//! - [`render`]: the model's data as text, apart from measuring it: the
+//!   one table writer (Markdown or plain text), the bench's table, JSON
+//!   lines and SVG chart, and `compare`'s verdicts, crowd and timelines.
+//! - [`measure`]: the measurements, a fresh server through a scenario: the
+//!   bench's runs and `compare`'s scenarios, as the model's data.
+//! - [`load`]: generating load, bounded in count and time: connections
+//!   held, floods of bytes, connections made and closed.
+//! - [`processes`]: finding and building the servers, starting them as the
+//!   harness does, and what `/proc` and the kernel say of them; the limit
+//!   on open files.
 //! - [`exercises`]: the exercises, their starters made from the stages, and
-//!   the learner's record; [`learn`]: `workshop hint`, `progress`,
-//!   `solution` and `reset`.
-//! - [`workspace`]: where the course's workspace and its binaries are, and
-//!   building its crates with cargo, whose warnings are counted.
-//! - [`stages`]: finding (or building) the stage binaries, and starting one
-//!   (or any server) as the harness does, a child process whose stderr is
-//!   watched (`harness::Server`).
-//! - [`process`]: a process's memory and threads, read from `/proc`.
-//! - [`limits`]: the limit on open files, raised at start, and running out.
-//! - [`progress`] and [`units`]: how long work and figures are shown.
-//! - [`output`]: the report on stdout and what the workshop tells on stderr,
-//!   either of which may be closed under it.
+//!   the learner's record.
+//! - [`model`]: the data measured and reported, typed: the bench's samples
+//!   (written as JSON lines and read back), `compare`'s observations.
+//! - [`output`] and [`units`], which every layer may use: stdout and stderr
+//!   (either may be closed under the workshop), progress, the files written
+//!   whole or not at all; figures as a learner reads and types them.
 
-pub mod bench;
-pub mod check;
-pub mod client;
-pub mod compare;
-pub mod diff;
+pub mod commands;
 pub mod exercises;
-pub mod learn;
-pub mod limits;
 pub mod load;
-pub mod notes;
+pub mod measure;
+pub mod model;
 pub mod output;
-pub mod process;
-pub mod progress;
-pub mod report;
-pub mod sock_diag;
-pub mod stages;
+pub mod processes;
+pub mod render;
 pub mod units;
-pub mod watch;
-pub mod workspace;
 
 pub use units::seconds;
-
-use std::io::ErrorKind;
-
-use tokio::net::TcpStream;
-
-/// Whether the server has closed `stream`, as far as the runtime has seen,
-/// without waiting: the end of the stream or an error is waiting to be read.
-/// (No stage writes to its clients, so there are no bytes to lose here.)
-pub fn already_closed(stream: &TcpStream) -> bool {
-    match stream.try_read(&mut [0u8; 1]) {
-        Ok(0) => true,
-        Ok(_) => false,
-        Err(err) => err.kind() != ErrorKind::WouldBlock,
-    }
-}

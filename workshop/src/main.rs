@@ -6,16 +6,13 @@
 //! check`, `hint`, `progress`, `solution` and `reset` take a learner through
 //! the exercises; `workshop diff` shows the lesson between two stages.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use workshop::notes::Notes;
-use workshop::units::duration_within;
-use workshop::{
-    bench, check, client, compare, diff, learn, limits, load, output, report, say, stages, tellln,
-};
+use workshop::commands::{bench, check, client, compare, diff, learn, load};
+use workshop::output;
+use workshop::processes::limits;
+use workshop::tellln;
 
 /// The course's workshop tool: your exercises checked, a client for learners, every stage compared side by side, a bounded load generator, and a benchmark.
 #[derive(Parser)]
@@ -42,34 +39,11 @@ enum Command {
     /// The lesson between two stages (or an exercise and a stage): their sources' diff, changes to comments only left out
     Diff(diff::DiffArgs),
     /// Run every stage through the same scenarios and show what each did
-    Compare(CompareArgs),
+    Compare(compare::CompareArgs),
     /// Put a bounded load on a server on this machine and report what it saw
     Load(load::LoadArgs),
     /// Measure what each concurrent server costs, side by side: memory, throughput, accept rate
     Bench(bench::BenchArgs),
-}
-
-#[derive(clap::Args)]
-struct CompareArgs {
-    /// The stages to compare, by name or prefix (stage2,stage4-timeouts); all of them if not given
-    #[arg(long, value_delimiter = ',')]
-    stages: Vec<String>,
-
-    /// The read deadline for the stages that take --timeout, from 100ms (shorter, and the scenarios cannot tell talking from silence) to 1m; the idle and talking scenarios scale with it
-    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration_within(Duration::from_millis(100), Duration::from_secs(60)))]
-    timeout: Duration,
-
-    /// How many clients the crowd scenario connects
-    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
-    crowd: u32,
-
-    /// text for the terminal, markdown for slides and notes
-    #[arg(long, value_enum, default_value = "text")]
-    format: report::Format,
-
-    /// Also write the same run as Markdown to this file, for notes
-    #[arg(long, value_name = "FILE")]
-    markdown_to: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -93,7 +67,7 @@ fn main() -> ExitCode {
         }
         match cli.command {
             Command::Client(args) => client::run(args).await,
-            Command::Compare(args) => run_compare(args).await,
+            Command::Compare(args) => compare::run(args).await,
             Command::Load(args) => load::run(args).await,
             Command::Bench(args) => bench::run(args).await,
             Command::Check(args) => check::run(args).await,
@@ -107,13 +81,15 @@ fn main() -> ExitCode {
     // What went wrong with the work first; then a stdout that could not
     // take the report.
     let result = result.and_then(|()| match output::failure() {
-        Some(err) => Err(format!("cannot write to standard output: {err}")),
+        Some(err) => Err(anyhow::anyhow!("cannot write to standard output: {err}")),
         None => Ok(()),
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            tellln!("error: {message}");
+        // The error and its context on one line, as every failure of the
+        // course's programs is said: `cannot write x: permission denied`.
+        Err(err) => {
+            tellln!("error: {err:#}");
             ExitCode::FAILURE
         }
     }
@@ -129,41 +105,4 @@ async fn end_the_stages_on(mut terminate: tokio::signal::unix::Signal) {
     terminate.recv().await;
     harness::end_every_server();
     std::process::exit(128 + libc::SIGTERM);
-}
-
-async fn run_compare(args: CompareArgs) -> Result<(), String> {
-    // A file that cannot be written is said at once, not after the run.
-    let notes = match &args.markdown_to {
-        Some(path) => Some(Notes::check(path)?),
-        None => None,
-    };
-    // The crowd is a file in this process, and one in the stage, for each
-    // client: a crowd the limit cannot hold is refused before the run.
-    let needed = u64::from(args.crowd) + 64;
-    if let Some(allowed) = limits::open_file_limit().filter(|&allowed| allowed < needed) {
-        return Err(format!(
-            "a crowd of {} needs about {needed} open files, and this process may open {allowed} (ulimit -n): ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
-            args.crowd
-        ));
-    }
-    let stages = stages::find(&args.stages)?;
-    let plan = compare::Plan {
-        timeout: args.timeout,
-        crowd: args.crowd as usize,
-    };
-    let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
-    tellln!(
-        "workshop: comparing {} (deadline {}, a crowd of {})",
-        names.join(", "),
-        humantime::format_duration(plan.timeout),
-        plan.crowd
-    );
-    let reports = compare::compare(&stages, &plan).await?;
-    say!("{}", report::render(&reports, &plan, args.format));
-    if let Some(notes) = notes {
-        let path = notes.path().display().to_string();
-        notes.write(&report::render(&reports, &plan, report::Format::Markdown))?;
-        tellln!("workshop: wrote the same run as Markdown to {path}");
-    }
-    Ok(())
 }

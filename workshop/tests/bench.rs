@@ -2,7 +2,8 @@
 //! tiny loads that go through every measurement and every output. Its
 //! figures mean nothing (CI machines are shared); that they appear does.
 //! The bench reads its figures from Linux's /proc: elsewhere it refuses at
-//! once, and these tests are Linux's.
+//! once, and the tests that measure are Linux's; those that read saved
+//! results run everywhere.
 
 use std::time::Duration;
 
@@ -177,6 +178,91 @@ fn an_interrupted_bench_keeps_the_previous_results_and_what_it_measured() {
     assert!(measured.contains(r#""scenario":"hold""#), "{measured}");
     std::fs::remove_file(partial).unwrap();
     still_the_previous_results(&out);
+}
+
+/// A file of its own for `name`, in the system's temporary folder.
+fn scratch(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("workshop-bench-{name}-{}", std::process::id()))
+}
+
+/// A `--baseline` that is not a bench's results is one line, at once: read
+/// before anything is built or measured, and before the output folder is
+/// made. (On every system: the bench reads it before it asks for Linux.)
+#[test]
+fn a_baseline_that_is_no_results_is_refused_before_anything_is_measured() {
+    let baseline = scratch("not-results.jsonl");
+    std::fs::write(
+        &baseline,
+        "{\"round\":1,\"server\":\"stage3-concurrent\"}\n",
+    )
+    .unwrap();
+    let out = scratch("never-made");
+    let ran = run(
+        WORKSHOP,
+        &[
+            "bench",
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+        1,
+        Duration::from_secs(10),
+    );
+    std::fs::remove_file(&baseline).unwrap();
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert!(
+        ran.stderr.starts_with(&format!(
+            "error: {}, line 1, is not a result of workshop bench: missing field",
+            baseline.display()
+        )),
+        "{}",
+        ran.stderr
+    );
+    assert!(!out.exists());
+}
+
+/// `--results` shows a saved run without measuring, and with `--baseline`
+/// what changed since another: this run's median over the baseline's.
+#[test]
+fn a_saved_run_is_shown_against_a_baseline_without_measuring() {
+    let line = |round: u32, value: f64| {
+        format!(
+            "{{\"round\":{round},\"server\":\"stage3-concurrent\",\"scenario\":\"hold\",\"connections\":1000,\"value\":{value},\"rss_kib_before\":3384,\"rss_kib\":12644,\"threads_before\":4,\"threads\":4,\"closed_by_the_server\":0,\"lost_in_the_listen_queue\":0}}\n"
+        )
+    };
+    let (new, old) = (scratch("new.jsonl"), scratch("old.jsonl"));
+    std::fs::write(&new, line(1, 9.0) + &line(2, 11.0) + &line(3, 10.0)).unwrap();
+    std::fs::write(&old, line(1, 8.0)).unwrap();
+    let ran = run(
+        WORKSHOP,
+        &[
+            "bench",
+            "--results",
+            new.to_str().unwrap(),
+            "--baseline",
+            old.to_str().unwrap(),
+        ],
+        "",
+        0,
+        Duration::from_secs(10),
+    );
+    std::fs::remove_file(&new).unwrap();
+    std::fs::remove_file(&old).unwrap();
+    let row = "| memory per idle connection, 1000 held |";
+    assert!(
+        ran.stdout
+            .contains(&format!("{row} 10.0 KiB (9.0–11.0), 4 threads |\n")),
+        "{}",
+        ran.stdout
+    );
+    assert!(
+        ran.stdout
+            .contains(&format!("{row} 1.25× (8.0 KiB → 10.0 KiB) |\n")),
+        "{}",
+        ran.stdout
+    );
 }
 
 /// Off Linux the bench says, in one line and at once, that it needs Linux.

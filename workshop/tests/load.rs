@@ -283,7 +283,7 @@ fn every_mode_stopped_by_the_limit_prints_its_figures_so_far_and_exits_1() {
     for (mode, first_line, figures) in [
         (
             &["flood", "-c", "2", "-b", "64MiB"][..],
-            "flood: 2 clients sending 64.0 MiB each to ",
+            "flood: 2 clients sending 64.0 MiB each (128.0 MiB in all) to ",
             &["; 0 of 2 clients done; failed: none\n"][..],
         ),
         (

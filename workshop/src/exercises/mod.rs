@@ -1,8 +1,9 @@
-//! The exercises: a crate under `exercises/` for each stage, in which the
-//! learner writes that stage from the one before. Each starter is made from
-//! the stage it leads to by a recipe ([`recipe`], the exercise's
-//! `exercise.toml`), so that it never drifts from the code it leads to; the
-//! learner's progress through them is kept in a file ([`record`]).
+//! The exercises layer, data beside the model: a crate under `exercises/`
+//! for each stage, in which the learner writes that stage from the one
+//! before. Each starter is made from the stage it leads to by a recipe
+//! ([`recipe`], the exercise's `exercise.toml`), so that it never drifts
+//! from the code it leads to; the learner's progress through them is kept
+//! in a file ([`record`]).
 //!
 //! The stages' sources and the recipes are built into this program, so that
 //! `workshop reset` can make a starter again however the learner changed
@@ -14,10 +15,10 @@ pub mod record;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::{Context, anyhow};
 use harness::checks::Target;
 
 use crate::exercises::record::Record;
-use crate::workspace::{self, Warnings};
 
 pub use recipe::Recipe;
 
@@ -80,13 +81,13 @@ pub const ALL: &[Exercise] = &[
 
 impl Exercise {
     /// Its recipe, read from the `exercise.toml` built into this program.
-    pub fn recipe(&self) -> Result<Recipe, String> {
+    pub fn recipe(&self) -> anyhow::Result<Recipe> {
         Recipe::parse(self.name, self.recipe)
     }
 
     /// The starter's files, as (path in the crate, text): the stage's
     /// files with the recipe's gaps in the place of the lesson's lines.
-    pub fn starter(&self) -> Result<Vec<(&'static str, String)>, String> {
+    pub fn starter(&self) -> anyhow::Result<Vec<(&'static str, String)>> {
         let recipe = self.recipe()?;
         self.stage_files
             .iter()
@@ -104,7 +105,7 @@ impl Exercise {
 
     /// Whether the exercise's files in the workspace at `root` are its
     /// starter's, unchanged: not started, or reset.
-    pub fn is_its_starter(&self, root: &Path) -> Result<bool, String> {
+    pub fn is_its_starter(&self, root: &Path) -> anyhow::Result<bool> {
         Ok(changed_files(&self.folder(root), &self.starter()?)?.is_empty())
     }
 
@@ -113,21 +114,9 @@ impl Exercise {
         root.join("exercises").join(self.name)
     }
 
-    /// Builds the exercise in the workspace at `root` with cargo, whose
-    /// messages the learner sees, and returns its binary and how many
-    /// warnings cargo gave.
-    pub fn build(&self, root: &Path) -> Result<(PathBuf, Warnings), String> {
-        let dir = workspace::binaries()?;
-        let warnings = workspace::build(root, &dir, &[self.name.to_string()])?;
-        let bin = dir
-            .join(self.name)
-            .with_extension(std::env::consts::EXE_EXTENSION);
-        Ok((bin, warnings))
-    }
-
     /// How the exercise's binary at `bin` is checked: with a short read
     /// deadline where the stage takes one, so that a check answers quickly.
-    pub fn target(&self, bin: String) -> Result<Target, String> {
+    pub fn target(&self, bin: String) -> anyhow::Result<Target> {
         let recipe = self.recipe()?;
         let (args, deadline) = match recipe.deadline()? {
             Some(deadline) => (
@@ -149,7 +138,7 @@ impl Exercise {
 
 /// The exercise `wanted` names: its number (`3`), its name
 /// (`exercise3-concurrent`), or the start of its name (`exercise3`).
-pub fn find(wanted: &str) -> Result<&'static Exercise, String> {
+pub fn find(wanted: &str) -> anyhow::Result<&'static Exercise> {
     let wanted = wanted.trim();
     let found = ALL.iter().find(|exercise| {
         wanted.parse() == Ok(exercise.number)
@@ -161,7 +150,7 @@ pub fn find(wanted: &str) -> Result<&'static Exercise, String> {
             .iter()
             .map(|exercise| format!("{} ({})", exercise.number, exercise.name))
             .collect();
-        format!(
+        anyhow!(
             "there is no exercise {wanted:?}; the exercises are {}",
             names.join(", ")
         )
@@ -172,7 +161,7 @@ pub fn find(wanted: &str) -> Result<&'static Exercise, String> {
 pub(crate) fn changed_files(
     folder: &Path,
     files: &[(&'static str, String)],
-) -> Result<Vec<&'static str>, String> {
+) -> anyhow::Result<Vec<&'static str>> {
     let mut changed = Vec::new();
     for (path, text) in files {
         if read_or_empty(&folder.join(path))? != *text {
@@ -183,21 +172,20 @@ pub(crate) fn changed_files(
 }
 
 /// A file's text, or nothing where there is no file (a learner deleted it).
-pub(crate) fn read_or_empty(path: &Path) -> Result<String, String> {
+pub(crate) fn read_or_empty(path: &Path) -> anyhow::Result<String> {
     match std::fs::read_to_string(path) {
         Ok(text) => Ok(text),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
-        Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
 }
 
 /// The exercise `wanted` names or, when none is, the next to do.
-pub fn pick(wanted: Option<&str>, record: &Record) -> Result<&'static Exercise, String> {
+pub fn pick(wanted: Option<&str>, record: &Record) -> anyhow::Result<&'static Exercise> {
     match wanted {
         Some(wanted) => find(wanted),
-        None => next_to_do(record).ok_or_else(|| {
-            "every exercise has passed its checks: name the one you mean".to_string()
-        }),
+        None => next_to_do(record)
+            .context("every exercise has passed its checks: name the one you mean"),
     }
 }
 

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use anyhow::{Context, anyhow, bail};
 use serde::Deserialize;
 
 /// An `exercise.toml`.
@@ -42,20 +43,20 @@ fn main_rs() -> String {
 
 impl Recipe {
     /// Reads exercise `name`'s recipe from its text.
-    pub fn parse(name: &str, text: &str) -> Result<Recipe, String> {
+    pub fn parse(name: &str, text: &str) -> anyhow::Result<Recipe> {
         toml::from_str(text).map_err(|err| {
             let why = err.message();
-            format!("exercises/{name}/exercise.toml: {why}")
+            anyhow!("exercises/{name}/exercise.toml: {why}")
         })
     }
 
     /// The read deadline the exercise is checked with, if it takes one.
-    pub fn deadline(&self) -> Result<Option<Duration>, String> {
+    pub fn deadline(&self) -> anyhow::Result<Option<Duration>> {
         self.deadline
             .as_deref()
             .map(|text| {
                 humantime::parse_duration(text)
-                    .map_err(|err| format!("the recipe's deadline {text:?}: {err}"))
+                    .with_context(|| format!("the recipe's deadline {text:?}"))
             })
             .transpose()
     }
@@ -63,7 +64,7 @@ impl Recipe {
     /// The starter's version of the file at `path` of `stage`, whose text
     /// is `source`: `src/main.rs` opens with the assignment in the place of
     /// the stage's doc comment, and each gap's lines replace what it takes.
-    pub fn starter_of(&self, stage: &str, path: &str, source: &str) -> Result<String, String> {
+    pub fn starter_of(&self, stage: &str, path: &str, source: &str) -> anyhow::Result<String> {
         let mut text = match path {
             "src/main.rs" => with_doc_comment(source, &self.assignment),
             _ => source.to_string(),
@@ -73,14 +74,14 @@ impl Recipe {
             match text.matches(&gap.take).count() {
                 1 => text = text.replacen(&gap.take, &gap.give, 1),
                 0 => {
-                    return Err(format!(
+                    bail!(
                         "{stage}/{path} no longer has the lines a gap takes, from {first:?}: change the recipe with the stage"
-                    ));
+                    );
                 }
                 n => {
-                    return Err(format!(
+                    bail!(
                         "{stage}/{path} has the lines a gap takes {n} times, from {first:?}: take more of them, to take one place"
-                    ));
+                    );
                 }
             }
         }
@@ -150,7 +151,7 @@ mod tests {
         let err = recipe("    old_lesson();\n")
             .starter_of("stage", "src/main.rs", STAGE)
             .unwrap_err();
-        assert!(err.contains("no longer has the lines"), "{err}");
+        assert!(err.to_string().contains("no longer has the lines"), "{err}");
     }
 
     #[test]

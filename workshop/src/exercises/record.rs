@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, anyhow};
 use serde::{Deserialize, Serialize};
 
 /// Every exercise's progress, by the exercise's name.
@@ -64,34 +65,33 @@ pub fn path(root: &Path) -> PathBuf {
 impl Record {
     /// The record in the workspace at `root`; an empty one before the
     /// first check.
-    pub fn load(root: &Path) -> Result<Record, String> {
+    pub fn load(root: &Path) -> anyhow::Result<Record> {
         let path = path(root);
         match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text).map_err(|err| {
-                format!(
+                anyhow!(
                     "{} is not a progress record ({}): delete it to start the record again",
                     path.display(),
                     err.message()
                 )
             }),
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Record::default()),
-            Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+            Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
         }
     }
 
     /// Writes the record in the workspace at `root`, whole or not at all
     /// (written aside, then renamed).
-    pub fn save(&self, root: &Path) -> Result<(), String> {
+    pub fn save(&self, root: &Path) -> anyhow::Result<()> {
         let path = path(root);
         let text = format!(
             "# Your progress through the exercises, kept by `workshop`; delete it to start again.\n{}",
-            toml::to_string(self)
-                .map_err(|err| format!("cannot write the progress record: {err}"))?
+            toml::to_string(self).context("cannot write the progress record")?
         );
         let aside = path.with_extension("toml.new");
         std::fs::write(&aside, text)
             .and_then(|()| std::fs::rename(&aside, &path))
-            .map_err(|err| format!("cannot write {}: {err}", path.display()))
+            .with_context(|| format!("cannot write {}", path.display()))
     }
 
     /// Exercise `name`'s progress.

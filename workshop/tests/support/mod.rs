@@ -8,7 +8,7 @@ use harness::Server;
 
 /// A stage's binary, found (and built if needed) as `workshop` finds it.
 pub fn stage(name: &str) -> String {
-    let stage = workshop::stages::find(&[name.to_string()])
+    let stage = workshop::processes::stages::find(&[name.to_string()])
         .unwrap()
         .remove(0);
     stage.path.to_string_lossy().into_owned()

@@ -1,6 +1,7 @@
-//! The workshop's two outputs, written without the panic with a backtrace
-//! that `println!` and `eprintln!` give when theirs cannot be written: a
-//! pipe whose reader has left (`workshop compare | head`), a full disk.
+//! Plumbing every layer may use: the workshop's two outputs, written
+//! without the panic with a backtrace that `println!` and `eprintln!` give
+//! when theirs cannot be written: a pipe whose reader has left (`workshop
+//! compare | head`), a full disk.
 //!
 //! - The report, on stdout: the first failure is kept and later writes are
 //!   skipped; once the work is done (and the stages it started are stopped
@@ -9,6 +10,13 @@
 //!   final `error:` line), on stderr: for whoever watches, so a stderr that
 //!   cannot take a line loses that line, and nothing else changes; the exit
 //!   status still tells how the work went.
+//!
+//! Also here: [`progress`] on stderr, and the files the workshop writes
+//! whole or not at all, `compare`'s [`notes`] and the bench's [`results`].
+
+pub mod notes;
+pub mod progress;
+pub mod results;
 
 use std::io::Write;
 use std::sync::OnceLock;

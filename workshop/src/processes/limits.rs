@@ -102,9 +102,7 @@ pub fn explain(err: &io::Error) -> String {
 
 #[cfg(all(test, unix))]
 mod tests {
-    use super::{OutOfFiles, explain, open_file_limit};
-    use crate::compare::crowd_out_of_files;
-    use crate::load::connections_out_of_files;
+    use super::{explain, open_file_limit};
     use std::io;
 
     #[test]
@@ -120,32 +118,5 @@ mod tests {
         );
         let refused = io::Error::from_raw_os_error(libc::ECONNREFUSED);
         assert_eq!(explain(&refused), refused.to_string());
-    }
-
-    /// Whoever's descriptors ran out, `load` and `compare` say it in the
-    /// stages' own words (common's runtime start), then what stopped, and
-    /// what to do after a semicolon, in the same shape for both.
-    #[test]
-    fn running_out_is_said_in_the_stages_words_then_what_to_do() {
-        let limit = open_file_limit().unwrap();
-        let process = format!("ran out of file descriptors (ulimit -n {limit})");
-        let system = "the system ran out of file descriptors";
-        let raise = "raise the hard limit (ulimit -Hn)";
-        let close = "close other programs, or raise the system's limit";
-        for (out, said, remedy) in [
-            (OutOfFiles::Process, process.as_str(), raise),
-            (OutOfFiles::System, system, close),
-        ] {
-            assert_eq!(
-                connections_out_of_files(out),
-                format!("{said}: each connection needs one; ask for fewer, or {remedy}")
-            );
-            assert_eq!(
-                crowd_out_of_files(out, 3, 1000),
-                format!(
-                    "{said}: 3 of the crowd's 1000 clients could not be opened; ask for a smaller --crowd, or {remedy}"
-                )
-            );
-        }
     }
 }

@@ -1,16 +1,15 @@
-//! The stage binaries: finding them (building them first when this tool runs
-//! from the course's workspace), and starting one, or any server, as the
-//! harness runs it (`harness::Server`): a child process on a free loopback
-//! port, with its stderr watched and timed, killed when dropped.
+//! The stage binaries: finding them, by name or prefix, building them first
+//! when this tool runs from the course's workspace ([`super::servers`]
+//! starts them).
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use harness::{NotStarted, Server, ServerBuilder};
+use anyhow::{anyhow, bail};
 
-use crate::{seconds, workspace};
+use crate::processes::workspace;
 
 /// A stage's binary, and whether it takes `--timeout` (stage 4 and later).
 #[derive(Clone, Debug)]
@@ -24,7 +23,7 @@ pub struct Stage {
 /// too, by name: `exercise3`), in course order. Run from the workspace (as `cargo run -p workshop` does), it first
 /// builds them with cargo, which does nothing when they are up to date; so a
 /// fresh clone needs no other step, and an edited stage is compared as edited.
-pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
+pub fn find(wanted: &[String]) -> anyhow::Result<Vec<Stage>> {
     let dir = workspace::binaries()?;
     let names = match workspace::root() {
         Some(root) => {
@@ -50,10 +49,10 @@ pub fn find(wanted: &[String]) -> Result<Vec<Stage>, String> {
                 .join(&name)
                 .with_extension(std::env::consts::EXE_EXTENSION);
             if !path.exists() {
-                return Err(format!(
+                bail!(
                     "cannot find the {name} binary in {}; build it with `cargo build -p {name}`",
                     dir.display()
-                ));
+                );
             }
             let takes_timeout = help_mentions(&path, "--timeout");
             Ok(Stage {
@@ -115,9 +114,9 @@ pub(crate) fn stage_number(name: &str) -> Option<u32> {
         .ok()
 }
 
-pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<String>, String> {
+pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> anyhow::Result<Vec<String>> {
     if available.is_empty() {
-        return Err("found no stage binaries to run".to_string());
+        bail!("found no stage binaries to run");
     }
     if wanted.is_empty() {
         return Ok(available);
@@ -143,13 +142,13 @@ pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> Result<Vec<St
             });
             match (matches.as_slice(), on_the_path) {
                 ([one], _) | (_, Some(one)) => Ok((*one).clone()),
-                ([], None) => Err(format!(
+                ([], None) => Err(anyhow!(
                     "no stage is named {want:?}; the stages are: {}",
                     available.join(", ")
                 )),
                 (several, None) => {
                     let names: Vec<&str> = several.iter().map(|name| name.as_str()).collect();
-                    Err(format!(
+                    Err(anyhow!(
                         "{want:?} names several stages: {}; say which",
                         names.join(", ")
                     ))
@@ -184,53 +183,4 @@ fn help_mentions(path: &Path, flag: &str) -> bool {
     let _ = child.kill();
     let _ = child.wait();
     false
-}
-
-impl Stage {
-    /// How the workshop runs this stage: with `args`, on a free port of
-    /// 127.0.0.1; [`start`] starts it.
-    pub fn server(&self, args: &[String]) -> ServerBuilder {
-        Server::builder(&self.path).args(args)
-    }
-}
-
-/// Starts the server `how` describes and waits until it listens, without
-/// holding up the runtime; when it does not, says why in one line, naming it
-/// `name`. Its report is the workshop's, so the server is quiet when dropped.
-pub async fn start(name: &str, how: ServerBuilder) -> Result<Server, String> {
-    // Spawned on this thread, which lives as long as the runtime does: the
-    // kernel kills the server when the thread that started it ends, and a
-    // thread of tokio's blocking pool ends after a few idle seconds.
-    let starting = how
-        .quietly()
-        .spawn()
-        .map_err(|why| did_not_start(name, why))?;
-    let listening = tokio::task::spawn_blocking(move || starting.listening()).await;
-    listening
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
-        .map_err(|why| did_not_start(name, why))
-}
-
-/// Why a server did not start, in one line: the first line it said instead
-/// (a refused argument, a port in use), which is what matters and is one
-/// line itself; or that it said nothing.
-fn did_not_start(name: &str, why: NotStarted) -> String {
-    let NotStarted::DidNotListen {
-        waited_for,
-        waited,
-        exited,
-        output,
-    } = why
-    else {
-        return format!("{name} did not start: {why}");
-    };
-    match output.lines().map(str::trim).find(|line| !line.is_empty()) {
-        // The server's `error: ` would follow the workshop's own.
-        Some(line) => format!(
-            "{name} did not start: {}",
-            line.strip_prefix("error: ").unwrap_or(line)
-        ),
-        None if exited.is_some() => format!("{name} exited at start, saying nothing"),
-        None => format!("{name} did not {waited_for} within {}", seconds(waited)),
-    }
 }

@@ -5,31 +5,10 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::compare::{Crowd, Plan, StageReport};
+use crate::model::compare::{CROWD_DEADLINE, Crowd, End, Plan, StageReport, Timeline};
+use crate::render::table::Table;
 use crate::seconds;
 use crate::units::mib;
-
-/// One scenario's clients on a shared clock.
-pub struct Timeline {
-    pub rows: Vec<Row>,
-    /// How long the scenario ran: the width of the drawing.
-    pub span: Duration,
-}
-
-/// One client: when it connected, when the server accepted it, when the
-/// server printed its lines, and how its connection ended.
-pub struct Row {
-    pub client: String,
-    pub connected: Duration,
-    pub accepted: Option<Duration>,
-    pub printed: Vec<Duration>,
-    pub end: Option<End>,
-}
-
-pub enum End {
-    ByClient(Duration),
-    ByServer(Duration),
-}
 
 /// Columns of a timeline drawing.
 const WIDTH: usize = 60;
@@ -98,20 +77,16 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
         .unwrap_or(5);
 
     if markdown {
-        out += "| stage |";
-        for scenario in &scenarios {
-            let _ = write!(out, " {} |", scenario.title);
-        }
-        out += "\n| --- |";
-        out += &" --- |".repeat(scenarios.len());
-        out += "\n";
+        let mut table = Table::new(
+            std::iter::once("stage").chain(scenarios.iter().map(|scenario| scenario.title)),
+        );
         for report in reports {
-            let _ = write!(out, "| `{}` |", report.stage);
-            for scenario in &scenarios {
-                let _ = write!(out, " {} |", (scenario.verdict)(report));
-            }
-            out += "\n";
+            let verdicts = scenarios.iter().map(|scenario| (scenario.verdict)(report));
+            table.row(
+                std::iter::once(format!("`{}`", report.stage)).chain(verdicts.map(str::to_string)),
+            );
         }
+        out += &table.markdown();
         out += "\n";
         for scenario in &scenarios {
             let _ = writeln!(out, "- **{}**: {}.", scenario.title, scenario.what);
@@ -131,7 +106,7 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
         }
     }
 
-    out += &crowd_table(reports, plan, format, name_width);
+    out += &crowd_table(reports, plan, format);
 
     for scenario in &scenarios {
         let span = reports
@@ -165,7 +140,7 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
 }
 
 /// The crowd's figures, a row per stage.
-fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width: usize) -> String {
+fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format) -> String {
     let header = [
         "served",
         "in",
@@ -199,7 +174,7 @@ fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width:
         "a crowd of {}: clients connect, 64 at a time, each says one line and stays connected \
          (a stage that takes --timeout gets {} here, to hold its crowd too)",
         plan.crowd,
-        humantime::format_duration(crate::compare::CROWD_DEADLINE)
+        humantime::format_duration(CROWD_DEADLINE)
     );
     let notes = "unserved: connected, line never printed; failed: could not connect (refused, \
                  reset, or no answer within 4s), or not tried once a whole wave had had no answer; closed: by the server while the crowd was \
@@ -207,48 +182,24 @@ fn crowd_table(reports: &[StageReport], plan: &Plan, format: Format, name_width:
                  server's, while it held the crowd; KiB/client: memory added, per client still \
                  connected";
     let mut out = String::new();
-    if format == Format::Markdown {
-        let _ = writeln!(out, "\n**{title}**\n");
-        let _ = writeln!(out, "| stage | {} |", header.join(" | "));
-        let _ = writeln!(out, "| --- |{}", " ---: |".repeat(header.len()));
-        for report in reports {
-            let _ = writeln!(
-                out,
-                "| `{}` | {} |",
-                report.stage,
-                cells(&report.crowd).join(" | ")
-            );
-        }
-        let _ = writeln!(out, "\n{notes}.");
-        out += &crowd_exits(reports);
-        return out;
-    }
-    out += &wrap(&title, "", 100);
-    let rows: Vec<[String; 9]> = reports.iter().map(|report| cells(&report.crowd)).collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|column| {
-            rows.iter()
-                .map(|row| row[column].len())
-                .chain([header[column].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |name: &str, values: &[&str]| {
-        let mut line = format!("  {name:name_width$}");
-        for (value, width) in values.iter().zip(&widths) {
-            let _ = write!(line, "  {value:>width$}");
-        }
-        line + "\n"
+    let markdown = format == Format::Markdown;
+    let (first, name): (&str, fn(&str) -> String) = match markdown {
+        true => ("stage", |stage| format!("`{stage}`")),
+        false => ("", str::to_string),
     };
-    out += &line("", &header);
-    for (report, row) in reports.iter().zip(&rows) {
-        out += &line(
-            &report.stage,
-            &row.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
+    let mut table = Table::new(std::iter::once(first).chain(header)).figures_from(1);
+    for report in reports {
+        table.row(std::iter::once(name(&report.stage)).chain(cells(&report.crowd)));
     }
-    out += &wrap(notes, "  ", 100);
+    if markdown {
+        let _ = writeln!(out, "\n**{title}**\n");
+        out += &table.markdown();
+        let _ = writeln!(out, "\n{notes}.");
+    } else {
+        out += &wrap(&title, "", 100);
+        out += &table.text("  ");
+        out += &wrap(notes, "  ", 100);
+    }
     out += &crowd_exits(reports);
     out
 }

@@ -3,17 +3,21 @@
 //! for each what a right server does and, when this one did not, what it did
 //! and what that means.
 
+mod watch;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, anyhow, bail};
 use harness::NotStarted;
 use harness::checks::{self, Target};
 
 use crate::exercises::record::{Outcome, Record};
 use crate::exercises::{self, Exercise};
-use crate::watch::Saves;
-use crate::workspace::{self, Warnings};
+use crate::processes::workspace::{self, Warnings};
 use crate::{sayln, seconds};
+
+use watch::Saves;
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
@@ -50,9 +54,9 @@ pub struct CheckArgs {
 /// The longest read deadline `--bin` takes.
 const MAX_DEADLINE: Duration = Duration::from_secs(10);
 
-pub async fn run(args: CheckArgs) -> Result<(), String> {
+pub async fn run(args: CheckArgs) -> anyhow::Result<()> {
     match (args.bin, args.stage) {
-        (Some(_), Some(stage @ 1..=3)) if args.deadline.is_some() => Err(format!(
+        (Some(_), Some(stage @ 1..=3)) if args.deadline.is_some() => Err(anyhow!(
             "stage {stage} has no read deadline: --deadline is for stages 4 and 5"
         )),
         // The checks wait for a few deadlines: a long one would hold them
@@ -62,7 +66,7 @@ pub async fn run(args: CheckArgs) -> Result<(), String> {
                 .deadline
                 .is_some_and(|deadline| deadline > MAX_DEADLINE) =>
         {
-            Err(format!(
+            Err(anyhow!(
                 "--deadline is at most {}s, as the checks wait for a few: start the server with a shorter one, such as --server-arg=--timeout=1s --deadline 1s",
                 MAX_DEADLINE.as_secs()
             ))
@@ -78,7 +82,7 @@ pub async fn run(args: CheckArgs) -> Result<(), String> {
                 false => check_an_exercise(wanted.as_deref()).map(drop),
             })
             .await
-            .map_err(|err| format!("the checks stopped: {err}"))?
+            .context("the checks stopped")?
         }
     }
 }
@@ -89,15 +93,15 @@ async fn check_a_program(
     stage: u8,
     server_args: Vec<String>,
     deadline: Duration,
-) -> Result<(), String> {
+) -> anyhow::Result<()> {
     // A path, never a name looked up on PATH: `--bin myserver` is the one here.
-    let bin = std::path::absolute(path).map_err(|err| format!("{}: {err}", path.display()))?;
+    let bin = std::path::absolute(path).with_context(|| format!("{}", path.display()))?;
     if !bin.is_file() {
-        return Err(format!("{} is not a program", path.display()));
+        bail!("{} is not a program", path.display());
     }
     let bin = bin
         .to_str()
-        .ok_or_else(|| format!("{} is not UTF-8: give another path", bin.display()))?
+        .with_context(|| format!("{} is not UTF-8: give another path", bin.display()))?
         .to_string();
     let target = Target {
         bin,
@@ -108,26 +112,26 @@ async fn check_a_program(
     // The checks block on sockets and processes: off the runtime's threads.
     let judged = tokio::task::spawn_blocking(move || starts_then_judge(&shown, stage, &target))
         .await
-        .map_err(|err| format!("the checks stopped: {err}"))?;
+        .context("the checks stopped")?;
     match judged? {
         (0, _) => Ok(()),
-        (failed, _) => Err(format!("{failed} of stage {stage}'s checks failed")),
+        (failed, _) => Err(anyhow!("{failed} of stage {stage}'s checks failed")),
     }
 }
 
 /// Whether `target` starts a server, then, if it does, how many of stage
 /// `stage`'s checks it fails, of how many.
-fn starts_then_judge(shown: &str, stage: u8, target: &Target) -> Result<(usize, usize), String> {
+fn starts_then_judge(shown: &str, stage: u8, target: &Target) -> anyhow::Result<(usize, usize)> {
     quiet_panics_of_checks();
     // A program that is no server is told once, not once per check.
     checks::starts(target)
-        .map_err(|why| format!("{shown} does not start a server: {}", why_not(&why)))?;
+        .map_err(|why| anyhow!("{shown} does not start a server: {}", why_not(&why)))?;
     Ok(judge(stage, target))
 }
 
 /// `workshop check [EXERCISE]`: builds the exercise, judges it by its
 /// stage's checks, and keeps the outcome in the learner's record.
-fn check_an_exercise(wanted: Option<&str>) -> Result<&'static Exercise, String> {
+fn check_an_exercise(wanted: Option<&str>) -> anyhow::Result<&'static Exercise> {
     let root = workspace::root_or_error()?;
     let exercise = exercises::pick(wanted, &Record::load(&root)?)?;
     let (outcome, result) = build_and_judge(&root, exercise);
@@ -189,9 +193,9 @@ fn why_not(why: &NotStarted) -> String {
 
 /// Builds `exercise` and runs its stage's checks on it: how it went, for
 /// the record, and what to tell the learner when it did not pass.
-fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), String>) {
+fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, anyhow::Result<()>) {
     let name = exercise.name;
-    let (bin, warnings) = match exercise.build(root) {
+    let (bin, warnings) = match workspace::build_one(root, exercise.name) {
         Ok(built) => built,
         Err(why) => return (Outcome::DidNotBuild, Err(why)),
     };
@@ -207,11 +211,11 @@ fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), Str
         _ => ", and cargo warned about your code (see above: a warning often names the mistake)",
     };
     match starts_then_judge(name, stage, &target) {
-        Err(why) => (Outcome::DidNotStart, Err(format!("{why}{warned}"))),
+        Err(why) => (Outcome::DidNotStart, Err(anyhow!("{why:#}{warned}"))),
         Ok((0, _)) => (Outcome::Passed, Ok(())),
         Ok((failed, of)) => (
             Outcome::Failed { failed, of },
-            Err(format!(
+            Err(anyhow!(
                 "{failed} of stage {stage}'s checks failed{warned}; a hint: cargo run -q -p workshop -- hint {stage}"
             )),
         ),
@@ -221,7 +225,7 @@ fn build_and_judge(root: &Path, exercise: &Exercise) -> (Outcome, Result<(), Str
 /// `workshop check --watch`: checks the exercise, then again each time its
 /// files are saved. Without an exercise named, it goes on to the next one
 /// once one passes, as the learner does.
-fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
+fn watch_exercises(wanted: Option<&str>) -> anyhow::Result<()> {
     let root = workspace::root_or_error()?;
     let mut last: Option<&Exercise> = None;
     loop {
@@ -238,7 +242,7 @@ fn watch_exercises(wanted: Option<&str>) -> Result<(), String> {
         let passed = match check_an_exercise(Some(exercise.name)) {
             Ok(_) => true,
             Err(why) => {
-                crate::tellln!("error: {why}");
+                crate::tellln!("error: {why:#}");
                 false
             }
         };

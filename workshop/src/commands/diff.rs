@@ -6,10 +6,12 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use similar::udiff::UnifiedDiffHunk;
 use similar::{DiffOp, DiffTag, TextDiff};
 
-use crate::{exercises, say, sayln, stages, workspace};
+use crate::processes::{stages, workspace};
+use crate::{exercises, say, sayln};
 
 /// Lines of unchanged code shown around each change.
 const CONTEXT: usize = 3;
@@ -28,10 +30,10 @@ pub struct DiffArgs {
 /// `workshop diff`: what changed from one crate's `src/` to the other's,
 /// every Rust file of either, with the changes in which every changed line
 /// is a comment (or blank) left out and counted at the top.
-pub fn run(args: DiffArgs) -> Result<(), String> {
-    let root = workspace::root().ok_or_else(|| {
-        "the stages' sources are in the course's workspace: run this as `cargo run -q -p workshop -- diff ...` from it".to_string()
-    })?;
+pub fn run(args: DiffArgs) -> anyhow::Result<()> {
+    let root = workspace::root().context(
+        "the stages' sources are in the course's workspace: run this as `cargo run -q -p workshop -- diff ...` from it",
+    )?;
     let wanted = [args.from, args.to].map(|name| {
         // A folder, as a shell completes it, names its crate too.
         let name = name.trim_end_matches(['/', '\\']);
@@ -106,7 +108,7 @@ struct Diff {
 
 /// Every `src/**/*.rs` file either crate has, diffed; one only on one side
 /// is shown as added or removed whole.
-fn diff_crates(from: &Crate, to: &Crate) -> Result<Diff, String> {
+fn diff_crates(from: &Crate, to: &Crate) -> anyhow::Result<Diff> {
     let mut paths = rust_files(&from.folder)?;
     paths.extend(rust_files(&to.folder)?);
     paths.sort();
@@ -253,15 +255,15 @@ fn is_comment_or_blank(line: &str) -> bool {
 
 /// The paths of the `.rs` files under `folder`'s `src/`, from `folder`,
 /// with `/` between their parts on every system.
-fn rust_files(folder: &Path) -> Result<Vec<String>, String> {
+fn rust_files(folder: &Path) -> anyhow::Result<Vec<String>> {
     let mut found = Vec::new();
     let mut folders = vec![folder.join("src")];
     while let Some(dir) = folders.pop() {
-        let entries = std::fs::read_dir(&dir)
-            .map_err(|err| format!("cannot read {}: {err}", dir.display()))?;
+        let entries =
+            std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))?;
         for entry in entries {
             let path = entry
-                .map_err(|err| format!("cannot read {}: {err}", dir.display()))?
+                .with_context(|| format!("cannot read {}", dir.display()))?
                 .path();
             if path.is_dir() {
                 folders.push(path);
@@ -279,12 +281,12 @@ fn rust_files(folder: &Path) -> Result<Vec<String>, String> {
 }
 
 /// The text of `path` in `folder`, or none where the crate has no such file.
-fn read(folder: &Path, path: &str) -> Result<Option<String>, String> {
+fn read(folder: &Path, path: &str) -> anyhow::Result<Option<String>> {
     let file = folder.join(path);
     match std::fs::read_to_string(&file) {
         Ok(text) => Ok(Some(text)),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(format!("cannot read {}: {err}", file.display())),
+        Err(err) => Err(err).with_context(|| format!("cannot read {}", file.display())),
     }
 }
 

@@ -6,11 +6,13 @@ use std::io::{BufRead, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
+use anyhow::{Context, bail};
+
 use crate::tellln;
 
 /// The folder of the binaries cargo built beside this one, in its profile.
-pub fn binaries() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|err| format!("cannot find this program: {err}"))?;
+pub fn binaries() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("cannot find this program")?;
     // Test binaries live one folder down, in `deps/`.
     let mut dir = exe.parent().unwrap_or(Path::new(".")).to_path_buf();
     if dir.ends_with("deps") {
@@ -30,15 +32,15 @@ pub fn root() -> Option<PathBuf> {
 
 /// The course's workspace, or an error that says where to run from: the
 /// exercises are in it.
-pub fn root_or_error() -> Result<PathBuf, String> {
-    root().ok_or_else(|| {
-        "the exercises are in the course's workspace: run this as `cargo run -q -p workshop -- ...` from it".to_string()
-    })
+pub fn root_or_error() -> anyhow::Result<PathBuf> {
+    root().context(
+        "the exercises are in the course's workspace: run this as `cargo run -q -p workshop -- ...` from it",
+    )
 }
 
 /// Builds the crates `names` (stages, exercises) with the cargo that built
 /// this tool, in its profile.
-pub fn build(root: &Path, dir: &Path, names: &[String]) -> Result<Warnings, String> {
+pub fn build(root: &Path, dir: &Path, names: &[String]) -> anyhow::Result<Warnings> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = std::process::Command::new(&cargo);
     command.current_dir(root).arg("build").arg("--quiet");
@@ -61,9 +63,9 @@ pub fn build(root: &Path, dir: &Path, names: &[String]) -> Result<Warnings, Stri
         "workshop: building {what} (cargo build -p {})",
         names.join(" -p ")
     );
-    let cannot_run = |err: std::io::Error| {
+    let cannot_run = || {
         format!(
-            "cannot run cargo ({}) to build {what}: {err}",
+            "cannot run cargo ({}) to build {what}",
             Path::new(&cargo).display()
         )
     };
@@ -71,7 +73,7 @@ pub fn build(root: &Path, dir: &Path, names: &[String]) -> Result<Warnings, Stri
         .stdin(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(cannot_run)?;
+        .with_context(cannot_run)?;
     let mut counting = Counting::default();
     if let Some(messages) = cargo.stderr.take() {
         for line in BufReader::new(messages).split(b'\n').map_while(Result::ok) {
@@ -79,13 +81,23 @@ pub fn build(root: &Path, dir: &Path, names: &[String]) -> Result<Warnings, Stri
             counting.line(&line);
         }
     }
-    let status = cargo.wait().map_err(cannot_run)?;
+    let status = cargo.wait().with_context(cannot_run)?;
     if !status.success() {
-        return Err(format!(
-            "cargo could not build {what}; see its messages above"
-        ));
+        bail!("cargo could not build {what}; see its messages above");
     }
     Ok(counting.warnings)
+}
+
+/// Builds crate `name` (an exercise) in the workspace at `root` with cargo,
+/// whose messages the learner sees, and returns its binary and how many
+/// warnings cargo gave.
+pub fn build_one(root: &Path, name: &str) -> anyhow::Result<(PathBuf, Warnings)> {
+    let dir = binaries()?;
+    let warnings = build(root, &dir, &[name.to_string()])?;
+    let bin = dir
+        .join(name)
+        .with_extension(std::env::consts::EXE_EXTENSION);
+    Ok((bin, warnings))
 }
 
 /// How many warnings cargo gave about the code it built: it repeats them at

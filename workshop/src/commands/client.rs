@@ -6,12 +6,13 @@ use std::io::{ErrorKind, Read};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use anyhow::{anyhow, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::mpsc;
 
-use crate::limits;
+use crate::processes::limits;
 use crate::sayln;
 use crate::seconds;
 use crate::units::{LONGEST, duration_within};
@@ -47,27 +48,27 @@ pub struct ClientArgs {
     pub idle: Option<Duration>,
 }
 
-pub async fn run(args: ClientArgs) -> Result<(), String> {
+pub async fn run(args: ClientArgs) -> anyhow::Result<()> {
     // Each option is within its bounds, but not always the two together:
     // `--count 100000 --every 1h` is a client for eleven years. The pauses
     // fall between lines, one fewer than the lines: `--count 2 --every 1h`
     // is an hour.
     let pauses = args.count.saturating_sub(1);
     if args.send.is_some() && args.every.saturating_mul(pauses) > LONGEST {
-        return Err(format!(
+        bail!(
             "--count {} lines --every {} is too long: (--count − 1) × --every must be at most {}",
             args.count,
             humantime::format_duration(args.every),
             humantime::format_duration(LONGEST)
-        ));
+        );
     }
     // `--addr` is resolved as the stages resolve theirs (`localhost` is
     // 127.0.0.1 first), so the client goes where the server listens.
     let stream = TcpStream::connect(args.addr)
         .await
-        .map_err(|err| format!("cannot connect to {}: {}", args.addr, limits::explain(&err)))?;
-    let local = stream.local_addr().map_err(|err| err.to_string())?;
-    let peer = stream.peer_addr().map_err(|err| err.to_string())?;
+        .map_err(|err| anyhow!("cannot connect to {}: {}", args.addr, limits::explain(&err)))?;
+    let local = stream.local_addr()?;
+    let peer = stream.peer_addr()?;
     sayln!("connected to {peer} from {local}");
     let connected = Instant::now();
     let (reader, mut writer) = stream.into_split();
@@ -160,7 +161,7 @@ pub async fn run(args: ClientArgs) -> Result<(), String> {
             let _ = writer.shutdown().await;
             sayln!("{why}; closed the connection after {open_for}");
         }
-        Ending::Failed(why) => return Err(why),
+        Ending::Failed(why) => bail!(why),
     }
     Ok(())
 }

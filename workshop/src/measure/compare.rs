@@ -1,5 +1,6 @@
-//! `workshop compare`: every stage through the same scenarios, each on its
-//! own fresh server, and what each stage did, observed rather than assumed.
+//! `workshop compare`'s scenarios: every stage through the same ones, each
+//! on its own fresh server, and what each stage did, observed rather than
+//! assumed.
 //!
 //! A scenario's clients send lines tagged with their names (`A: hello`), and
 //! the server's stderr is watched and timed: when the server printed each
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use anyhow::{Context, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
@@ -17,12 +19,16 @@ use tokio::sync::watch;
 
 use harness::Server;
 
-use crate::limits;
-use crate::process::{Usage, listen_overflows};
-use crate::progress::Progress;
-use crate::report::{End, Row, Timeline};
+use crate::load;
+use crate::model::compare::{
+    CROWD_DEADLINE, Crowd, End, Observed, Plan, Row, StageReport, Timeline,
+};
+use crate::output::progress::Progress;
+use crate::processes::limits;
+use crate::processes::servers;
+use crate::processes::stages::Stage;
+use crate::processes::usage::{self, listen_overflows};
 use crate::seconds;
-use crate::stages::{self, Stage};
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);
@@ -35,8 +41,6 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(4);
 /// How long the crowd waits for the server to print one more line before it
 /// concludes that the rest will not be: longer than a SYN retry too.
 const STALL: Duration = Duration::from_secs(3);
-/// The deadline of the stages that take one, in the crowd scenario.
-pub const CROWD_DEADLINE: Duration = Duration::from_secs(60);
 /// How many crowd clients connect at a time.
 const CONNECTING: usize = 64;
 
@@ -50,58 +54,8 @@ enum Joined {
     NotTried,
 }
 
-/// What to compare, and how hard.
-#[derive(Clone, Debug)]
-pub struct Plan {
-    /// The read deadline given to the stages that take `--timeout`.
-    pub timeout: Duration,
-    /// How many clients the crowd scenario connects.
-    pub crowd: usize,
-}
-
-/// What one stage did in every scenario.
-pub struct StageReport {
-    pub stage: String,
-    /// Whether the stage takes `--timeout`, and so ran with the deadline.
-    pub takes_timeout: bool,
-    pub two_clients: Observed,
-    pub idle: Observed,
-    pub talker: Observed,
-    pub crowd: Crowd,
-}
-
-/// One timed scenario, as seen: a verdict in words, and the timeline.
-pub struct Observed {
-    pub verdict: String,
-    pub timeline: Timeline,
-}
-
-/// The crowd scenario's figures.
-pub struct Crowd {
-    /// How many clients took part.
-    pub clients: usize,
-    /// How many of them the server printed the line of.
-    pub served: usize,
-    /// How long until every connected client was served, if all were.
-    pub took: Option<Duration>,
-    /// Connected, but the server never printed their line.
-    pub unserved: usize,
-    /// Could not connect in time, or were not tried after a wave failed.
-    pub failed: usize,
-    /// Closed by the server while the crowd was being held.
-    pub closed: usize,
-    /// Listen-queue overflows on the machine during the crowd.
-    pub overflows: Option<u64>,
-    /// The server's memory and threads while it held the crowd.
-    pub usage: Option<Usage>,
-    /// Memory added, per client still connected then, in KiB.
-    pub kib_per_open_client: Option<f64>,
-    /// How the server exited during the crowd, if it did.
-    pub exited: Option<String>,
-}
-
 /// Runs every scenario against every stage, one stage at a time.
-pub async fn compare(stages: &[Stage], plan: &Plan) -> Result<Vec<StageReport>, String> {
+pub async fn compare(stages: &[Stage], plan: &Plan) -> anyhow::Result<Vec<StageReport>> {
     let mut reports = Vec::new();
     let mut progress = Progress::new();
     for stage in stages {
@@ -138,7 +92,7 @@ fn exited(server: &mut Server, verdict: String) -> String {
 }
 
 /// Starts `stage`, with the deadline if it takes one.
-async fn start(stage: &Stage, deadline: Duration) -> Result<Server, String> {
+async fn start(stage: &Stage, deadline: Duration) -> anyhow::Result<Server> {
     let args = if stage.takes_timeout {
         vec![
             "--timeout".to_string(),
@@ -147,7 +101,7 @@ async fn start(stage: &Stage, deadline: Duration) -> Result<Server, String> {
     } else {
         Vec::new()
     };
-    stages::start(&stage.name, stage.server(&args)).await
+    servers::start(&stage.name, stage.server(&args)).await
 }
 
 /// Waits up to `within` for `needle` on the server's stderr; returns when it
@@ -161,7 +115,7 @@ async fn seen_within(server: &Server, needle: &str, within: Duration) -> Option<
 /// A: connects and talks. B: connects and talks while A is still open.
 /// Then A leaves, and B says goodbye. Serial or concurrent shows in whether
 /// B's line is printed before A leaves.
-async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+async fn two_clients(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut a = scene.connect("A").await?;
@@ -217,7 +171,7 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 }
 
 /// A client that connects and says nothing for twice the deadline.
-async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+async fn idle_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut idle = scene.connect("I").await?;
@@ -239,7 +193,7 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
 
 /// A client that says a line every quarter of the deadline, for three
 /// deadlines: a deadline that starts anew with every read never closes it.
-async fn talking_client(stage: &Stage, plan: &Plan) -> Result<Observed, String> {
+async fn talking_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let mut server = start(stage, plan.timeout).await?;
     let scene = Scene::new(&server);
     let mut talker = scene.connect("T").await?;
@@ -290,12 +244,12 @@ pub(crate) fn crowd_out_of_files(out: limits::OutOfFiles, failed: usize, crowd: 
 /// Many clients at once: each connects, says one line and stays connected.
 /// How many the server printed, how long that took, and its memory while it
 /// held them all.
-async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Crowd, String> {
+async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::Result<Crowd> {
     // The crowd is about holding many clients, not about deadlines: a stage
     // that takes one gets a minute, so that it holds its crowd too.
     let deadline = CROWD_DEADLINE;
     let mut server = start(stage, deadline).await?;
-    let before = Usage::of(server.pid());
+    let before = usage::of(server.pid());
     let overflows_before = listen_overflows();
     let started = Instant::now();
     let mut connecting = tokio::task::JoinSet::new();
@@ -356,7 +310,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
     // Clients this tool could not open say nothing of the stage: no figure
     // rather than a wrong one.
     if let Some(out) = ran_out {
-        return Err(crowd_out_of_files(out, out_of_files, plan.crowd));
+        bail!(crowd_out_of_files(out, out_of_files, plan.crowd));
     }
 
     // Wait until every line is printed, or until no more are for a while
@@ -378,10 +332,10 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> Result<Cr
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let during = Usage::of(server.pid());
+    let during = usage::of(server.pid());
     let closed_early = held
         .iter()
-        .filter(|stream| crate::already_closed(stream))
+        .filter(|stream| load::already_closed(stream))
         .count();
     drop(held);
 
@@ -436,12 +390,12 @@ impl Scene {
         }
     }
 
-    async fn connect(&self, name: &str) -> Result<SceneClient, String> {
+    async fn connect(&self, name: &str) -> anyhow::Result<SceneClient> {
         let stream = TcpStream::connect(self.addr)
             .await
-            .map_err(|err| format!("cannot connect to {}: {err}", self.addr))?;
+            .with_context(|| format!("cannot connect to {}", self.addr))?;
         let connected = Instant::now();
-        let local = stream.local_addr().map_err(|err| err.to_string())?;
+        let local = stream.local_addr()?;
         let (mut reader, writer) = stream.into_split();
         let (closed, closed_by_server) = watch::channel(None);
         tokio::spawn(async move {

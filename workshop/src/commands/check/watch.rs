@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use anyhow::Context;
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
 /// An editor saves in several steps (a file written aside, renamed, its
@@ -23,7 +24,7 @@ pub struct Saves {
 
 impl Saves {
     /// Starts watching `folder` and everything under it.
-    pub fn under(folder: &Path) -> Result<Saves, String> {
+    pub fn under(folder: &Path) -> anyhow::Result<Saves> {
         let (changes, changed) = mpsc::channel();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
@@ -39,10 +40,10 @@ impl Saves {
                     let _ = changes.send(event.paths);
                 }
             })
-            .map_err(|err| format!("cannot watch for changes: {err}"))?;
+            .context("cannot watch for changes")?;
         watcher
             .watch(folder, RecursiveMode::Recursive)
-            .map_err(|err| format!("cannot watch {}: {err}", folder.display()))?;
+            .with_context(|| format!("cannot watch {}", folder.display()))?;
         Ok(Saves {
             folder: folder.to_path_buf(),
             changed,
@@ -53,11 +54,11 @@ impl Saves {
     /// Waits until a file is written, created or removed, unless one was
     /// since the last call, and returns one that was: a file still there
     /// (not an editor's temporary file, renamed over it) where there is one.
-    pub fn next(&self) -> Result<PathBuf, String> {
+    pub fn next(&self) -> anyhow::Result<PathBuf> {
         let mut paths = self
             .changed
             .recv()
-            .map_err(|_| format!("stopped watching {}", self.folder.display()))?;
+            .with_context(|| format!("stopped watching {}", self.folder.display()))?;
         while let Ok(more) = self.changed.recv_timeout(SETTLE) {
             paths.extend(more);
         }

@@ -5,11 +5,13 @@
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
 
+use anyhow::{Context, bail};
 use similar::TextDiff;
 
 use crate::exercises::record::{Progress, Record};
 use crate::exercises::{self, Exercise, changed_files, read_or_empty, recipe};
-use crate::workspace;
+use crate::processes::workspace;
+use crate::render::table::Table;
 use crate::{say, sayln, tell};
 
 #[derive(clap::Args, Debug)]
@@ -32,7 +34,7 @@ pub struct ResetArgs {
 
 /// `workshop hint`: the exercise's next hint, from a nudge to nearly the
 /// answer; after the last, the last again.
-pub fn hint(args: ExerciseArg) -> Result<(), String> {
+pub fn hint(args: ExerciseArg) -> anyhow::Result<()> {
     let root = workspace::root_or_error()?;
     let mut record = Record::load(&root)?;
     let exercise = exercises::pick(args.exercise.as_deref(), &record)?;
@@ -40,7 +42,7 @@ pub fn hint(args: ExerciseArg) -> Result<(), String> {
     let given = record.of(exercise.name).hints_given;
     let this = given.min(hints.len().saturating_sub(1));
     let Some(text) = hints.get(this) else {
-        return Err(format!("exercise {} has no hints", exercise.number));
+        bail!("exercise {} has no hints", exercise.number);
     };
     let number = exercise.number;
     sayln!("Exercise {number}, hint {} of {}:\n", this + 1, hints.len());
@@ -66,7 +68,7 @@ pub fn hint(args: ExerciseArg) -> Result<(), String> {
 /// (+), and what theirs has that the stage does not (-), as a unified diff;
 /// the crate's doc comment (`//!`), where the assignment and the lesson
 /// differ, left out.
-pub fn solution(args: ExerciseArg) -> Result<(), String> {
+pub fn solution(args: ExerciseArg) -> anyhow::Result<()> {
     let root = workspace::root_or_error()?;
     let exercise = exercises::pick(args.exercise.as_deref(), &Record::load(&root)?)?;
     sayln!(
@@ -83,7 +85,7 @@ pub fn solution(args: ExerciseArg) -> Result<(), String> {
 
 /// The unified diff from the exercise's files in `folder` to its stage's,
 /// or none where they are the same.
-fn diff_to_the_stage(folder: &Path, exercise: &Exercise) -> Result<Option<String>, String> {
+fn diff_to_the_stage(folder: &Path, exercise: &Exercise) -> anyhow::Result<Option<String>> {
     let mut diffs = String::new();
     for &(path, stage_source) in exercise.stage_files() {
         let yours = recipe::without_doc_comment(&read_or_empty(&folder.join(path))?);
@@ -99,7 +101,7 @@ fn diff_to_the_stage(folder: &Path, exercise: &Exercise) -> Result<Option<String
 }
 
 /// `workshop reset`: the starter back in the exercise's files, after asking.
-pub fn reset(args: ResetArgs) -> Result<(), String> {
+pub fn reset(args: ResetArgs) -> anyhow::Result<()> {
     let root = workspace::root_or_error()?;
     let exercise = exercises::find(&args.exercise)?;
     let folder = exercise.folder(&root);
@@ -137,22 +139,21 @@ pub fn reset(args: ResetArgs) -> Result<(), String> {
 }
 
 /// Writes `files` in `folder`, making the folders they need.
-fn write_files(folder: &Path, files: &[(&'static str, String)]) -> Result<(), String> {
+fn write_files(folder: &Path, files: &[(&'static str, String)]) -> anyhow::Result<()> {
     for (path, text) in files {
         let file = folder.join(path);
         if let Some(parent) = file.parent() {
             std::fs::create_dir_all(parent)
-                .map_err(|err| format!("cannot write {}: {err}", parent.display()))?;
+                .with_context(|| format!("cannot write {}", parent.display()))?;
         }
-        std::fs::write(&file, text)
-            .map_err(|err| format!("cannot write {}: {err}", file.display()))?;
+        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
     Ok(())
 }
 
 /// Asks `question`, whether to go on. Only `y` or `yes` goes on; the end
 /// of the input does not.
-fn asked(question: &str) -> Result<bool, String> {
+fn asked(question: &str) -> anyhow::Result<bool> {
     tell!("{question} [y/N] ");
     let mut answer = String::new();
     let stdin = std::io::stdin();
@@ -163,7 +164,7 @@ fn asked(question: &str) -> Result<bool, String> {
     stdin
         .lock()
         .read_line(&mut answer)
-        .map_err(|err| format!("cannot read the answer: {err}"))?;
+        .context("cannot read the answer")?;
     Ok(matches!(
         answer.trim().to_ascii_lowercase().as_str(),
         "y" | "yes"
@@ -171,15 +172,10 @@ fn asked(question: &str) -> Result<bool, String> {
 }
 
 /// `workshop progress`: every exercise's state, as a table, and what next.
-pub fn progress() -> Result<(), String> {
+pub fn progress() -> anyhow::Result<()> {
     let root = workspace::root_or_error()?;
     let record = Record::load(&root)?;
-    let mut rows = vec![[
-        "exercise".to_string(),
-        "leads to".to_string(),
-        "state".to_string(),
-        "hints".to_string(),
-    ]];
+    let mut table = Table::new(["exercise", "leads to", "state", "hints"]);
     for exercise in exercises::ALL {
         let progress = record.of(exercise.name);
         let state = match progress.last_check {
@@ -188,29 +184,14 @@ pub fn progress() -> Result<(), String> {
             None => "started, not checked yet".to_string(),
         };
         let hints = exercise.recipe()?.hints.len();
-        rows.push([
+        table.row([
             format!("{} {}", exercise.number, exercise.name),
             exercise.stage.to_string(),
             state,
             format!("{} of {hints}", progress.hints_given),
         ]);
     }
-    let widths: Vec<usize> = (0..4)
-        .map(|column| {
-            rows.iter()
-                .map(|row| row[column].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for row in &rows {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &width)| format!("{cell:width$}"))
-            .collect();
-        sayln!("{}", cells.join("  ").trim_end());
-    }
+    say!("{}", table.text(""));
     match exercises::next_to_do(&record) {
         Some(next) => sayln!(
             "\nNext: exercise {} (exercises/{}/src/main.rs); check it with: cargo run -q -p workshop -- check {}",

@@ -1,40 +1,28 @@
-//! A process's resident memory and thread count, as the kernel reports them
-//! in `/proc/PID/status`. Linux only: elsewhere they read as unknown.
+//! What the kernel tells of a process, from `/proc`: its resident memory
+//! and threads, its open files, and the machine's listen-queue overflows.
+//! Linux only: elsewhere they read as unknown.
 
 use std::fs;
+use std::time::Duration;
 
-/// Memory and threads of one process at one moment.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Usage {
-    /// Resident set size: the memory the process really occupies, in KiB.
-    pub rss_kib: u64,
-    pub threads: u64,
-}
+use tokio::sync::watch;
 
-impl Usage {
-    /// The larger memory and the larger thread count of two samples.
-    pub fn peak(self, other: Usage) -> Usage {
-        Usage {
-            rss_kib: self.rss_kib.max(other.rss_kib),
-            threads: self.threads.max(other.threads),
-        }
-    }
+use crate::model::usage::Usage;
 
-    /// Reads the usage of process `pid`, or `None` where `/proc` cannot tell.
-    pub fn of(pid: u32) -> Option<Usage> {
-        let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|line| line.strip_prefix(name))
-                .and_then(|rest| rest.split_whitespace().next())
-                .and_then(|value| value.parse().ok())
-        };
-        Some(Usage {
-            rss_kib: field("VmRSS:")?,
-            threads: field("Threads:")?,
-        })
-    }
+/// Reads the usage of process `pid`, or `None` where `/proc` cannot tell.
+pub fn of(pid: u32) -> Option<Usage> {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|value| value.parse().ok())
+    };
+    Some(Usage {
+        rss_kib: field("VmRSS:")?,
+        threads: field("Threads:")?,
+    })
 }
 
 /// How many times, since boot, a listen queue on this machine was full when a
@@ -58,14 +46,41 @@ pub fn open_files(pid: u32) -> Option<usize> {
     Some(fs::read_dir(format!("/proc/{pid}/fd")).ok()?.count())
 }
 
+/// Samples a process's memory and threads every 100 ms, keeping the peak.
+pub struct UsageWatcher {
+    peak: watch::Receiver<Option<Usage>>,
+    _sampler: tokio::task::JoinHandle<()>,
+}
+
+impl UsageWatcher {
+    pub fn start(pid: u32) -> UsageWatcher {
+        let (record, peak) = watch::channel(of(pid));
+        let sampler = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let Some(now) = of(pid) else { return };
+                record.send_modify(|peak| *peak = Some(peak.map_or(now, |peak| peak.peak(now))));
+            }
+        });
+        UsageWatcher {
+            peak,
+            _sampler: sampler,
+        }
+    }
+
+    pub fn peak(&self) -> Option<Usage> {
+        *self.peak.borrow()
+    }
+}
+
 /// Linux's: the figures come from /proc.
 #[cfg(all(test, target_os = "linux"))]
 mod tests {
-    use super::{Usage, open_files};
+    use super::{of, open_files};
 
     #[test]
     fn this_process_has_memory_and_at_least_one_thread() {
-        let usage = Usage::of(std::process::id()).expect("/proc/self/status");
+        let usage = of(std::process::id()).expect("/proc/self/status");
         assert!(usage.rss_kib > 0 && usage.threads >= 1, "{usage:?}");
     }
 
@@ -73,7 +88,8 @@ mod tests {
     /// this process: other tests here listen too, at the same time.)
     #[tokio::test]
     async fn a_stage_is_found_listening_on_the_port_it_logged() {
-        use crate::stages::{find, start};
+        use crate::processes::servers::start;
+        use crate::processes::stages::find;
         let stage = find(&["stage3-concurrent".to_string()]).unwrap().remove(0);
         let server = start(&stage.name, stage.server(&[])).await.unwrap();
         let ports = harness::listening::listening_ports(server.pid());

@@ -8,6 +8,8 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use anyhow::{Context, bail};
+
 /// Where the notes go, checked.
 pub struct Notes {
     path: PathBuf,
@@ -28,23 +30,29 @@ impl Notes {
     /// Checks that `path` can be written, without creating or changing
     /// it: by creating and removing the file the notes are first written
     /// to, beside it.
-    pub fn check(path: &Path) -> Result<Notes, String> {
-        let cannot = |err: std::io::Error| format!("cannot write {}: {err}", path.display());
+    pub fn check(path: &Path) -> anyhow::Result<Notes> {
+        let cannot = || format!("cannot write {}", path.display());
         let into = match std::fs::metadata(path) {
             Ok(found) if found.is_dir() => {
-                return Err(format!("cannot write {}: it is a folder", path.display()));
+                bail!("cannot write {}: it is a folder", path.display());
             }
-            Ok(found) if !found.is_file() => {
-                Destination::InPlace(OpenOptions::new().write(true).open(path).map_err(cannot)?)
-            }
+            Ok(found) if !found.is_file() => Destination::InPlace(
+                OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(cannot)?,
+            ),
             _ => {
                 // A file that exists and is read-only is not replaced.
                 if path.exists() {
-                    OpenOptions::new().write(true).open(path).map_err(cannot)?;
+                    OpenOptions::new()
+                        .write(true)
+                        .open(path)
+                        .with_context(cannot)?;
                 }
                 let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
                 let partial = partial(&target);
-                File::create(&partial).map_err(cannot)?;
+                File::create(&partial).with_context(cannot)?;
                 let _ = std::fs::remove_file(&partial);
                 Destination::File { target, partial }
             }
@@ -56,17 +64,19 @@ impl Notes {
     }
 
     /// Writes `markdown` as the whole of the notes.
-    pub fn write(self, markdown: &str) -> Result<(), String> {
-        let cannot = |err: std::io::Error| format!("cannot write {}: {err}", self.path.display());
+    pub fn write(self, markdown: &str) -> anyhow::Result<()> {
+        let cannot = || format!("cannot write {}", self.path.display());
         match self.into {
-            Destination::InPlace(mut file) => file.write_all(markdown.as_bytes()).map_err(cannot),
+            Destination::InPlace(mut file) => {
+                file.write_all(markdown.as_bytes()).with_context(cannot)
+            }
             Destination::File { target, partial } => {
                 let written = std::fs::write(&partial, markdown)
                     .and_then(|()| std::fs::rename(&partial, &target));
                 if written.is_err() {
                     let _ = std::fs::remove_file(&partial);
                 }
-                written.map_err(cannot)
+                written.with_context(cannot)
             }
         }
     }

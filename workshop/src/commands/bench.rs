@@ -1,0 +1,191 @@
+//! `workshop bench`: what each concurrent server costs, measured side by side.
+//!
+//! Every server that serves clients together (the stages from 3 on, and the
+//! Go seed's stages 3 and 4 when `go` is installed) goes through the same
+//! measurements ([`crate::measure::bench`]), each on a fresh process. The
+//! whole set runs `--repeats` times, all servers in each round (the
+//! machine's noise then falls on every server alike), and the table gives the
+//! median with the lowest and highest. Raw results go to `results.jsonl`, the
+//! table to `table.md` and a chart of memory against connections to
+//! `memory.svg`; an interrupted bench leaves those of the last complete run
+//! as they were, and what it measured in `results.jsonl.partial`. Only
+//! loopback is used, and every run is bounded in count and time.
+//!
+//! `--baseline` compares the run with a saved `results.jsonl`, and
+//! `--results` shows a saved one instead of measuring: both are read before
+//! anything else is done, so that a file that is not a bench's results is
+//! said at once.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+
+use crate::model::bench::{Sample, Scenario, Sink, scenarios, servers};
+use crate::output::results::Results;
+use crate::processes::contenders::contenders;
+use crate::processes::limits;
+use crate::units::size_within;
+use crate::{measure, render};
+use crate::{say, tellln};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// The servers to measure, by name or prefix (stage4-timeouts,go-stage4); all of them if not given
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+
+    /// How many rounds; each runs every measurement on every server once
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    repeats: u32,
+
+    /// How many idle connections to hold, one run for each number (at most 10 numbers)
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000", value_parser = clap::value_parser!(u32).range(1..=19_000))]
+    held: Vec<u32>,
+
+    /// How many bytes the clients of a throughput run send in all, from 1KiB to 64GiB
+    #[arg(long, default_value = "256MiB", value_parser = size_within(1 << 10, 64 << 30), allow_hyphen_values = true)]
+    bytes: u64,
+
+    /// How many connections an accept-rate run makes
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    churn: u32,
+
+    /// Where to write results.jsonl, table.md and memory.svg
+    #[arg(long, value_name = "DIR", default_value = "target/bench")]
+    out: PathBuf,
+
+    /// A run of a few seconds that checks the bench itself works: one round, tiny loads
+    #[arg(long)]
+    smoke: bool,
+
+    /// A saved results.jsonl to compare with: after the table, what changed since, as this run's median ÷ the baseline's for each measurement and server
+    #[arg(long, value_name = "FILE.jsonl")]
+    baseline: Option<PathBuf>,
+
+    /// Measure nothing: show the table of a saved results.jsonl (with --baseline, what changed since that one)
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["only", "repeats", "held", "bytes", "churn", "out", "smoke"])]
+    results: Option<PathBuf>,
+}
+
+/// How many numbers `--held` takes: each is a run of every server in every
+/// round, of up to 19,000 connections.
+const MOST_HELD: usize = 10;
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.held.len() > MOST_HELD {
+        bail!(
+            "--held takes at most {MOST_HELD} numbers, each a run of every server in every round, not {}",
+            args.held.len()
+        );
+    }
+    // A baseline that cannot be read is said now, not after minutes of
+    // measuring.
+    let baseline = match &args.baseline {
+        Some(path) => Some((read_results(path)?, path.display().to_string())),
+        None => None,
+    };
+    if let Some(path) = &args.results {
+        let samples = read_results(path)?;
+        let table = render::bench::table(&servers(&samples), &scenarios(&samples), &samples);
+        say!("{table}");
+        if let Some((baseline, name)) = &baseline {
+            say!("{}", render::bench::changes(&samples, baseline, name));
+        }
+        return Ok(());
+    }
+    // After the arguments, so that a mistyped one is told on every system.
+    if !cfg!(target_os = "linux") {
+        bail!(
+            "workshop bench reads each server's memory, threads and bytes written from /proc, which only Linux has: run it on Linux (a virtual machine or WSL 2 will do)"
+        );
+    }
+    let (held, bytes, churn, repeats) = if args.smoke {
+        (vec![20, 200], 4 << 20, 200, 1)
+    } else {
+        let mut held: Vec<usize> = args.held.iter().map(|&n| n as usize).collect();
+        held.sort_unstable();
+        held.dedup();
+        (held, args.bytes, args.churn as usize, args.repeats)
+    };
+    check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
+    // A folder that cannot be written is said now, before anything is built
+    // or measured, and without touching the last run's files, nor what an
+    // interrupted run measured.
+    let mut results = Results::start(&args.out)?;
+    let contenders = contenders(&args.only)?;
+
+    let mut scenarios: Vec<Scenario> = held
+        .iter()
+        .map(|&connections| Scenario::Hold { connections })
+        .collect();
+    for clients in [1, 16] {
+        for sink in [Sink::DevNull, Sink::Pipe] {
+            scenarios.push(Scenario::Flood { clients, sink });
+        }
+    }
+    for concurrency in [1, 64] {
+        scenarios.push(Scenario::Churn { concurrency });
+    }
+    let servers: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
+    tellln!(
+        "workshop: bench of {} in {repeats} round(s) of {} runs each",
+        servers.join(", "),
+        scenarios.len()
+    );
+
+    let mut samples = Vec::new();
+    for round in 1..=repeats {
+        for contender in &contenders {
+            for &scenario in &scenarios {
+                tellln!(
+                    "workshop: round {round}/{repeats}: {}: {}",
+                    contender.name,
+                    scenario.row()
+                );
+                let sample =
+                    measure::bench::measure(contender, scenario, round, bytes, churn).await;
+                if let Some(error) = sample.error() {
+                    tellln!("workshop:   failed: {error}");
+                }
+                results.add(&render::jsonl::line(&sample)?)?;
+                samples.push(sample);
+            }
+        }
+    }
+
+    let table = render::bench::table(&servers, &scenarios, &samples);
+    say!("{table}");
+    if let Some((baseline, name)) = &baseline {
+        say!("{}", render::bench::changes(&samples, baseline, name));
+    }
+    let svg = render::svg::memory_chart(&servers, &held, &samples);
+    for (file, text) in [("table.md", table), ("memory.svg", svg)] {
+        let path = args.out.join(file);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    results.finish()?;
+    tellln!(
+        "workshop: wrote results.jsonl, table.md and memory.svg to {}",
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// The results a bench wrote to `path`, read back.
+fn read_results(path: &Path) -> anyhow::Result<Vec<Sample>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    render::jsonl::read(&path.display().to_string(), &text)
+}
+
+/// The connections the bench holds are files of this process, and of the
+/// server, which inherits this process's limit on open files (raised to the
+/// hard limit at start): a load the limit cannot hold is refused up front.
+fn check_open_file_limit(needed: usize) -> anyhow::Result<()> {
+    match limits::open_file_limit() {
+        Some(allowed) if allowed < needed as u64 => Err(anyhow!(
+            "holding that many connections needs about {needed} open files, and this process may open {allowed} (ulimit -n): raise the limit, or hold fewer (--held)"
+        )),
+        _ => Ok(()),
+    }
+}

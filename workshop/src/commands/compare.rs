@@ -1,0 +1,76 @@
+//! `workshop compare`: every stage run through the same scenarios
+//! ([`crate::measure::compare`]), and what each did, shown
+//! ([`crate::render::compare`]) and, if asked, kept as Markdown notes.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::bail;
+
+use crate::measure;
+use crate::model::compare::Plan;
+use crate::output::notes::Notes;
+use crate::processes::{limits, stages};
+use crate::render::compare::{Format, render};
+use crate::units::duration_within;
+use crate::{say, tellln};
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// The stages to compare, by name or prefix (stage2,stage4-timeouts); all of them if not given
+    #[arg(long, value_delimiter = ',')]
+    stages: Vec<String>,
+
+    /// The read deadline for the stages that take --timeout, from 100ms (shorter, and the scenarios cannot tell talking from silence) to 1m; the idle and talking scenarios scale with it
+    #[arg(long, value_name = "DURATION", default_value = "1s", value_parser = duration_within(Duration::from_millis(100), Duration::from_secs(60)))]
+    timeout: Duration,
+
+    /// How many clients the crowd scenario connects
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    crowd: u32,
+
+    /// text for the terminal, markdown for slides and notes
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+
+    /// Also write the same run as Markdown to this file, for notes
+    #[arg(long, value_name = "FILE")]
+    markdown_to: Option<PathBuf>,
+}
+
+pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
+    // A file that cannot be written is said at once, not after the run.
+    let notes = match &args.markdown_to {
+        Some(path) => Some(Notes::check(path)?),
+        None => None,
+    };
+    // The crowd is a file in this process, and one in the stage, for each
+    // client: a crowd the limit cannot hold is refused before the run.
+    let needed = u64::from(args.crowd) + 64;
+    if let Some(allowed) = limits::open_file_limit().filter(|&allowed| allowed < needed) {
+        bail!(
+            "a crowd of {} needs about {needed} open files, and this process may open {allowed} (ulimit -n): ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
+            args.crowd
+        );
+    }
+    let stages = stages::find(&args.stages)?;
+    let plan = Plan {
+        timeout: args.timeout,
+        crowd: args.crowd as usize,
+    };
+    let names: Vec<&str> = stages.iter().map(|stage| stage.name.as_str()).collect();
+    tellln!(
+        "workshop: comparing {} (deadline {}, a crowd of {})",
+        names.join(", "),
+        humantime::format_duration(plan.timeout),
+        plan.crowd
+    );
+    let reports = measure::compare::compare(&stages, &plan).await?;
+    say!("{}", render(&reports, &plan, args.format));
+    if let Some(notes) = notes {
+        let path = notes.path().display().to_string();
+        notes.write(&render(&reports, &plan, Format::Markdown))?;
+        tellln!("workshop: wrote the same run as Markdown to {path}");
+    }
+    Ok(())
+}

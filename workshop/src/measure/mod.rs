@@ -1,0 +1,10 @@
+//! The measure layer, the measurements: servers started fresh, put through
+//! a scenario with [`crate::load`] or scripted clients, and what they did,
+//! as the data of [`crate::model`]. Nothing here parses arguments or draws
+//! a table.
+//!
+//! - [`bench`](mod@bench): one bench run (memory held, throughput, accept rate).
+//! - [`compare`]: `workshop compare`'s scenarios and crowd.
+
+pub mod bench;
+pub mod compare;

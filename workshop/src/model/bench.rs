@@ -1,0 +1,230 @@
+//! What the bench measures: the servers' scenarios (the rows of its
+//! table), and each run's sample, the figure with what else the run saw.
+
+use serde::{Deserialize, Serialize};
+
+/// Where a server's stderr goes during a throughput run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Sink {
+    #[serde(rename = "/dev/null")]
+    DevNull,
+    #[serde(rename = "pipe")]
+    Pipe,
+}
+
+impl Sink {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sink::DevNull => "/dev/null",
+            Sink::Pipe => "pipe",
+        }
+    }
+}
+
+/// A measurement, and the row of the table its figures go to. In
+/// `results.jsonl`: `"scenario":"hold","connections":1000`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "scenario")]
+pub enum Scenario {
+    #[serde(rename = "hold")]
+    Hold { connections: usize },
+    #[serde(rename = "throughput")]
+    Flood {
+        clients: usize,
+        #[serde(rename = "stderr")]
+        sink: Sink,
+    },
+    #[serde(rename = "accept")]
+    Churn { concurrency: usize },
+}
+
+impl Scenario {
+    /// The row of the table this scenario's figure goes to.
+    pub fn row(self) -> String {
+        match self {
+            Scenario::Hold { connections } => {
+                format!("memory per idle connection, {connections} held")
+            }
+            Scenario::Flood { clients, sink } => {
+                format!("throughput, {clients} clients, stderr to {}", sink.name())
+            }
+            Scenario::Churn { concurrency } => {
+                format!("accept rate, {concurrency} connecting at a time")
+            }
+        }
+    }
+}
+
+/// What one run measured: one line of `results.jsonl`, such as
+/// `{"round":1,"server":"stage3-concurrent","scenario":"hold",
+/// "connections":1000,"value":9.26,"rss_kib_before":3384,...}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    pub round: u32,
+    pub server: String,
+    #[serde(flatten)]
+    pub scenario: Scenario,
+    #[serde(flatten)]
+    pub figure: Figure,
+    /// The run's other figures; none for a run that failed before them.
+    #[serde(flatten)]
+    pub detail: Option<Detail>,
+}
+
+/// The figure of the table, or why the run has none: `"value":9.26` or
+/// `"error":"..."`. The value is KiB per connection, MB/s, or connections
+/// per second.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Figure {
+    Value { value: f64 },
+    Failed { error: String },
+}
+
+/// A run's other figures, by scenario. (Told apart by their fields, which
+/// differ: the scenario is written beside them.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Hold(Held),
+    Flood(Flooded),
+    Churn(Churned),
+}
+
+/// A hold's: the server's memory and threads before, and at the peak
+/// while holding (the chart, and the threads in the table).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Held {
+    pub rss_kib_before: u64,
+    pub rss_kib: u64,
+    pub threads_before: u64,
+    pub threads: u64,
+    pub closed_by_the_server: usize,
+    /// Connections the client saw established that the server never took
+    /// in (the listen queue overflowed and dropped them).
+    pub lost_in_the_listen_queue: usize,
+}
+
+/// A throughput run's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Flooded {
+    pub bytes: u64,
+    pub seconds: f64,
+    pub read_from_the_pipe: u64,
+}
+
+/// An accept-rate run's; the overflows are unknown off Linux (`null`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Churned {
+    pub completed: usize,
+    pub failed: usize,
+    pub seconds: f64,
+    pub slowest_connect_ms: u64,
+    pub listen_overflows: Option<u64>,
+}
+
+impl Sample {
+    /// A run about to start: failed, until it measures something.
+    pub fn new(round: u32, server: &str, scenario: Scenario) -> Sample {
+        Sample {
+            round,
+            server: server.to_string(),
+            scenario,
+            figure: Figure::Failed {
+                error: String::new(),
+            },
+            detail: None,
+        }
+    }
+
+    /// The figure, if the run succeeded.
+    pub fn value(&self) -> Option<f64> {
+        match self.figure {
+            Figure::Value { value } => Some(value),
+            Figure::Failed { .. } => None,
+        }
+    }
+
+    /// Why the run failed, if it did.
+    pub fn error(&self) -> Option<&str> {
+        match &self.figure {
+            Figure::Value { .. } => None,
+            Figure::Failed { error } => Some(error),
+        }
+    }
+
+    /// A hold's other figures.
+    pub fn held(&self) -> Option<&Held> {
+        match &self.detail {
+            Some(Detail::Hold(held)) => Some(held),
+            _ => None,
+        }
+    }
+}
+
+/// The servers of `samples`, in the order they first appear (the order
+/// they were measured in).
+pub fn servers(samples: &[Sample]) -> Vec<&str> {
+    let mut servers: Vec<&str> = Vec::new();
+    for sample in samples {
+        if !servers.contains(&sample.server.as_str()) {
+            servers.push(&sample.server);
+        }
+    }
+    servers
+}
+
+/// The scenarios of `samples`, in the order they first appear.
+pub fn scenarios(samples: &[Sample]) -> Vec<Scenario> {
+    let mut scenarios = Vec::new();
+    for sample in samples {
+        if !scenarios.contains(&sample.scenario) {
+            scenarios.push(sample.scenario);
+        }
+    }
+    scenarios
+}
+
+/// The runs of `server` in `scenario`: a cell of the table.
+pub fn cell<'a>(samples: &'a [Sample], server: &str, scenario: Scenario) -> Vec<&'a Sample> {
+    samples
+        .iter()
+        .filter(|s| s.server == server && s.scenario == scenario)
+        .collect()
+}
+
+/// The figures of the runs that succeeded.
+pub fn values(runs: &[&Sample]) -> Vec<f64> {
+    runs.iter().filter_map(|s| s.value()).collect()
+}
+
+/// `value` to `decimals` places: the figures of `results.jsonl` are
+/// measured to no finer, and read better so.
+pub fn rounded(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
+}
+
+/// The median, lowest and highest of the successful samples of one cell.
+pub fn summary(values: &[f64]) -> Option<(f64, f64, f64)> {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let median = match sorted.len() {
+        0 => return None,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    };
+    Some((median, sorted[0], sorted[sorted.len() - 1]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::summary;
+
+    #[test]
+    fn the_median_of_an_even_count_is_the_mean_of_the_middle_two() {
+        assert_eq!(summary(&[3.0, 1.0, 2.0]), Some((2.0, 1.0, 3.0)));
+        assert_eq!(summary(&[4.0, 1.0, 2.0, 3.0]), Some((2.5, 1.0, 4.0)));
+        assert_eq!(summary(&[]), None);
+    }
+}

@@ -1,0 +1,81 @@
+//! What `workshop compare` observes: the plan of a run, and for each stage
+//! what it did in each scenario, with a timeline of its clients.
+
+use std::time::Duration;
+
+use crate::model::usage::Usage;
+
+/// The deadline of the stages that take one, in the crowd scenario.
+pub const CROWD_DEADLINE: Duration = Duration::from_secs(60);
+
+/// What to compare, and how hard.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    /// The read deadline given to the stages that take `--timeout`.
+    pub timeout: Duration,
+    /// How many clients the crowd scenario connects.
+    pub crowd: usize,
+}
+
+/// What one stage did in every scenario.
+pub struct StageReport {
+    pub stage: String,
+    /// Whether the stage takes `--timeout`, and so ran with the deadline.
+    pub takes_timeout: bool,
+    pub two_clients: Observed,
+    pub idle: Observed,
+    pub talker: Observed,
+    pub crowd: Crowd,
+}
+
+/// One timed scenario, as seen: a verdict in words, and the timeline.
+pub struct Observed {
+    pub verdict: String,
+    pub timeline: Timeline,
+}
+
+/// The crowd scenario's figures.
+pub struct Crowd {
+    /// How many clients took part.
+    pub clients: usize,
+    /// How many of them the server printed the line of.
+    pub served: usize,
+    /// How long until every connected client was served, if all were.
+    pub took: Option<Duration>,
+    /// Connected, but the server never printed their line.
+    pub unserved: usize,
+    /// Could not connect in time, or were not tried after a wave failed.
+    pub failed: usize,
+    /// Closed by the server while the crowd was being held.
+    pub closed: usize,
+    /// Listen-queue overflows on the machine during the crowd.
+    pub overflows: Option<u64>,
+    /// The server's memory and threads while it held the crowd.
+    pub usage: Option<Usage>,
+    /// Memory added, per client still connected then, in KiB.
+    pub kib_per_open_client: Option<f64>,
+    /// How the server exited during the crowd, if it did.
+    pub exited: Option<String>,
+}
+
+/// One scenario's clients on a shared clock.
+pub struct Timeline {
+    pub rows: Vec<Row>,
+    /// How long the scenario ran: the width of the drawing.
+    pub span: Duration,
+}
+
+/// One client: when it connected, when the server accepted it, when the
+/// server printed its lines, and how its connection ended.
+pub struct Row {
+    pub client: String,
+    pub connected: Duration,
+    pub accepted: Option<Duration>,
+    pub printed: Vec<Duration>,
+    pub end: Option<End>,
+}
+
+pub enum End {
+    ByClient(Duration),
+    ByServer(Duration),
+}
