@@ -246,6 +246,18 @@ pub fn exit(code: i32) -> ! {
     std::process::exit(code)
 }
 
+/// Waits until every byte queued for stderr before this call has been
+/// written (or refused). For bytes that go to stderr by another way than
+/// this queue (`stage3-splice` splices them): after this wait they come
+/// after the log lines queued before them, such as the one saying their
+/// client connected. Never waits for bytes queued later; while stderr is
+/// stuck, waits as long as it is.
+pub async fn caught_up() {
+    if let Some(queue) = STDERR.get() {
+        queue.caught_up().await;
+    }
+}
+
 /// Runs at `exit` (C's, on the way out of the process).
 #[cfg(any(unix, windows))]
 extern "C" fn drain_at_exit() {
@@ -333,6 +345,8 @@ struct State {
     writing: bool,
     /// Tasks waiting for room in the queue.
     waiting: Vec<Waker>,
+    /// Tasks waiting for the writer to write what was queued before them.
+    catching_up: Vec<Waker>,
     dropped_log_lines: u64,
     /// Bytes the output refused, not yet said, and why it refused the last.
     lost: u64,
@@ -462,6 +476,20 @@ impl Queue {
         true
     }
 
+    /// Waits until the writer has written what was queued before this call.
+    async fn caught_up(&self) {
+        let queued = self.lock().queued;
+        std::future::poll_fn(|cx| {
+            let mut state = self.lock();
+            if state.written >= queued {
+                return Poll::Ready(());
+            }
+            state.catching_up.push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+
     /// Bytes queued and not written yet, the writer's batch included.
     fn not_yet_written(&self) -> u64 {
         let state = self.lock();
@@ -486,13 +514,21 @@ impl Queue {
         // What a console holds back of a character split between batches.
         let mut console = ConsoleText::default();
         loop {
-            let waiting = {
+            let caught_up = {
                 let mut state = self.lock();
                 state.written += just_written;
                 state.lost = lost;
                 state.why.clone_from(&why);
                 state.writing = false;
                 self.progress.notify_all();
+                std::mem::take(&mut state.catching_up)
+            };
+            // Woken without the lock held, as below.
+            for waker in caught_up {
+                waker.wake();
+            }
+            let waiting = {
+                let mut state = self.lock();
                 while state.pending.is_empty() {
                     state = self
                         .work
@@ -609,6 +645,7 @@ mod tests {
     //! Each test drives a queue of its own, whose output is a [`Gate`]: a
     //! stderr the test opens and closes, as a terminal paused with Ctrl-S.
 
+    use std::future::Future;
     use std::sync::mpsc;
     use std::sync::{Arc, Condvar, Mutex};
     use std::task::{Context, Poll, Wake, Waker};
@@ -769,6 +806,33 @@ mod tests {
         );
         sent.extend_from_slice(&last);
         assert!(output.wait_for_len(sent.len()) == sent);
+    }
+
+    /// What `stage3-splice` waits for before it splices a client's bytes
+    /// into stderr, so that they come after the log lines queued before.
+    #[test]
+    fn caught_up_waits_until_what_was_queued_before_it_is_written() {
+        let output = Gate::default();
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
+        let (waker, woken) = waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(std::pin::pin!(queue.caught_up()).poll(&mut cx).is_ready());
+
+        queue.write_log(b"[INFO] a client connected\n");
+        let mut caught_up = std::pin::pin!(queue.caught_up());
+        assert!(caught_up.as_mut().poll(&mut cx).is_pending());
+        wait_until(|| queue.lock().writing);
+        assert!(caught_up.as_mut().poll(&mut cx).is_pending());
+
+        // Woken, it is ready, unless the wake-up was early (the writer
+        // thread starting): then it waits again, as a runtime would.
+        output.set_open(true);
+        while caught_up.as_mut().poll(&mut cx).is_pending() {
+            woken
+                .recv_timeout(PATIENCE)
+                .expect("the waiting task was never woken");
+        }
+        assert_eq!(output.wait_for_len(26), b"[INFO] a client connected\n");
     }
 
     #[test]

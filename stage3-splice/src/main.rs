@@ -18,10 +18,10 @@
 //! control characters escaped, so they go through `common::stderr()`), and
 //! once stderr refuses a splice (a file opened to append, `2>>`).
 //!
-//! A spliced client's bytes skip `common::stderr()`'s queue, so they may
-//! reach stderr before a log line queued a moment earlier, such as the one
-//! saying the client connected. For clients' bytes alone on stderr, run it
-//! with `RUST_LOG=off` or `--log-file`.
+//! A spliced client's bytes skip `common::stderr()`'s queue, where the log
+//! lines wait for its writer thread, so before each splice into stderr a
+//! task waits until that queue has written what it held: the line saying
+//! a client connected still comes before its bytes.
 //!
 //! Run it: `cargo run -p stage3-splice 2>/dev/null` (on a terminal it
 //! copies; into /dev/null, a file or a pipe it splices)
@@ -32,9 +32,9 @@
 //! server to watch each line go through two splices and no `read`.
 //!
 //! What changed since `stage3-lean-copy`: `run` opens stderr for splicing
-//! once and hands it to each task; `serve_connection` moves what the socket
-//! holds with `splice::move_what_is_there` when it can, and reads into a
-//! buffer when it cannot.
+//! once and hands it to each task; `serve_connection`, once the socket is
+//! readable, takes a pipe, fills it from the socket, empties it into stderr
+//! and gives it back, where it can, and reads into a buffer where it cannot.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -120,22 +120,6 @@ async fn run(cli: Cli) {
 /// whatever its size, and fewer calls move more bytes.
 const READ_SIZE: usize = 64 * 1024;
 
-/// How a round of [`splice::move_what_is_there`] ended. (Off Linux no round
-/// runs, and nothing makes one.)
-#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
-enum Moved {
-    /// This many bytes went from the socket to stderr.
-    Bytes(usize),
-    /// The client closed the connection: nothing more will come.
-    End,
-    /// "Readable" was a false alarm: nothing to move after all.
-    Nothing,
-    /// Stderr refused a splice (a file opened to append, a pipe whose reader
-    /// is gone) after `read` bytes left the socket: `rest` of them are still
-    /// to be written, and every later one, the ordinary way.
-    CannotSplice { read: usize, rest: Vec<u8> },
-}
-
 /// Copies everything the client sends to stderr, then logs how it ended,
 /// holding no buffer (nor pipe) while it waits for the client.
 async fn serve_connection(
@@ -155,22 +139,41 @@ async fn serve_connection(
         // Socket → pipe → stderr, where the kernel can: what Go 1.21's
         // io.Copy does on Linux.
         if let Some(into) = &spliced {
-            match splice::move_what_is_there(&socket, into).await {
-                Ok(Moved::Bytes(n)) => copied += n,
-                Ok(Moved::End) => break Ok(()),
-                Ok(Moved::Nothing) => {}
-                Ok(Moved::CannotSplice { read, rest }) => {
-                    copied += read;
-                    // From now on this client's bytes take the buffer, so
-                    // they stay in order.
+            // A pipe now, for as long as the bytes are on their way. With
+            // none free, the buffer below takes this round.
+            if let Some(mut pipe) = into.pipe() {
+                match pipe.fill_from(&socket) {
+                    Ok(0) => {
+                        pipe.give_back();
+                        break Ok(());
+                    }
+                    Ok(n) => copied += n,
+                    // "Readable" can be a false alarm: nothing to move after all.
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        pipe.give_back();
+                        continue;
+                    }
+                    Err(err) => break Err(err),
+                }
+                if pipe.empty_into(into).await.is_err() {
+                    // Stderr refused a splice (a file opened to append, a pipe
+                    // whose reader is gone). What is left in the pipe, and every
+                    // later byte of this client, go the ordinary way, in order;
+                    // `common::stderr()` knows what to do with a stderr that
+                    // refuses bytes.
                     spliced = None;
-                    if let Err(err) = stderr.write_all(&rest).await {
+                    let left = match pipe.read_what_is_left() {
+                        Ok(left) => left,
+                        Err(err) => break Err(err),
+                    };
+                    if let Err(err) = stderr.write_all(&left).await {
                         break Err(err);
                     }
                 }
-                Err(err) => break Err(err),
+                // The pipe is empty: the next bytes, of any client, may use it.
+                pipe.give_back();
+                continue;
             }
-            continue;
         }
         // A buffer now, for as long as it takes to read it and write it out.
         let mut buf = Vec::with_capacity(READ_SIZE);

@@ -2,28 +2,43 @@
 //! open: it moves the client's bytes with `splice(2)`, which hands the
 //! kernel's pages from one file to another without copying them into the
 //! process and out again. One side of a splice must be a pipe, so the bytes
-//! go socket → pipe → stderr: each connection with bytes on their way holds a
-//! pipe, two more file descriptors.
+//! go socket → pipe → stderr, and every pipe is two file descriptors.
 //!
-//! Go takes its pipe when the copy starts and holds it until the copy ends,
-//! so an idle client costs three descriptors instead of one; here a pipe
-//! exists only from the splice in to the splice out, like the lean copy's
-//! buffer.
+//! Go takes a pipe when the copy starts and holds it until the copy ends,
+//! so each client costs three descriptors, idle or not: under a limit of
+//! 20,000 open files, Go's stage 3 dies at about 6,600 idle clients. Here a
+//! task holds a pipe only from the splice in to the splice out, like the
+//! lean copy's buffer, then gives it back for the next bytes, of any
+//! client. At most [`MOST_PIPES`] pipes are ever made: with none free, a
+//! task copies through a buffer for that round.
+//!
+//! A spliced client's bytes skip `common::stderr()`'s queue, so before each
+//! splice into stderr the task waits until that queue has written what it
+//! held: the log line saying the client connected comes before its bytes.
 
 use std::io::{self, Read};
 use std::os::fd::{AsFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use rustix::pipe::{PipeFlags, SpliceFlags};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 use tokio::net::TcpStream;
 
-use crate::Moved;
-
 /// The most one splice moves, and the size asked for each pipe: as Go, 1 MiB,
 /// the most a pipe may hold by default (`/proc/sys/fs/pipe-max-size`).
 /// A default pipe holds 64 KiB, and more per call means fewer calls.
 const PIPE_SIZE: usize = 1 << 20;
+
+/// The most pipes made, 16 descriptors in all. A pipe is back within two
+/// splices unless stderr is full, so a few keep the runtime's few threads
+/// busy; more would only hold bytes for a stuck stderr.
+const MOST_PIPES: usize = 8;
+
+/// How many pipes exist, and those not in use, ready for any client's bytes.
+static PIPES_MADE: AtomicUsize = AtomicUsize::new(0);
+static SPARE_PIPES: Mutex<Vec<Pipe>> = Mutex::new(Vec::new());
 
 /// The process's stderr, when the kernel can splice into it.
 pub enum SplicedStderr {
@@ -61,52 +76,108 @@ impl SplicedStderr {
             },
         }
     }
+
+    /// An empty pipe for the next bytes: a spare one, or a new one; `None`
+    /// when all [`MOST_PIPES`] are in use, or no pipe can be made (out of
+    /// file descriptors).
+    pub fn pipe(&self) -> Option<Pipe> {
+        let spare = SPARE_PIPES
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        if spare.is_some() {
+            return spare;
+        }
+        PIPES_MADE
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |made| {
+                (made < MOST_PIPES).then_some(made + 1)
+            })
+            .ok()?;
+        // Counted from here: dropped, a pipe is counted out.
+        let (out, into) = match rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK) {
+            Ok(ends) => ends,
+            Err(_) => {
+                PIPES_MADE.fetch_sub(1, Ordering::Relaxed);
+                return None;
+            }
+        };
+        // As Go: fewer, larger splices. A smaller pipe still works, so a
+        // refusal (a lower pipe-max-size) is no reason to stop.
+        let _ = rustix::pipe::fcntl_setpipe_size(&into, PIPE_SIZE);
+        Some(Pipe {
+            out,
+            into,
+            holds: 0,
+        })
+    }
 }
 
-/// Moves what the socket holds, up to a pipe's worth, into stderr, waiting
-/// while stderr is full. Call it once the socket is readable.
-pub async fn move_what_is_there(socket: &TcpStream, stderr: &SplicedStderr) -> io::Result<Moved> {
-    // A pipe now, for as long as the bytes are on their way.
-    let (pipe_out, pipe_in) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK)?;
-    // As Go: fewer, larger splices. A smaller pipe still works, so a
-    // refusal (a lower pipe-max-size) is no reason to stop.
-    let _ = rustix::pipe::fcntl_setpipe_size(&pipe_in, PIPE_SIZE);
+/// A pipe, and how many bytes it holds. One dropped instead of given back
+/// is closed, with whatever it holds (a task cancelled mid-way).
+pub struct Pipe {
+    /// The end bytes leave by.
+    out: OwnedFd,
+    /// The end bytes come in by.
+    into: OwnedFd,
+    holds: usize,
+}
 
-    // Socket → pipe. `try_io` clears tokio's "readable" when the socket
-    // has nothing after all (EAGAIN), so the next `readable()` waits.
-    let splice_in = || splice(socket, &pipe_in, PIPE_SIZE);
-    let mut in_pipe = match socket.try_io(Interest::READABLE, splice_in) {
-        Ok(0) => return Ok(Moved::End),
-        Ok(n) => n,
-        Err(err) if err.kind() == io::ErrorKind::WouldBlock => return Ok(Moved::Nothing),
-        Err(err) => return Err(err),
-    };
-    let read = in_pipe;
+impl Pipe {
+    /// Socket → pipe: moves what the socket holds, up to a pipe's worth.
+    /// `Ok(0)` is the end of the stream; `WouldBlock`, a socket with nothing
+    /// after all, whose readiness `try_io` then clears for `readable()` to
+    /// wait again.
+    pub fn fill_from(&mut self, socket: &TcpStream) -> io::Result<usize> {
+        let moved = socket.try_io(Interest::READABLE, || splice(socket, &self.into, PIPE_SIZE))?;
+        self.holds += moved;
+        Ok(moved)
+    }
 
-    // Pipe → stderr, until the pipe is empty.
-    while in_pipe > 0 {
-        let spliced = match stderr {
-            SplicedStderr::Waits(stderr) => {
-                stderr
-                    .async_io(Interest::WRITABLE, |stderr| {
-                        splice(&pipe_out, stderr, in_pipe)
-                    })
-                    .await
-            }
-            SplicedStderr::NeverFull(stderr) => splice(&pipe_out, stderr, in_pipe),
-        };
-        match spliced {
-            Ok(n) => in_pipe -= n,
-            Err(_) => {
-                // What is still in the pipe is read out, to be written as
-                // any other stage writes it.
-                let mut rest = vec![0; in_pipe];
-                std::fs::File::from(pipe_out).read_exact(&mut rest)?;
-                return Ok(Moved::CannotSplice { read, rest });
-            }
+    /// Pipe → stderr: moves everything the pipe holds, waiting while stderr
+    /// is full. An error is stderr refusing a splice (a file opened to
+    /// append, a pipe whose reader is gone): what is left stays in the pipe.
+    pub async fn empty_into(&mut self, stderr: &SplicedStderr) -> io::Result<()> {
+        // The log lines queued before these bytes go first.
+        common::stderr::caught_up().await;
+        while self.holds > 0 {
+            let out = &self.out;
+            let len = self.holds;
+            self.holds -= match stderr {
+                SplicedStderr::Waits(stderr) => {
+                    stderr
+                        .async_io(Interest::WRITABLE, |stderr| splice(out, stderr, len))
+                        .await?
+                }
+                SplicedStderr::NeverFull(stderr) => splice(out, stderr, len)?,
+            };
+        }
+        Ok(())
+    }
+
+    /// What the pipe still holds, read out of it: for stderr to take the
+    /// ordinary way once it refused a splice.
+    pub fn read_what_is_left(&mut self) -> io::Result<Vec<u8>> {
+        let mut left = vec![0; self.holds];
+        std::fs::File::from(self.out.try_clone()?).read_exact(&mut left)?;
+        self.holds = 0;
+        Ok(left)
+    }
+
+    /// Puts an empty pipe back for the next bytes, of any client; one
+    /// still holding bytes is closed, and they with it.
+    pub fn give_back(self) {
+        if self.holds == 0 {
+            let mut spares = SPARE_PIPES.lock().unwrap_or_else(PoisonError::into_inner);
+            spares.push(self);
         }
     }
-    Ok(Moved::Bytes(read))
+}
+
+impl Drop for Pipe {
+    /// Its descriptors close with it: one fewer pipe exists.
+    fn drop(&mut self) {
+        PIPES_MADE.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// One `splice(2)`, from `from` into `to`, at most `len` bytes. Neither side
