@@ -118,6 +118,32 @@ fn every_starter_is_what_its_recipe_makes_of_its_stage() {
     }
 }
 
+/// A starter holds every source file of its stage: a file the stage gains
+/// (stage 5's `splice.rs`) reaches the exercise too, or the starter would
+/// not build.
+#[test]
+fn every_source_file_of_a_stage_is_in_its_starter() {
+    for exercise in exercises::ALL {
+        let src = root().join(exercise.stage).join("src");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&src)
+            .unwrap()
+            .map(|entry| format!("src/{}", entry.unwrap().file_name().to_string_lossy()))
+            .collect();
+        let mut in_the_starter: Vec<String> = exercise
+            .stage_files()
+            .iter()
+            .map(|(path, _)| path.to_string())
+            .collect();
+        on_disk.sort();
+        in_the_starter.sort();
+        assert_eq!(
+            in_the_starter, on_disk,
+            "the files exercises/mod.rs lists for {}",
+            exercise.name
+        );
+    }
+}
+
 /// An exercise is real: its starter builds and fails its stage's checks
 /// (exercise 1's does not even start a server: its `todo!()` panics).
 #[test]

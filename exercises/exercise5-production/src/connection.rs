@@ -1,10 +1,13 @@
-//! Serving one connection: stage 4's deadline on `stage3-lean-copy`'s
-//! read, which holds no buffer while the client is idle, and two more ways
-//! to end: the connection has lasted as long as it may (2), or the grace
-//! period of a shutdown (1) is over.
+//! Serving one connection: stage 4's deadline on `stage3-splice`'s copy,
+//! which moves the client's bytes socket → pipe → stderr without reading
+//! them into the server (on Linux, into a pipe or a file), and otherwise
+//! reads them with `stage3-lean-copy`'s buffer, which exists only from a
+//! read to its write. Two more ways to end: the connection has lasted as
+//! long as it may (2), or the grace period of a shutdown (1) is over.
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::stderr::Stderr;
@@ -13,6 +16,8 @@ use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, timeout_at};
 use tokio_util::sync::CancellationToken;
+
+use crate::splice::SplicedStderr;
 
 /// The most one read takes from the socket. The buffer exists only from a
 /// read to its write, so it can be large: each read is a system call,
@@ -38,13 +43,15 @@ pub struct Limits {
     pub lifetime: Duration,
 }
 
-/// Copies what the client sends to stderr and hangs up on a client silent
-/// for `limits.idle`, one connected for `limits.lifetime`, or once
-/// `grace_over` is cancelled. Holds `_permit` (2) until it returns.
+/// Copies what the client sends to stderr (by splice, into `spliced` where
+/// the kernel can) and hangs up on a client silent for `limits.idle`, one
+/// connected for `limits.lifetime`, or once `grace_over` is cancelled.
+/// Holds `_permit` (2) until it returns.
 pub async fn serve(
     socket: TcpStream,
     peer: SocketAddr,
     limits: Limits,
+    mut spliced: Option<Arc<SplicedStderr>>,
     grace_over: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
@@ -86,6 +93,60 @@ pub async fn serve(
             }
             Ok(Err(err)) => break Err(err),
             Ok(Ok(())) => {}
+        }
+        // Socket → pipe → stderr, where the kernel can (`stage3-splice`).
+        // With no pipe free, the buffer below takes this round.
+        let pipe = spliced.as_ref().and_then(|into| into.pipe());
+        if let (Some(into), Some(mut pipe)) = (&spliced, pipe) {
+            match pipe.fill_from(&socket) {
+                Ok(0) => {
+                    pipe.give_back();
+                    break Ok("the client closed the connection".to_string());
+                }
+                Ok(n) => {
+                    received += n;
+                    deadline = Instant::now() + limits.idle;
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                    pipe.give_back();
+                    continue;
+                }
+                Err(err) => break Err(err),
+            }
+            // Go: os.Stderr.Write(buf[:n]), spliced. While stderr is full
+            // this waits, but not past the grace period (1): then what the
+            // pipe holds is given up, and closed with it.
+            let emptied = tokio::select! {
+                emptied = pipe.empty_into(into) => Some(emptied),
+                () = grace_over.cancelled() => None,
+            };
+            match emptied {
+                Some(Ok(())) => {}
+                None => {
+                    unwritten += pipe.holds();
+                    break Ok("the server shut down".to_string());
+                }
+                // Stderr refused a splice (a file opened to append, a pipe
+                // whose reader is gone): what is left, and every later byte
+                // of this client, go the ordinary way, in order.
+                Some(Err(_)) => {
+                    spliced = None;
+                    let left = match pipe.read_what_is_left() {
+                        Ok(left) => left,
+                        Err(err) => break Err(err),
+                    };
+                    match write_unless(&mut stderr, &left, grace_over.cancelled()).await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            unwritten += left.len();
+                            break Ok("the server shut down".to_string());
+                        }
+                        Err(err) => break Err(err),
+                    }
+                }
+            }
+            pipe.give_back();
+            continue;
         }
         // Go: n, err := conn.Read(buf[:]), into a buffer that lives until it
         // is written.

@@ -36,9 +36,16 @@ mod accept;
 mod connection;
 mod limit;
 mod shutdown;
+// Linux's splice(2) (`stage3-splice`); elsewhere a stand-in that never splices.
+#[cfg(target_os = "linux")]
+mod splice;
+#[cfg(not(target_os = "linux"))]
+#[path = "no_splice.rs"]
+mod splice;
 
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -96,6 +103,9 @@ async fn run(cli: Cli) {
     // The address we got: with port 0, the one the system picked.
     let addr = listener.local_addr().or_exit("cannot listen");
     log::info!("listening on {addr}");
+    // Stderr, once, for every connection to splice into (`stage3-splice`):
+    // `None` where the kernel cannot splice (a terminal, or off Linux).
+    let spliced = splice::SplicedStderr::open().map(Arc::new);
 
     // 2. One permit per connection; by default, fewer than the open files
     // the process may have, since each connection is one.
@@ -128,6 +138,7 @@ async fn run(cli: Cli) {
                 idle: cli.timeout,
                 lifetime: cli.max_lifetime,
             },
+            spliced.clone(),
             grace_over.clone(),
             permit,
         ));

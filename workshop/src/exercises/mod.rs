@@ -74,7 +74,9 @@ pub const ALL: &[Exercise] = &[
             "src/accept.rs",
             "src/connection.rs",
             "src/limit.rs",
-            "src/shutdown.rs"
+            "src/shutdown.rs",
+            "src/splice.rs",
+            "src/no_splice.rs"
         ]
     ),
 ];
