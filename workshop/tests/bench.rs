@@ -327,3 +327,33 @@ fn go_stage3_s_throughput_is_measured_whatever_go_copies_with() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// `--go PATH` names a Go to build the seed with; one that does not run is
+/// one line, before anything is measured.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_go_that_does_not_run_is_told_in_one_line() {
+    let out = scratch("no-go");
+    let ran = run(
+        WORKSHOP,
+        &[
+            "bench",
+            "--smoke",
+            "--only",
+            "go",
+            "--go",
+            "/nonexistent/go",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+        1,
+        Duration::from_secs(10),
+    );
+    let _ = std::fs::remove_dir_all(&out);
+    assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    assert_eq!(
+        ran.stderr.trim(),
+        "error: /nonexistent/go is not a `go` that runs (go env GOVERSION failed)"
+    );
+}

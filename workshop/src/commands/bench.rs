@@ -50,6 +50,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     churn: u32,
 
+    /// A `go` to build the Go seed's programs with, instead of the one on the PATH; give it again for each Go to measure side by side, each named by its version (go1.19-stage3, go1.23-stage3)
+    #[arg(long, value_name = "PATH")]
+    go: Vec<PathBuf>,
+
     /// Where to write results.jsonl, table.md and memory.svg
     #[arg(long, value_name = "DIR", default_value = "target/bench")]
     out: PathBuf,
@@ -63,7 +67,7 @@ pub struct BenchArgs {
     baseline: Option<PathBuf>,
 
     /// Measure nothing: show the table of a saved results.jsonl (with --baseline, what changed since that one)
-    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["only", "repeats", "held", "bytes", "churn", "out", "smoke"])]
+    #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["only", "repeats", "held", "bytes", "churn", "go", "out", "smoke"])]
     results: Option<PathBuf>,
 }
 
@@ -112,7 +116,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // or measured, and without touching the last run's files, nor what an
     // interrupted run measured.
     let mut results = Results::start(&args.out)?;
-    let contenders = contenders(&args.only)?;
+    let contenders = contenders(&args.only, &args.go)?;
 
     let mut scenarios: Vec<Scenario> = held
         .iter()

@@ -1,6 +1,6 @@
 //! The servers the bench measures: the stages that serve clients together,
 //! and the Go seed's programs, built with the `go` on the PATH when there
-//! is one.
+//! is one, or with each `go` the bench is given.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -18,8 +18,20 @@ pub struct Contender {
     pub args: Vec<String>,
 }
 
-/// The stages from stage 3 on, and the Go seed's programs when Go is here.
-pub fn contenders(only: &[String]) -> anyhow::Result<Vec<Contender>> {
+/// The stages from stage 3 on, and the Go seed's programs: built with each
+/// of `gos` (named by its version, `go1.23-stage3`), or with the `go` on the
+/// PATH when Go is here (`go-stage3`).
+pub fn contenders(only: &[String], gos: &[PathBuf]) -> anyhow::Result<Vec<Contender>> {
+    // Go first: a `go` that does not run is told before the stages build.
+    let mut go_seeds = Vec::new();
+    if only.is_empty() || only.iter().any(|want| want.starts_with("go")) {
+        if gos.is_empty() {
+            go_seeds.extend(go_seed(None)?);
+        }
+        for go in gos {
+            go_seeds.extend(go_seed(Some(go))?);
+        }
+    }
     let mut all: Vec<Contender> = stages::find(&[])?
         .into_iter()
         .filter(|stage| serves_together(&stage.name))
@@ -35,9 +47,7 @@ pub fn contenders(only: &[String]) -> anyhow::Result<Vec<Contender>> {
             program: stage.path,
         })
         .collect();
-    if only.is_empty() || only.iter().any(|want| want.starts_with("go")) {
-        all.extend(go_seed()?);
-    }
+    all.extend(go_seeds);
     // By name or prefix, as `workshop compare --stages` takes them.
     let names = stages::select(all.iter().map(|c| c.name.clone()).collect(), only)?;
     Ok(names
@@ -52,51 +62,85 @@ fn serves_together(stage: &str) -> bool {
 }
 
 /// Builds the Go seed's stage 3 and stage 4 (`go-seed/` in the workspace)
-/// with the `go` on the PATH; without one, says so and leaves them out.
-fn go_seed() -> anyhow::Result<Vec<Contender>> {
+/// with `go`, or with the `go` on the PATH; without one there, says so and
+/// leaves them out. A `go` given by path is named by its version.
+fn go_seed(go: Option<&Path>) -> anyhow::Result<Vec<Contender>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../go-seed");
-    let has_go = Command::new("go")
-        .arg("version")
-        .stdout(Stdio::null())
+    let program = go.unwrap_or(Path::new("go"));
+    let version = Command::new(program)
+        .args(["env", "GOVERSION"])
         .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success());
-    if !has_go || !root.join("go.mod").exists() {
-        tellln!(
-            "workshop: no `go` here (or no go-seed/): the Go seed's programs are left out (Debian: apt-get install golang)"
-        );
+        .output()
+        .ok()
+        .filter(|output| output.status.success())
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string());
+    let prefix = match (go, version) {
+        (None, None) => {
+            tellln!(
+                "workshop: no `go` here: the Go seed's programs are left out (Debian: apt-get install golang)"
+            );
+            return Ok(Vec::new());
+        }
+        (Some(go), None) => bail!(
+            "{} is not a `go` that runs (go env GOVERSION failed)",
+            go.display()
+        ),
+        (None, Some(_)) => "go".to_string(),
+        (Some(_), Some(version)) => short_version(&version),
+    };
+    if !root.join("go.mod").exists() {
+        tellln!("workshop: no go-seed/ here: the Go seed's programs are left out");
         return Ok(Vec::new());
     }
     let out = std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("go-seed")))
+        .and_then(|exe| exe.parent().map(|dir| dir.join("go-seed").join(&prefix)))
         .context("cannot find this program's directory")?;
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    tellln!("workshop: building the Go seed's programs (go build ./...)");
-    let built = Command::new("go")
+    tellln!(
+        "workshop: building the Go seed's programs with {} (go build ./...)",
+        program.display()
+    );
+    let built = Command::new(program)
         .args(["build", "-o"])
         .arg(&out)
         .arg("./...")
         .current_dir(&root)
         .stdin(Stdio::null())
         .status()
-        .context("cannot run go")?;
+        .with_context(|| format!("cannot run {}", program.display()))?;
     if !built.success() {
         bail!("go build failed ({built}); see its messages above");
     }
     Ok(["stage3", "stage4"]
         .into_iter()
         .map(|stage| Contender {
-            name: format!("go-{stage}"),
+            name: format!("{prefix}-{stage}"),
             program: out.join(stage),
             args: Vec::new(),
         })
         .collect())
 }
 
+/// `go1.23` of `go1.23.5`: the release, whose patches change no library.
+fn short_version(version: &str) -> String {
+    let mut parts = version.splitn(3, '.');
+    match (parts.next(), parts.next()) {
+        (Some(major), Some(minor)) => format!("{major}.{minor}"),
+        _ => version.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::serves_together;
+    use super::{serves_together, short_version};
+
+    #[test]
+    fn a_go_is_named_by_its_release() {
+        assert_eq!(short_version("go1.23.5"), "go1.23");
+        assert_eq!(short_version("go1.19"), "go1.19");
+        assert_eq!(short_version("devel"), "devel");
+    }
 
     #[test]
     fn stages_from_3_on_serve_clients_together() {
