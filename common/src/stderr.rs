@@ -19,7 +19,9 @@
 //! writes it with one `write`. Bytes leave in the order they were queued, so
 //! a client's bytes and the log line saying it finished stay in order, and
 //! no write is ever split: a log line or a client's piece is never cut by
-//! another's.
+//! another's. Bytes that go to stderr another way (`stage3-splice` splices
+//! them) go in a [`turn`] of their own, after what was queued before them,
+//! while the writer thread waits.
 //!
 //! When stderr is slow, the queue fills. Past [`QUEUE_LIMIT`] bytes (give or
 //! take the last write), a task with client bytes to write waits (without
@@ -246,15 +248,26 @@ pub fn exit(code: i32) -> ! {
     std::process::exit(code)
 }
 
-/// Waits until every byte queued for stderr before this call has been
-/// written (or refused). For bytes that go to stderr by another way than
-/// this queue (`stage3-splice` splices them): after this wait they come
-/// after the log lines queued before them, such as the one saying their
-/// client connected. Never waits for bytes queued later; while stderr is
-/// stuck, waits as long as it is.
-pub async fn caught_up() {
-    if let Some(queue) = STDERR.get() {
-        queue.caught_up().await;
+/// Waits for a turn at stderr of one's own, for bytes that go to it by
+/// another way than the queue (`stage3-splice` splices them): until the
+/// queue has written what was queued before, and nobody else holds a turn.
+/// While the turn is held, the writer thread writes nothing. So those bytes
+/// come after the log lines queued before them (the one saying their client
+/// connected), and neither they nor a log line nor another client's bytes
+/// are cut in two: the kernel keeps no order between two writers of one
+/// file, and a splice into a file even writes at the file's position
+/// without the lock `write` takes. Dropping the turn gives it back. While
+/// stderr is stuck, waits as long as it is.
+pub async fn turn() -> Turn {
+    queue().turn().await
+}
+
+/// A turn at stderr, from [`turn`]; given back when dropped.
+pub struct Turn(&'static Queue);
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        self.0.give_turn_back();
     }
 }
 
@@ -345,8 +358,12 @@ struct State {
     writing: bool,
     /// Tasks waiting for room in the queue.
     waiting: Vec<Waker>,
-    /// Tasks waiting for the writer to write what was queued before them.
-    catching_up: Vec<Waker>,
+    /// Someone writes to stderr by another way than this queue: the writer
+    /// waits until they are done ([`turn`]).
+    turn_taken: bool,
+    /// Tasks waiting for a turn: for the writer to write what was queued
+    /// before them, and for the turn to be free.
+    waiting_for_turn: Vec<Waker>,
     dropped_log_lines: u64,
     /// Bytes the output refused, not yet said, and why it refused the last.
     lost: u64,
@@ -476,18 +493,40 @@ impl Queue {
         true
     }
 
-    /// Waits until the writer has written what was queued before this call.
-    async fn caught_up(&self) {
+    /// A turn at the output, once what was queued before this call is
+    /// written and nobody else holds one ([`turn`]).
+    async fn turn(&'static self) -> Turn {
         let queued = self.lock().queued;
         std::future::poll_fn(|cx| {
             let mut state = self.lock();
-            if state.written >= queued {
+            if state.written >= queued && !state.writing && !state.turn_taken {
+                state.turn_taken = true;
                 return Poll::Ready(());
             }
-            state.catching_up.push(cx.waker().clone());
+            state.waiting_for_turn.push(cx.waker().clone());
             Poll::Pending
         })
         .await;
+        Turn(self)
+    }
+
+    /// Ends a turn: the writer may write what was queued meanwhile, and the
+    /// next task may take its turn.
+    fn give_turn_back(&self) {
+        let (waiting, writer_waits) = {
+            let mut state = self.lock();
+            state.turn_taken = false;
+            (
+                std::mem::take(&mut state.waiting_for_turn),
+                !state.pending.is_empty(),
+            )
+        };
+        if writer_waits {
+            self.work.notify_one();
+        }
+        for waker in waiting {
+            waker.wake();
+        }
     }
 
     /// Bytes queued and not written yet, the writer's batch included.
@@ -514,22 +553,22 @@ impl Queue {
         // What a console holds back of a character split between batches.
         let mut console = ConsoleText::default();
         loop {
-            let caught_up = {
+            let waiting_for_turn = {
                 let mut state = self.lock();
                 state.written += just_written;
                 state.lost = lost;
                 state.why.clone_from(&why);
                 state.writing = false;
                 self.progress.notify_all();
-                std::mem::take(&mut state.catching_up)
+                std::mem::take(&mut state.waiting_for_turn)
             };
             // Woken without the lock held, as below.
-            for waker in caught_up {
+            for waker in waiting_for_turn {
                 waker.wake();
             }
             let waiting = {
                 let mut state = self.lock();
-                while state.pending.is_empty() {
+                while state.pending.is_empty() || state.turn_taken {
                     state = self
                         .work
                         .wait(state)
@@ -545,6 +584,13 @@ impl Queue {
                         Ok((state, _)) => state,
                         Err(poisoned) => poisoned.into_inner().0,
                     };
+                }
+                // A turn taken while the batch gathered: after it.
+                while state.turn_taken {
+                    state = self
+                        .work
+                        .wait(state)
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
                 }
                 state.writing = true;
                 std::mem::swap(&mut batch, &mut state.pending);
@@ -808,31 +854,47 @@ mod tests {
         assert!(output.wait_for_len(sent.len()) == sent);
     }
 
-    /// What `stage3-splice` waits for before it splices a client's bytes
-    /// into stderr, so that they come after the log lines queued before.
-    #[test]
-    fn caught_up_waits_until_what_was_queued_before_it_is_written() {
-        let output = Gate::default();
-        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
-        let (waker, woken) = waker();
-        let mut cx = Context::from_waker(&waker);
-        assert!(std::pin::pin!(queue.caught_up()).poll(&mut cx).is_ready());
-
-        queue.write_log(b"[INFO] a client connected\n");
-        let mut caught_up = std::pin::pin!(queue.caught_up());
-        assert!(caught_up.as_mut().poll(&mut cx).is_pending());
-        wait_until(|| queue.lock().writing);
-        assert!(caught_up.as_mut().poll(&mut cx).is_pending());
-
-        // Woken, it is ready, unless the wake-up was early (the writer
-        // thread starting): then it waits again, as a runtime would.
-        output.set_open(true);
-        while caught_up.as_mut().poll(&mut cx).is_pending() {
+    /// Polls `future` until it is ready, waiting for each wake-up, as a
+    /// runtime would: a wake-up may come early (the writer thread starting).
+    fn poll_until_ready<T>(
+        mut future: std::pin::Pin<&mut impl Future<Output = T>>,
+        cx: &mut Context<'_>,
+        woken: &mpsc::Receiver<()>,
+    ) -> T {
+        loop {
+            if let Poll::Ready(ready) = future.as_mut().poll(cx) {
+                return ready;
+            }
             woken
                 .recv_timeout(PATIENCE)
                 .expect("the waiting task was never woken");
         }
-        assert_eq!(output.wait_for_len(26), b"[INFO] a client connected\n");
+    }
+
+    /// What `stage3-splice` holds while it splices a client's bytes into
+    /// stderr: a turn comes after what was queued before it, one at a time,
+    /// and what is queued during a turn is written after it.
+    #[test]
+    fn a_turn_comes_after_what_was_queued_and_holds_the_writer_off() {
+        let output = Gate::default();
+        let queue = Queue::start("test writer", output.clone(), OutputKind::Bytes, None);
+        let (waker, woken) = waker();
+        let mut cx = Context::from_waker(&waker);
+        queue.write_log(b"[INFO] before\n");
+        let mut first = std::pin::pin!(queue.turn());
+        assert!(first.as_mut().poll(&mut cx).is_pending());
+        output.set_open(true);
+        let held = poll_until_ready(first.as_mut(), &mut cx, &woken);
+        assert_eq!(output.wait_for_len(14), b"[INFO] before\n");
+
+        // One turn at a time; a line queued meanwhile waits for the turn.
+        queue.write_log(b"[INFO] during\n");
+        let mut second = std::pin::pin!(queue.turn());
+        assert!(second.as_mut().poll(&mut cx).is_pending());
+        assert!(!queue.lock().writing, "the writer wrote during a turn");
+        drop(held);
+        let _second = poll_until_ready(second.as_mut(), &mut cx, &woken);
+        assert_eq!(output.wait_for_len(28), b"[INFO] before\n[INFO] during\n");
     }
 
     #[test]

@@ -67,42 +67,26 @@ fn a_clients_bytes_never_pass_through_the_server() {
     );
 }
 
-/// `splice(2)` refuses a file opened to append (`2>>received.txt`): the
-/// first bytes tell the server so, and from then on it copies them as the
-/// lean copy does, through its own writes. Every byte arrives, in order.
+/// `splice(2)` refuses a file opened to append (`2>>received.txt`), so the
+/// server copies into one through its own writes, as the lean copy does,
+/// and says so. Every byte arrives, in order, after what the file held.
 #[cfg(target_os = "linux")]
 #[test]
 fn into_a_file_opened_to_append_the_bytes_are_copied_instead() {
-    let path = std::env::temp_dir().join(format!("stage3-splice-append-{}", std::process::id()));
+    let path = scratch("append");
     std::fs::write(&path, b"already there\n").unwrap();
     let file = std::fs::OpenOptions::new()
         .append(true)
         .open(&path)
         .unwrap();
     let server = Server::builder(BIN).log_on_stdout().stderr_to(file).start();
+    server.wait_for_in_log("no splice(2) here");
     let written_before = read_and_written(&server);
     let mut client = server.connect();
     let sent = harness::client::random_bytes(1 << 20);
-    client.write_all(&sent[..1000]).unwrap();
-    client.write_all(&sent[1000..]).unwrap();
+    client.write_all(&sent).unwrap();
     drop(client);
-    // The file grows as the server's stderr writer gets to it.
-    let expected = 14 + sent.len();
-    let patience = std::time::Instant::now() + harness::patience();
-    let written = loop {
-        let written = std::fs::read(&path).unwrap();
-        if written.len() >= expected || std::time::Instant::now() > patience {
-            break written;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    };
-    std::fs::remove_file(&path).unwrap();
-    assert_eq!(
-        written.len(),
-        expected,
-        "the file holds {} bytes",
-        written.len()
-    );
+    let written = wait_until_the_file_holds(&path, 14 + sent.len());
     assert_eq!(&written[..14], b"already there\n");
     assert!(
         written[14..] == sent,
@@ -115,13 +99,74 @@ fn into_a_file_opened_to_append_the_bytes_are_copied_instead() {
     );
 }
 
+/// Into a plain file, with the log in the same file (`2>received.txt`), 16
+/// clients send at once: a splice writes at the file's position without the
+/// lock `write` takes, so two writers at once would write over each other.
+/// One at a time, every client's bytes and every log line arrive whole.
+#[cfg(target_os = "linux")]
+#[test]
+fn into_a_file_sixteen_clients_and_the_log_lose_nothing() {
+    const CLIENTS: u8 = 16;
+    const EACH: usize = 256 * 1024;
+    let path = scratch("file");
+    let file = std::fs::File::create(&path).unwrap();
+    let server = Server::builder(BIN)
+        .stderr_to(file)
+        .found_by_looking(|pid| {
+            let ports = harness::listening::listening_ports(pid);
+            ports
+                .first()
+                .map(|&port| std::net::SocketAddr::from(([127, 0, 0, 1], port)))
+        })
+        .start();
+    // Each client sends a byte of its own, one no log line holds.
+    let senders: Vec<_> = (0..CLIENTS)
+        .map(|i| {
+            let mut client = server.connect();
+            std::thread::spawn(move || client.write_all(&[0x80 + i; EACH]).unwrap())
+        })
+        .collect();
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    let finished = format!("finished after {EACH} bytes");
+    let patience = std::time::Instant::now() + harness::patience();
+    let written = loop {
+        let written = std::fs::read(&path).unwrap();
+        let text = String::from_utf8_lossy(&written);
+        if text.matches(&finished).count() == CLIENTS as usize
+            || std::time::Instant::now() > patience
+        {
+            break written;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    std::fs::remove_file(&path).unwrap();
+    for i in 0..CLIENTS {
+        let count = written.iter().filter(|&&byte| byte == 0x80 + i).count();
+        assert_eq!(count, EACH, "client {i}'s bytes in the file");
+    }
+    let text = String::from_utf8_lossy(&written);
+    assert_eq!(
+        text.matches(" connected\n").count(),
+        CLIENTS as usize,
+        "{text:.2000}"
+    );
+    assert_eq!(text.matches(&finished).count(), CLIENTS as usize);
+}
+
 /// While stderr is full, a task with bytes to move waits for it, holding no
-/// thread: the server goes on accepting and serving other clients, and once
-/// stderr takes bytes again, every byte arrives.
+/// thread: with a single runtime thread, the server goes on accepting and
+/// serving other clients, and once stderr takes bytes again, every byte
+/// arrives.
 #[cfg(target_os = "linux")]
 #[test]
 fn while_stderr_is_full_other_clients_are_still_served() {
-    let server = Server::builder(BIN).log_on_stdout().start();
+    // One runtime thread: a splice that blocked it would stop the server.
+    let server = Server::builder(BIN)
+        .env("TOKIO_WORKER_THREADS", "1")
+        .log_on_stdout()
+        .start();
     server.pause_stderr();
     // Send until the server stops reading: its pipe and stderr's are full,
     // then the kernel's buffers. A write making no headway for a second
@@ -157,6 +202,93 @@ fn while_stderr_is_full_other_clients_are_still_served() {
         server.wait_for_len(sent.len()) == sent,
         "stderr differs from what was sent"
     );
+}
+
+/// However many clients send while stderr is stuck (ten here), at most 8
+/// pipes exist: 16 descriptors. The clients past them wait the lean copy's way, and
+/// once stderr moves, every byte arrives.
+#[cfg(target_os = "linux")]
+#[test]
+fn however_many_clients_send_at_most_8_pipes_exist() {
+    let server = Server::builder(BIN).log_on_stdout().start();
+    // Stdout, stderr and whatever else it was given are pipes already.
+    let pipes_before = pipe_descriptors(&server);
+    server.pause_stderr();
+    let mut sent = 0;
+    // Two more than there are pipes: those two take the buffer's way.
+    let talkers: Vec<_> = (0..10)
+        .map(|_| {
+            let (talker, bytes) = held_up_by_a_stuck_stderr(&server);
+            sent += bytes;
+            talker
+        })
+        .collect();
+    let pipes_now = pipe_descriptors(&server);
+    assert!(
+        pipes_now <= pipes_before + 16,
+        "{pipes_before} pipe descriptors before the clients came, {pipes_now} now"
+    );
+    server.resume_stderr();
+    drop(talkers);
+    server.wait_for_len(sent);
+}
+
+/// A client that sends until the server stops reading it: a write that
+/// makes no headway for half a second (unstuck, the server reads gigabytes
+/// a second); and how many bytes it sent.
+#[cfg(target_os = "linux")]
+fn held_up_by_a_stuck_stderr(server: &Server) -> (std::net::TcpStream, usize) {
+    let mut talker = server.connect();
+    talker
+        .set_write_timeout(Some(std::time::Duration::from_millis(500)))
+        .unwrap();
+    let piece = vec![b'x'; 64 * 1024];
+    let mut sent = 0;
+    loop {
+        assert!(
+            sent < 256 << 20,
+            "the server read 256 MiB with stderr stuck"
+        );
+        match talker.write(&piece) {
+            Ok(n) => sent += n,
+            Err(err) if err.kind() == std::io::ErrorKind::WouldBlock => return (talker, sent),
+            Err(err) => panic!("writing to the server: {err}"),
+        }
+    }
+}
+
+/// How many of the server's descriptors are pipes, from `/proc/PID/fd`.
+#[cfg(target_os = "linux")]
+fn pipe_descriptors(server: &Server) -> usize {
+    std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
+        .unwrap()
+        .filter_map(|fd| std::fs::read_link(fd.unwrap().path()).ok())
+        .filter(|target| target.to_string_lossy().starts_with("pipe:"))
+        .count()
+}
+
+/// A file of this test's own in the temporary folder.
+#[cfg(target_os = "linux")]
+fn scratch(name: &str) -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("stage3-splice-{name}-{}", std::process::id()))
+}
+
+/// Waits until the file at `path` holds `len` bytes (the server's stderr
+/// writer gets to it when it does), for at most the harness's patience;
+/// returns what it holds, and removes it.
+#[cfg(target_os = "linux")]
+fn wait_until_the_file_holds(path: &std::path::Path, len: usize) -> Vec<u8> {
+    let patience = std::time::Instant::now() + harness::patience();
+    let written = loop {
+        let written = std::fs::read(path).unwrap();
+        if written.len() >= len || std::time::Instant::now() > patience {
+            break written;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    };
+    std::fs::remove_file(path).unwrap();
+    assert_eq!(written.len(), len, "the file holds {} bytes", written.len());
+    written
 }
 
 /// How many bytes the server's `read`s and `write`s have moved:
