@@ -10,18 +10,22 @@
 //! 20,000 open files, Go's stage 3 dies at about 6,600 idle clients. Here a
 //! task holds a pipe only from the splice in to the splice out, like the
 //! lean copy's buffer, then gives it back for the next bytes, of any
-//! client. At most [`MOST_PIPES`] pipes are ever made: with none free, a
+//! client. At most [`MOST_PIPES`] pipes exist at once: with none free, a
 //! task copies through a buffer for that round.
 //!
-//! A spliced client's bytes skip `common::stderr()`'s queue, so before each
-//! splice into stderr the task waits until that queue has written what it
-//! held: the log line saying the client connected comes before its bytes.
+//! Spliced bytes skip `common::stderr()`'s queue, where the log lines wait
+//! for the writer thread. So a task splices into stderr only in a turn of
+//! its own (`common::stderr::turn`), as Go's splice holds stderr's write
+//! lock: the line saying a client connected comes before its bytes, and no
+//! two writers cut into each other's bytes.
 
-use std::io::{self, Read};
+use std::io::{self, IsTerminal};
 use std::os::fd::{AsFd, OwnedFd};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::os::unix::fs::FileTypeExt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
+use rustix::fs::OFlags;
 use rustix::pipe::{PipeFlags, SpliceFlags};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -32,7 +36,7 @@ use tokio::net::TcpStream;
 /// A default pipe holds 64 KiB, and more per call means fewer calls.
 const PIPE_SIZE: usize = 1 << 20;
 
-/// The most pipes made, 16 descriptors in all. A pipe is back within two
+/// The most pipes at once, 16 descriptors in all. A pipe is back within two
 /// splices unless stderr is full, so a few keep the runtime's few threads
 /// busy; more would only hold bytes for a stuck stderr.
 const MOST_PIPES: usize = 8;
@@ -42,21 +46,30 @@ static PIPES_MADE: AtomicUsize = AtomicUsize::new(0);
 static SPARE_PIPES: Mutex<Vec<Pipe>> = Mutex::new(Vec::new());
 
 /// The process's stderr, when the kernel can splice into it.
-pub enum SplicedStderr {
-    /// A pipe, a socket: it can be full, and tokio's reactor tells when it
-    /// takes bytes again, so a full stderr makes tasks wait, not threads.
-    Waits(AsyncFd<OwnedFd>),
-    /// A file or `/dev/null`: always takes bytes at once (the kernel refuses
-    /// to watch those for readiness, so there is nothing to wait for).
-    NeverFull(OwnedFd),
+pub struct SplicedStderr {
+    kind: Kind,
+    /// Stderr refused a splice: from then on, every client's bytes go the
+    /// ordinary way.
+    refused: AtomicBool,
+}
+
+enum Kind {
+    /// A pipe: it can be full, and tokio's reactor tells when it takes bytes
+    /// again, so a full stderr makes tasks wait, not threads.
+    Pipe(AsyncFd<OwnedFd>),
+    /// A file or a device such as `/dev/null`, which `write` does not make
+    /// wait either (the kernel will not watch those for readiness).
+    File(OwnedFd),
 }
 
 impl SplicedStderr {
-    /// Stderr, ready to be spliced into; `None` on a terminal, where every
-    /// byte must go through `common::stderr()` to have its control
-    /// characters escaped. Must be called inside the runtime.
+    /// Stderr, ready to be spliced into; `None` where the bytes must go the
+    /// ordinary way: a terminal, whose bytes must have their control
+    /// characters escaped by `common::stderr()`; a file opened to append
+    /// (`2>>`), which splice refuses (Go checks this too); a socket, where a
+    /// splice would block a runtime thread while it is full. Must be called
+    /// inside the runtime.
     pub fn open() -> Option<SplicedStderr> {
-        use std::io::IsTerminal;
         let stderr = io::stderr();
         if stderr.is_terminal() {
             return None;
@@ -64,24 +77,35 @@ impl SplicedStderr {
         // A descriptor of our own on the same stderr: tokio's reactor may
         // then watch it without taking the process's fd 2 for itself.
         let fd = stderr.as_fd().try_clone_to_owned().ok()?;
-        // SAFETY: an `OwnedFd` stays open, and the same descriptor, for as
-        // long as the `AsyncFd` that owns it.
-        match unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE) } {
-            Ok(watched) => Some(SplicedStderr::Waits(watched)),
-            Err(refused) => match refused.into_parts() {
-                // A file or a device, which epoll will not watch (EPERM).
-                (fd, err) if err.kind() == io::ErrorKind::PermissionDenied => {
-                    Some(SplicedStderr::NeverFull(fd))
-                }
-                _ => None,
-            },
+        if rustix::fs::fcntl_getfl(&fd).ok()?.contains(OFlags::APPEND) {
+            return None;
         }
+        let file_type = std::fs::File::from(fd.try_clone().ok()?)
+            .metadata()
+            .ok()?
+            .file_type();
+        let kind = if file_type.is_fifo() {
+            // SAFETY: an `OwnedFd` stays open, and the same descriptor, for
+            // as long as the `AsyncFd` that owns it.
+            Kind::Pipe(unsafe { AsyncFd::register_with_interest(fd, Interest::WRITABLE) }.ok()?)
+        } else if file_type.is_file() || file_type.is_char_device() {
+            Kind::File(fd)
+        } else {
+            return None;
+        };
+        Some(SplicedStderr {
+            kind,
+            refused: AtomicBool::new(false),
+        })
     }
 
     /// An empty pipe for the next bytes: a spare one, or a new one; `None`
-    /// when all [`MOST_PIPES`] are in use, or no pipe can be made (out of
-    /// file descriptors).
+    /// when all [`MOST_PIPES`] are in use, when no pipe can be made (out of
+    /// file descriptors), or once stderr has refused a splice.
     pub fn pipe(&self) -> Option<Pipe> {
+        if self.refused.load(Ordering::Relaxed) {
+            return None;
+        }
         let spare = SPARE_PIPES
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -95,7 +119,8 @@ impl SplicedStderr {
             })
             .ok()?;
         // Counted from here: dropped, a pipe is counted out.
-        let (out, into) = match rustix::pipe::pipe_with(PipeFlags::CLOEXEC | PipeFlags::NONBLOCK) {
+        let flags = PipeFlags::CLOEXEC | PipeFlags::NONBLOCK;
+        let (read_end, write_end) = match rustix::pipe::pipe_with(flags) {
             Ok(ends) => ends,
             Err(_) => {
                 PIPES_MADE.fetch_sub(1, Ordering::Relaxed);
@@ -104,22 +129,29 @@ impl SplicedStderr {
         };
         // As Go: fewer, larger splices. A smaller pipe still works, so a
         // refusal (a lower pipe-max-size) is no reason to stop.
-        let _ = rustix::pipe::fcntl_setpipe_size(&into, PIPE_SIZE);
+        let _ = rustix::pipe::fcntl_setpipe_size(&write_end, PIPE_SIZE);
         Some(Pipe {
-            out,
-            into,
+            read_end,
+            write_end,
             holds: 0,
         })
+    }
+
+    /// Stderr refused a splice (a pipe whose reader is gone, `/dev/full`):
+    /// says so, once, and makes every client's bytes go the ordinary way,
+    /// which knows what to do with a stderr that refuses them.
+    pub fn refused(&self, err: &io::Error) {
+        if !self.refused.swap(true, Ordering::Relaxed) {
+            log::warn!("stderr refused a splice ({err}): clients' bytes are copied from now on");
+        }
     }
 }
 
 /// A pipe, and how many bytes it holds. One dropped instead of given back
 /// is closed, with whatever it holds (a task cancelled mid-way).
 pub struct Pipe {
-    /// The end bytes leave by.
-    out: OwnedFd,
-    /// The end bytes come in by.
-    into: OwnedFd,
+    read_end: OwnedFd,
+    write_end: OwnedFd,
     holds: usize,
 }
 
@@ -129,37 +161,44 @@ impl Pipe {
     /// after all, whose readiness `try_io` then clears for `readable()` to
     /// wait again.
     pub fn fill_from(&mut self, socket: &TcpStream) -> io::Result<usize> {
-        let moved = socket.try_io(Interest::READABLE, || splice(socket, &self.into, PIPE_SIZE))?;
+        let write_end = &self.write_end;
+        let moved = socket.try_io(Interest::READABLE, || splice(socket, write_end, PIPE_SIZE))?;
         self.holds += moved;
         Ok(moved)
     }
 
-    /// Pipe → stderr: moves everything the pipe holds, waiting while stderr
-    /// is full. An error is stderr refusing a splice (a file opened to
-    /// append, a pipe whose reader is gone): what is left stays in the pipe.
+    /// Pipe → stderr: moves everything the pipe holds, in a turn at stderr
+    /// of its own, waiting while stderr is full. An error is stderr refusing
+    /// a splice: what is left stays in the pipe.
     pub async fn empty_into(&mut self, stderr: &SplicedStderr) -> io::Result<()> {
-        // The log lines queued before these bytes go first.
-        common::stderr::caught_up().await;
+        let _turn = common::stderr::turn().await;
         while self.holds > 0 {
-            let out = &self.out;
-            let len = self.holds;
-            self.holds -= match stderr {
-                SplicedStderr::Waits(stderr) => {
+            let (read_end, len) = (&self.read_end, self.holds);
+            self.holds -= match &stderr.kind {
+                Kind::Pipe(stderr) => {
                     stderr
-                        .async_io(Interest::WRITABLE, |stderr| splice(out, stderr, len))
+                        .async_io(Interest::WRITABLE, |stderr| splice(read_end, stderr, len))
                         .await?
                 }
-                SplicedStderr::NeverFull(stderr) => splice(out, stderr, len)?,
+                Kind::File(stderr) => splice(read_end, stderr, len)?,
             };
         }
         Ok(())
     }
 
     /// What the pipe still holds, read out of it: for stderr to take the
-    /// ordinary way once it refused a splice.
+    /// ordinary way once it refused a splice. (A `read` on the pipe itself:
+    /// a copy of its descriptor, for a `File`, could fail for want of one.)
     pub fn read_what_is_left(&mut self) -> io::Result<Vec<u8>> {
         let mut left = vec![0; self.holds];
-        std::fs::File::from(self.out.try_clone()?).read_exact(&mut left)?;
+        let mut done = 0;
+        while done < left.len() {
+            match rustix::io::read(&self.read_end, &mut left[done..]) {
+                Ok(n) => done += n,
+                Err(rustix::io::Errno::INTR) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
         self.holds = 0;
         Ok(left)
     }
@@ -186,10 +225,14 @@ impl Drop for Pipe {
     }
 }
 
-/// One `splice(2)`, from `from` into `to`, at most `len` bytes. Neither side
-/// waits: a full or empty pipe, or a socket with nothing, is `WouldBlock`.
-/// `MOVE` asks the kernel to move pages rather than copy them where it can.
+/// One `splice(2)`, from `from` into `to`, at most `len` bytes, again if a
+/// signal interrupted it. Neither side waits: a full or empty pipe, or a
+/// socket with nothing, is `WouldBlock`.
 fn splice(from: impl AsFd, to: impl AsFd, len: usize) -> io::Result<usize> {
-    let flags = SpliceFlags::MOVE | SpliceFlags::NONBLOCK;
-    Ok(rustix::pipe::splice(from, None, to, None, len, flags)?)
+    loop {
+        match rustix::pipe::splice(&from, None, &to, None, len, SpliceFlags::NONBLOCK) {
+            Err(rustix::io::Errno::INTR) => continue,
+            moved => return Ok(moved?),
+        }
+    }
 }

@@ -14,7 +14,7 @@ use common::stderr::Stderr;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::time::{Instant, timeout_at};
+use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::sync::CancellationToken;
 
 use crate::splice::SplicedStderr;
@@ -51,7 +51,7 @@ pub async fn serve(
     socket: TcpStream,
     peer: SocketAddr,
     limits: Limits,
-    mut spliced: Option<Arc<SplicedStderr>>,
+    spliced: Option<Arc<SplicedStderr>>,
     grace_over: CancellationToken,
     _permit: OwnedSemaphorePermit,
 ) {
@@ -95,45 +95,55 @@ pub async fn serve(
             Ok(Ok(())) => {}
         }
         // Socket → pipe → stderr, where the kernel can (`stage3-splice`).
-        // With no pipe free, the buffer below takes this round.
-        let pipe = spliced.as_ref().and_then(|into| into.pipe());
-        if let (Some(into), Some(mut pipe)) = (&spliced, pipe) {
-            match pipe.fill_from(&socket) {
-                Ok(0) => {
-                    pipe.give_back();
-                    break Ok("the client closed the connection".to_string());
+        if let Some(target) = &spliced {
+            // With no pipe free, the buffer below takes this round.
+            if let Some(mut pipe) = target.pipe() {
+                match pipe.fill_from(&socket) {
+                    Ok(0) => {
+                        pipe.give_back();
+                        break Ok("the client closed the connection".to_string());
+                    }
+                    Ok(n) => {
+                        received += n;
+                        deadline = Instant::now() + limits.idle;
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                        pipe.give_back();
+                        continue;
+                    }
+                    Err(err) => {
+                        pipe.give_back();
+                        break Err(err);
+                    }
                 }
-                Ok(n) => {
-                    received += n;
-                    deadline = Instant::now() + limits.idle;
-                }
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                    pipe.give_back();
-                    continue;
-                }
-                Err(err) => break Err(err),
-            }
-            // Go: os.Stderr.Write(buf[:n]), spliced. While stderr is full
-            // this waits, but not past the grace period (1): then what the
-            // pipe holds is given up, and closed with it.
-            let emptied = tokio::select! {
-                emptied = pipe.empty_into(into) => Some(emptied),
-                () = grace_over.cancelled() => None,
-            };
-            match emptied {
-                Some(Ok(())) => {}
-                None => {
-                    unwritten += pipe.holds();
-                    break Ok("the server shut down".to_string());
-                }
-                // Stderr refused a splice (a file opened to append, a pipe
-                // whose reader is gone): what is left, and every later byte
-                // of this client, go the ordinary way, in order.
-                Some(Err(_)) => {
-                    spliced = None;
+                // Go: os.Stderr.Write(buf[:n]), spliced. While stderr is
+                // full this waits, but not past the grace period (1): then
+                // for at most what is left of a shutdown's time.
+                let emptied = tokio::select! {
+                    biased;
+                    emptied = pipe.empty_into(target) => Some(emptied),
+                    () = grace_over.cancelled() => None,
+                };
+                let emptied = match emptied {
+                    Some(emptied) => emptied,
+                    None => match timeout(LEFT_OVER_TIME, pipe.empty_into(target)).await {
+                        Ok(emptied) => emptied,
+                        Err(_stderr_stuck) => {
+                            unwritten += pipe.holds();
+                            break Ok("the server shut down".to_string());
+                        }
+                    },
+                };
+                if let Err(err) = emptied {
+                    // Stderr refused a splice: what is left in the pipe, and
+                    // every later byte, go the ordinary way, in order.
+                    target.refused(&err);
                     let left = match pipe.read_what_is_left() {
                         Ok(left) => left,
-                        Err(err) => break Err(err),
+                        Err(err) => {
+                            unwritten += pipe.holds();
+                            break Err(err);
+                        }
                     };
                     match write_unless(&mut stderr, &left, grace_over.cancelled()).await {
                         Ok(true) => {}
@@ -144,9 +154,9 @@ pub async fn serve(
                         Err(err) => break Err(err),
                     }
                 }
+                pipe.give_back();
+                continue;
             }
-            pipe.give_back();
-            continue;
         }
         // Go: n, err := conn.Read(buf[:]), into a buffer that lives until it
         // is written.

@@ -52,8 +52,10 @@ impl ConnectionLimit {
 }
 
 /// A connection limit that leaves room below the process's limit on open
-/// files: every connection is a file descriptor, and the process needs a few
-/// more of its own (the listener, the runtime's, stdin, stdout, stderr).
+/// files: every connection is a file descriptor, and the process needs
+/// more of its own: about a dozen (the listener, the runtime's, stdin,
+/// stdout, stderr and a copy of it, a log file), and up to 16 for the
+/// splice's pipes (`splice.rs`).
 /// An unlimited or huge limit still gives a number a semaphore can hold.
 pub fn default_max_connections() -> usize {
     const SPARE: u64 = 32;

@@ -17,6 +17,10 @@ impl SplicedStderr {
     pub fn pipe(&self) -> Option<Pipe> {
         match *self {}
     }
+
+    pub fn refused(&self, _: &io::Error) {
+        match *self {}
+    }
 }
 
 pub enum Pipe {}
