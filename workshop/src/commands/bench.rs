@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 
 use crate::model::bench::{Sample, Scenario, Sink, scenarios, servers};
 use crate::output::results::Results;
@@ -111,7 +111,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         held.dedup();
         (held, args.bytes, args.churn as usize, args.repeats)
     };
-    check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
+    let most_held = held.iter().copied().max().unwrap_or(0);
+    limits::enough_open_files(
+        most_held as u64 + 64,
+        &format!("holding {most_held} connections"),
+        "hold fewer (--held)",
+    )?;
     // A folder that cannot be written is said now, before anything is built
     // or measured, and without touching the last run's files, nor what an
     // interrupted run measured.
@@ -180,16 +185,4 @@ fn read_results(path: &Path) -> anyhow::Result<Vec<Sample>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     render::jsonl::read(&path.display().to_string(), &text)
-}
-
-/// The connections the bench holds are files of this process, and of the
-/// server, which inherits this process's limit on open files (raised to the
-/// hard limit at start): a load the limit cannot hold is refused up front.
-fn check_open_file_limit(needed: usize) -> anyhow::Result<()> {
-    match limits::open_file_limit() {
-        Some(allowed) if allowed < needed as u64 => Err(anyhow!(
-            "holding that many connections needs about {needed} open files, and this process may open {allowed} (ulimit -n): raise the limit, or hold fewer (--held)"
-        )),
-        _ => Ok(()),
-    }
 }

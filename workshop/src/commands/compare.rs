@@ -5,8 +5,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::bail;
-
 use crate::measure;
 use crate::model::compare::Plan;
 use crate::output::notes::Notes;
@@ -46,13 +44,11 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
     };
     // The crowd is a file in this process, and one in the stage, for each
     // client: a crowd the limit cannot hold is refused before the run.
-    let needed = u64::from(args.crowd) + 64;
-    if let Some(allowed) = limits::open_file_limit().filter(|&allowed| allowed < needed) {
-        bail!(
-            "a crowd of {} needs about {needed} open files, and this process may open {allowed} (ulimit -n): ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
-            args.crowd
-        );
-    }
+    limits::enough_open_files(
+        u64::from(args.crowd) + 64,
+        &format!("a crowd of {}", args.crowd),
+        "ask for a smaller --crowd",
+    )?;
     let stages = stages::find(&args.stages)?;
     let plan = Plan {
         timeout: args.timeout,

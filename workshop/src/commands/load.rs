@@ -168,9 +168,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
                     mib(peak.rss_kib),
                     peak.threads
                 );
-                if let (Some(baseline), Some(per)) = (baseline, outcome.per.filter(|per| *per > 0))
-                {
-                    let added = peak.rss_kib.saturating_sub(baseline.rss_kib) as f64 / per as f64;
+                let added = baseline.zip(outcome.per).and_then(|(baseline, per)| {
+                    Some((baseline, peak.kib_per_connection(baseline, per)?))
+                });
+                if let Some((baseline, added)) = added {
                     line += &format!(
                         " ({added:.1} KiB per connection over the {} before)",
                         mib(baseline.rss_kib)

@@ -129,9 +129,6 @@ async fn hold(
         }
     }
     let taken = last.0;
-    if taken == 0 {
-        bail!("the server took in none of the connections");
-    }
     let lost = connections - taken;
     // A task or a thread allocates as it first runs: sample for a moment.
     let mut peak = before;
@@ -144,6 +141,10 @@ async fn hold(
         .filter(|stream| load::already_closed(stream))
         .count();
     drop(held);
+    // Per connection the server holds: a lost one costs it nothing.
+    let per_connection = peak
+        .kib_per_connection(before, taken)
+        .context("the server took in none of the connections")?;
     sample.detail = Some(Detail::Hold(Held {
         rss_kib_before: before.rss_kib,
         rss_kib: peak.rss_kib,
@@ -152,8 +153,6 @@ async fn hold(
         closed_by_the_server: closed,
         lost_in_the_listen_queue: lost,
     }));
-    // Per connection the server holds: a lost one costs it nothing.
-    let per_connection = peak.rss_kib.saturating_sub(before.rss_kib) as f64 / taken as f64;
     Ok(per_connection)
 }
 

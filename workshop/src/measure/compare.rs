@@ -340,12 +340,9 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::R
     drop(held);
 
     let still_open = connected - closed_early;
-    let kib_per_open_client = match (before, during) {
-        (Some(before), Some(during)) if still_open > 0 => {
-            Some(during.rss_kib.saturating_sub(before.rss_kib) as f64 / still_open as f64)
-        }
-        _ => None,
-    };
+    let kib_per_open_client = before
+        .zip(during)
+        .and_then(|(before, during)| during.kib_per_connection(before, still_open));
     Ok(Crowd {
         clients: plan.crowd,
         served,
