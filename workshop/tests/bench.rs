@@ -357,3 +357,53 @@ fn a_go_that_does_not_run_is_told_in_one_line() {
         "error: /nonexistent/go is not a `go` that runs (go env GOVERSION failed)"
     );
 }
+
+/// Two `--go` of one release would be named alike, the second's programs
+/// built over the first's: refused in one line, before anything is built.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_same_go_release_given_twice_is_refused_in_one_line() {
+    let folder = scratch("two-gos");
+    std::fs::create_dir_all(&folder).unwrap();
+    let (first, second) = (folder.join("go1.23.1"), folder.join("go1.23.5"));
+    // Written by a shell, not by this process: a file this process holds
+    // open for writing while another test forks cannot be run (ETXTBSY).
+    for go in [&first, &second] {
+        let version = go.file_name().unwrap().to_str().unwrap();
+        let script = format!("printf '#!/bin/sh\\necho {version}\\n' > \"$0\" && chmod +x \"$0\"");
+        let made = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .arg(go)
+            .status()
+            .unwrap();
+        assert!(made.success());
+    }
+    let out = folder.join("out");
+    let ran = run(
+        WORKSHOP,
+        &[
+            "bench",
+            "--smoke",
+            "--only",
+            "go",
+            "--go",
+            first.to_str().unwrap(),
+            "--go",
+            second.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        "",
+        1,
+        Duration::from_secs(10),
+    );
+    std::fs::remove_dir_all(&folder).unwrap();
+    assert_eq!(
+        ran.stderr.trim(),
+        format!(
+            "error: --go {} and --go {} are both go1.23: give each Go release once",
+            first.display(),
+            second.display()
+        )
+    );
+}
