@@ -35,5 +35,3 @@ pub mod output;
 pub mod processes;
 pub mod render;
 pub mod units;
-
-pub use units::seconds;

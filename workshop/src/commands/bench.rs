@@ -59,7 +59,7 @@ pub struct BenchArgs {
     out: PathBuf,
 
     /// A run of a few seconds that checks the bench itself works: one round, tiny loads
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["held", "bytes", "churn", "repeats"])]
     smoke: bool,
 
     /// A saved results.jsonl to compare with: after the table, what changed since, as this run's median ÷ the baseline's for each measurement and server
@@ -121,31 +121,31 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // or measured, and without touching the last run's files, nor what an
     // interrupted run measured.
     let mut results = Results::start(&args.out)?;
-    let contenders = contenders(&args.only, &args.go)?;
+    let entrants = contenders(&args.only, &args.go)?;
 
-    let mut scenarios: Vec<Scenario> = held
+    let mut runs: Vec<Scenario> = held
         .iter()
         .map(|&connections| Scenario::Hold { connections })
         .collect();
     for clients in [1, 16] {
         for sink in [Sink::DevNull, Sink::Pipe] {
-            scenarios.push(Scenario::Flood { clients, sink });
+            runs.push(Scenario::Flood { clients, sink });
         }
     }
     for concurrency in [1, 64] {
-        scenarios.push(Scenario::Churn { concurrency });
+        runs.push(Scenario::Churn { concurrency });
     }
-    let servers: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = entrants.iter().map(|c| c.name.as_str()).collect();
     tellln!(
         "workshop: bench of {} in {repeats} round(s) of {} runs each",
-        servers.join(", "),
-        scenarios.len()
+        names.join(", "),
+        runs.len()
     );
 
     let mut samples = Vec::new();
     for round in 1..=repeats {
-        for contender in &contenders {
-            for &scenario in &scenarios {
+        for contender in &entrants {
+            for &scenario in &runs {
                 tellln!(
                     "workshop: round {round}/{repeats}: {}: {}",
                     contender.name,
@@ -162,12 +162,12 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
 
-    let table = render::bench::table(&servers, &scenarios, &samples);
+    let table = render::bench::table(&names, &runs, &samples);
     say!("{table}");
     if let Some((baseline, name)) = &baseline {
         say!("{}", render::bench::changes(&samples, baseline, name));
     }
-    let svg = render::svg::memory_chart(&servers, &held, &samples);
+    let svg = render::svg::memory_chart(&names, &held, &samples);
     for (file, text) in [("table.md", table), ("memory.svg", svg)] {
         let path = args.out.join(file);
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -29,11 +29,28 @@ pub struct CompareArgs {
 
     /// text for the terminal, markdown for slides and notes
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: FormatArg,
 
     /// Also write the same run as Markdown to this file, for notes
     #[arg(long, value_name = "FILE")]
     markdown_to: Option<PathBuf>,
+}
+
+/// `--format`'s values: the renderer's formats, as the command line
+/// spells them (the render layer knows nothing of arguments).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FormatArg {
+    Text,
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
 }
 
 pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
@@ -62,7 +79,7 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         plan.crowd
     );
     let reports = measure::compare::compare(&stages, &plan).await?;
-    say!("{}", render(&reports, &plan, args.format));
+    say!("{}", render(&reports, &plan, args.format.into()));
     if let Some(notes) = notes {
         let path = notes.path().display().to_string();
         notes.write(&render(&reports, &plan, Format::Markdown))?;

@@ -12,7 +12,7 @@ use crate::load::{self, Failures, Gathered, Sent};
 use crate::output::progress::Progress;
 use crate::processes::usage::{self, UsageWatcher, listen_overflows};
 use crate::processes::{limits, servers, stages};
-use crate::seconds;
+use crate::units::seconds;
 use crate::units::{LONGEST, duration_within, mib, size, size_within};
 use crate::{say, sayln, tellln};
 

@@ -28,7 +28,7 @@ use crate::processes::limits;
 use crate::processes::servers;
 use crate::processes::stages::Stage;
 use crate::processes::usage::{self, listen_overflows};
-use crate::seconds;
+use crate::units::seconds;
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);

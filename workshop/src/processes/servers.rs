@@ -6,7 +6,7 @@ use anyhow::anyhow;
 use harness::{NotStarted, Server, ServerBuilder};
 
 use crate::processes::stages::Stage;
-use crate::seconds;
+use crate::units::seconds;
 
 impl Stage {
     /// How the workshop runs this stage: with `args`, on a free port of

@@ -1,4 +1,5 @@
-//! The bench's table: a row per measurement, a column per server.
+//! The bench's table, a row per measurement and a column per server; and
+//! `changes`, the same rows and columns as this run against a baseline.
 
 use std::fmt::Write as _;
 

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use crate::model::compare::{CROWD_DEADLINE, Crowd, End, Plan, StageReport, Timeline};
 use crate::render::table::Table;
-use crate::seconds;
 use crate::units::mib;
+use crate::units::seconds;
 
 /// Columns of a timeline drawing.
 const WIDTH: usize = 60;
@@ -18,7 +18,8 @@ const LEGEND: [&str; 2] = [
     "| the client left    x the server closed the connection",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// Plain text for a terminal or a projector, or Markdown for notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Text,
     Markdown,

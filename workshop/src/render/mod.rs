@@ -2,7 +2,8 @@
 //! measuring it. Each takes data and returns a string; none reads the clock
 //! or a socket.
 //!
-//! - [`bench`](mod@bench): the bench's table, Markdown.
+//! - [`bench`](mod@bench): the bench's table, and `changes`: what changed
+//!   since a baseline run, both Markdown.
 //! - [`compare`]: `workshop compare`'s verdicts, crowd and timelines, as
 //!   plain text or Markdown.
 //! - [`jsonl`]: the bench's results, one JSON line per run.
