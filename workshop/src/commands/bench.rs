@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-use crate::model::bench::{Sample, Scenario, Sink, scenarios, servers};
+use crate::model::bench::{self, Sample, Scenario, Sink, scenarios, servers};
 use crate::output::results::Results;
 use crate::processes::contenders::contenders;
 use crate::processes::limits;
@@ -184,5 +184,5 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 fn read_results(path: &Path) -> anyhow::Result<Vec<Sample>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    render::jsonl::read(&path.display().to_string(), &text)
+    bench::read(&path.display().to_string(), &text)
 }

@@ -68,21 +68,31 @@ pub async fn measure(
             accept_rate(&server, churn, concurrency, deadline, &mut sample).await
         }
     };
-    // A sample is data, kept and written as such: its error as one line.
-    sample.figure = match value {
-        Ok(value) => Figure::Value {
-            value: rounded(value, 3),
-        },
-        Err(error) => Figure::Failed {
-            error: format!("{error:#}"),
-        },
-    };
+    sample.figure = figure(value);
     // A server that died explains the failure; what the run saw after that
     // (connections refused, a socket count of 0) would only mislead.
     if let (Figure::Failed { error }, Some(status)) = (&mut sample.figure, server.exit_status()) {
         *error = format!("the server died ({status})");
     }
     sample
+}
+
+/// A run's figure, or why it has none: a sample is data, kept and written as
+/// such, its error as one line.
+fn figure(value: anyhow::Result<f64>) -> Figure {
+    match value {
+        Ok(value) if value.is_finite() => Figure::Value {
+            value: rounded(value, 3),
+        },
+        // JSON has no infinity: written, it would be a `null` that cannot
+        // be read back (a run too fast for the clock to see would be one).
+        Ok(value) => Figure::Failed {
+            error: format!("measured {value}, which is no figure"),
+        },
+        Err(error) => Figure::Failed {
+            error: format!("{error:#}"),
+        },
+    }
 }
 
 async fn hold(
@@ -302,6 +312,23 @@ async fn start(contender: &Contender, sink: Sink) -> anyhow::Result<Server> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Figure, figure};
+
+    /// A figure that JSON cannot hold is a failed run, said so, not a
+    /// `null` in `results.jsonl` that would stop it being read back.
+    #[test]
+    fn a_figure_that_is_no_number_is_a_failed_run() {
+        assert_eq!(figure(Ok(9.26049)), Figure::Value { value: 9.26 });
+        for (value, said) in [(f64::INFINITY, "inf"), (f64::NAN, "NaN")] {
+            assert_eq!(
+                figure(Ok(value)),
+                Figure::Failed {
+                    error: format!("measured {said}, which is no figure")
+                }
+            );
+        }
+    }
+
     /// A run its deadline stops is a failure, not a figure made of the
     /// part that ran: with no time left, a hold, a flood and an accept
     /// rate measure nothing, and say so.
