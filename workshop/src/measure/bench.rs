@@ -38,6 +38,12 @@ pub async fn measure(
     churn: usize,
 ) -> Sample {
     let mut sample = Sample::new(round, &contender.name, scenario);
+    // Kept, so that `--baseline` can tell a run of another load.
+    sample.load = match scenario {
+        Scenario::Hold { .. } => None,
+        Scenario::Flood { .. } => Some(bytes),
+        Scenario::Churn { .. } => Some(churn as u64),
+    };
     let sink = match scenario {
         Scenario::Flood { sink, .. } => sink,
         _ => Sink::DevNull,

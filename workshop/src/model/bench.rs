@@ -75,6 +75,13 @@ pub struct Sample {
     pub server: String,
     #[serde(flatten)]
     pub scenario: Scenario,
+    /// The load asked for that the scenario does not name: the bytes a
+    /// throughput run's clients send in all (`--bytes`), the connections
+    /// an accept-rate run makes (`--churn`); none for a hold, whose count
+    /// is its scenario's. Unknown (none) in results written before it was
+    /// kept, which still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load: Option<u64>,
     #[serde(flatten)]
     pub figure: Figure,
     /// The run's other figures; none for a run that failed before them.
@@ -141,6 +148,7 @@ impl Sample {
             round,
             server: server.to_string(),
             scenario,
+            load: None,
             figure: Figure::Failed {
                 error: String::new(),
             },

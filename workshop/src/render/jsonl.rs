@@ -28,6 +28,7 @@ mod tests {
                 sink: Sink::DevNull,
             },
         );
+        flood.load = Some(268_435_456);
         flood.figure = Figure::Value { value: 4417.25 };
         flood.detail = Some(Detail::Flood(Flooded {
             bytes: 268_435_456,
@@ -44,7 +45,7 @@ mod tests {
             .collect();
         assert_eq!(
             text.lines().next().unwrap(),
-            r#"{"round":2,"server":"go-stage3","scenario":"throughput","clients":16,"stderr":"/dev/null","value":4417.25,"bytes":268435456,"seconds":0.0608,"read_from_the_pipe":0}"#
+            r#"{"round":2,"server":"go-stage3","scenario":"throughput","clients":16,"stderr":"/dev/null","load":268435456,"value":4417.25,"bytes":268435456,"seconds":0.0608,"read_from_the_pipe":0}"#
         );
         assert_eq!(read("results.jsonl", &text).unwrap(), [flood, failed]);
     }
