@@ -21,14 +21,13 @@ use harness::Server;
 
 use crate::load;
 use crate::model::compare::{
-    CROWD_DEADLINE, Crowd, End, Observed, Plan, Row, StageReport, Timeline,
+    CROWD_DEADLINE, Crowd, End, Observed, Plan, Row, StageReport, Timeline, Verdict,
 };
 use crate::output::progress::Progress;
 use crate::processes::limits;
 use crate::processes::servers;
 use crate::processes::stages::Stage;
 use crate::processes::usage::{self, listen_overflows};
-use crate::units::seconds;
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);
@@ -41,6 +40,9 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(4);
 /// How long the crowd waits for the server to print one more line before it
 /// concludes that the rest will not be: longer than a SYN retry too.
 const STALL: Duration = Duration::from_secs(3);
+/// A connection the server closed sooner than this was closed at once, not
+/// after a deadline.
+const AT_ONCE: Duration = Duration::from_millis(50);
 /// How many crowd clients connect at a time.
 const CONNECTING: usize = 64;
 
@@ -83,11 +85,13 @@ pub async fn compare(stages: &[Stage], plan: &Plan) -> anyhow::Result<Vec<StageR
     Ok(reports)
 }
 
-/// The verdict, said to be void if the server exited during the scenario.
-fn exited(server: &mut Server, verdict: String) -> String {
-    match server.exit_status() {
-        Some(status) => format!("the server exited ({status}); so: {verdict}"),
-        None => verdict,
+/// The scenario's verdict and timeline, with how the server exited if it
+/// did during the scenario.
+fn observed(server: &mut Server, verdict: Verdict, timeline: Timeline) -> Observed {
+    Observed {
+        verdict,
+        exited: server.exit_status().map(|status| status.to_string()),
+        timeline,
     }
 }
 
@@ -149,25 +153,15 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let a_finished = server.position(&format!("{} finished", a.local));
     let b_hello = server.position("B: hello\n");
     let verdict = match (a_printed, b_hello) {
-        (None, _) if a.closed_by_server().is_some() => {
-            "closes each connection at once; prints nothing".to_string()
-        }
-        (_, Some(b)) if a_finished.is_none_or(|a| b < a) => {
-            "concurrent: B printed while A was still connected".to_string()
-        }
-        (_, Some(_)) => match b_printed {
-            Some(at) => format!(
-                "serial: B printed only after A left, {} after B sent it",
-                seconds(at.saturating_duration_since(b_sent))
-            ),
-            None => "serial: B printed only after A left".to_string(),
+        (None, _) if a.closed_by_server().is_some() => Verdict::ClosesEachAtOnce,
+        (_, Some(b)) if a_finished.is_none_or(|a| b < a) => Verdict::Concurrent,
+        (_, Some(_)) => Verdict::Serial {
+            waited: b_printed.map(|at| at.saturating_duration_since(b_sent)),
         },
-        (_, None) => "B never printed".to_string(),
+        (_, None) => Verdict::BNeverPrinted,
     };
-    Ok(Observed {
-        verdict: exited(&mut server, verdict),
-        timeline: scene.timeline(&server, &[a, b]),
-    })
+    let timeline = scene.timeline(&server, &[a, b]);
+    Ok(observed(&mut server, verdict, timeline))
 }
 
 /// A client that connects and says nothing for twice the deadline.
@@ -178,17 +172,15 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let silence = 2 * plan.timeout;
     let closed = idle.wait_closed_by_server(silence).await;
     let verdict = match closed {
-        Some(after) if after < Duration::from_millis(50) => "closed at once".to_string(),
-        Some(after) => format!("closed after {} of silence", seconds(after)),
-        None => format!("still open after {} of silence", seconds(silence)),
+        Some(after) if after < AT_ONCE => Verdict::ClosedAtOnce,
+        Some(after) => Verdict::ClosedAfterSilence(after),
+        None => Verdict::OpenAfterSilence(silence),
     };
     if closed.is_none() {
         idle.leave();
     }
-    Ok(Observed {
-        verdict: exited(&mut server, verdict),
-        timeline: scene.timeline(&server, &[idle]),
-    })
+    let timeline = scene.timeline(&server, &[idle]);
+    Ok(observed(&mut server, verdict, timeline))
 }
 
 /// A client that says a line every quarter of the deadline, for three
@@ -214,22 +206,17 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> 
         .filter(|i| server.seen_at(&format!("T: tick {i:02}\n")).is_some())
         .count();
     let verdict = match talker.closed_by_server() {
-        Some(after) if after < Duration::from_millis(50) => "closed at once".to_string(),
-        Some(after) => format!(
-            "closed after {}, talking every {}",
-            seconds(after),
-            seconds(every)
-        ),
-        None => format!(
-            "kept open for {}; {printed} of {lines} lines printed",
-            seconds(scene.started.elapsed())
-        ),
+        Some(after) if after < AT_ONCE => Verdict::ClosedAtOnce,
+        Some(after) => Verdict::ClosedWhileTalking { after, every },
+        None => Verdict::KeptOpen {
+            open: scene.started.elapsed(),
+            printed,
+            lines,
+        },
     };
     talker.leave();
-    Ok(Observed {
-        verdict: exited(&mut server, verdict),
-        timeline: scene.timeline(&server, &[talker]),
-    })
+    let timeline = scene.timeline(&server, &[talker]);
+    Ok(observed(&mut server, verdict, timeline))
 }
 
 /// What to say when `failed` of a crowd of `crowd` found no file
