@@ -99,6 +99,8 @@ pub(crate) struct Failures {
     kinds: BTreeMap<String, usize>,
     /// Whether a connection found no file descriptor, and whose ran out.
     pub(crate) out_of_files: Option<limits::OutOfFiles>,
+    /// How many found none.
+    ran_out: usize,
 }
 
 impl Failures {
@@ -107,11 +109,17 @@ impl Failures {
         let what = match limits::out_of_files(err) {
             Some(out) => {
                 self.out_of_files = Some(out);
+                self.ran_out += 1;
                 out.to_string()
             }
             None => err.kind().to_string(),
         };
         *self.kinds.entry(what).or_default() += 1;
+    }
+
+    /// How many failed for want of a file descriptor.
+    pub(crate) fn ran_out(&self) -> usize {
+        self.ran_out
     }
 
     pub(crate) fn count(&self) -> usize {

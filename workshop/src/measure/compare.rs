@@ -7,8 +7,6 @@
 //! line, and when a connection ended, are what the table and the timelines
 //! report.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -28,6 +26,7 @@ use crate::processes::limits;
 use crate::processes::servers;
 use crate::processes::stages::Stage;
 use crate::processes::usage::{self, listen_overflows};
+use crate::units::LONGEST;
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);
@@ -45,16 +44,6 @@ const STALL: Duration = Duration::from_secs(3);
 const AT_ONCE: Duration = Duration::from_millis(50);
 /// How many crowd clients connect at a time.
 const CONNECTING: usize = 64;
-
-/// How one crowd client's attempt to connect and say its line went.
-enum Joined {
-    Connected(TcpStream),
-    TimedOut,
-    Failed,
-    /// There was no file descriptor left for the socket.
-    OutOfFiles(limits::OutOfFiles),
-    NotTried,
-}
 
 /// Runs every scenario against every stage, one stage at a time.
 pub async fn compare(stages: &[Stage], plan: &Plan) -> anyhow::Result<Vec<StageReport>> {
@@ -239,66 +228,30 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::R
     let before = usage::of(server.pid());
     let overflows_before = listen_overflows();
     let started = Instant::now();
-    let mut connecting = tokio::task::JoinSet::new();
-    let addr = server.addr();
     // A few handshakes in flight at a time, so that a listen queue of 128
     // (what the stages get from tokio) never overflows into SYN retries.
-    let permits = Arc::new(tokio::sync::Semaphore::new(CONNECTING));
-    // A server that stops accepting (stage 2, busy with one client) fills its
-    // listen queue, and the clients past it are never answered: once a whole
-    // wave of them has timed out, the rest are not tried.
-    let timed_out = Arc::new(AtomicUsize::new(0));
-    for i in 0..plan.crowd {
-        let permits = Arc::clone(&permits);
-        let timed_out = Arc::clone(&timed_out);
-        connecting.spawn(async move {
-            let _permit = permits.acquire().await;
-            if timed_out.load(Ordering::Relaxed) >= CONNECTING {
-                return Joined::NotTried;
-            }
-            let Ok(connected) =
-                tokio::time::timeout(CONNECT_PATIENCE, TcpStream::connect(addr)).await
-            else {
-                timed_out.fetch_add(1, Ordering::Relaxed);
-                return Joined::TimedOut;
-            };
-            let mut stream = match connected {
-                Ok(stream) => stream,
-                Err(err) => {
-                    return limits::out_of_files(&err).map_or(Joined::Failed, Joined::OutOfFiles);
-                }
-            };
-            match stream.write_all(format!("crowd {i:05}\n").as_bytes()).await {
-                Ok(()) => Joined::Connected(stream),
-                Err(_) => Joined::Failed,
-            }
-        });
-    }
-    let mut held = Vec::with_capacity(plan.crowd);
-    let (mut failed, mut not_tried, mut out_of_files) = (0, 0, 0);
-    let mut ran_out = None;
-    while let Some(joined) = connecting.join_next().await {
-        match joined.unwrap_or(Joined::Failed) {
-            Joined::Connected(stream) => held.push(stream),
-            Joined::TimedOut | Joined::Failed => failed += 1,
-            Joined::OutOfFiles(out) => {
-                out_of_files += 1;
-                ran_out = Some(out);
-            }
-            Joined::NotTried => not_tried += 1,
-        }
-        let done = held.len() + failed + not_tried + out_of_files;
-        progress.show(&format!(
-            "{}: crowd: {done} of {} connecting",
-            stage.name, plan.crowd
-        ));
-    }
-    let connected = held.len();
+    // Each client's patience bounds the crowd; the hour is a backstop.
+    let joined = load::crowd(
+        server.addr(),
+        plan.crowd,
+        CONNECTING,
+        CONNECT_PATIENCE,
+        &format!("{}: crowd: connecting", stage.name),
+        tokio::time::Instant::now() + LONGEST,
+    )
+    .await;
     // Clients this tool could not open say nothing of the stage: no figure
     // rather than a wrong one.
-    if let Some(out) = ran_out {
-        bail!(crowd_out_of_files(out, out_of_files, plan.crowd));
+    if let Some(out) = joined.failures.out_of_files {
+        bail!(crowd_out_of_files(
+            out,
+            joined.failures.ran_out(),
+            plan.crowd
+        ));
     }
+    let failed = joined.failures.count() + joined.unfinished;
+    let held = joined.done;
+    let connected = held.len();
 
     // Wait until every line is printed, or until no more are for a while
     // (stage 2 prints the first client's line and no more).
@@ -335,7 +288,7 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::R
         served,
         took: all_served_after,
         unserved: connected.saturating_sub(served),
-        failed: failed + not_tried,
+        failed,
         closed: closed_early,
         overflows: overflows_before
             .zip(listen_overflows())
