@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 
 use connect::connect;
 pub(crate) use connect::fresh_sources;
-pub(crate) use gather::{Failures, Gathered};
+pub(crate) use gather::Gathered;
 use gather::{Turns, gather};
 
 /// Opens `connections` silent connections, at most 256 handshakes at a

@@ -7,11 +7,13 @@
 //! - [`compare`]: `workshop compare`'s verdicts, crowd and timelines, as
 //!   plain text or Markdown.
 //! - [`jsonl`]: the bench's results, one JSON line per run.
+//! - [`load`]: `workshop load`'s report.
 //! - [`svg`]: the bench's chart of memory against connections held.
 //! - [`table`]: the one table writer all of them use, Markdown or text.
 
 pub mod bench;
 pub mod compare;
 pub mod jsonl;
+pub mod load;
 pub mod svg;
 pub mod table;
