@@ -23,7 +23,7 @@ use anyhow::{Context, bail};
 use crate::model::bench::{self, Sample, Scenario, Sink, scenarios, servers};
 use crate::output::results::Results;
 use crate::processes::contenders::contenders;
-use crate::processes::limits;
+use crate::processes::{limits, servers};
 use crate::units::size_within;
 use crate::{measure, render};
 use crate::{say, tellln};
@@ -121,7 +121,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // or measured, and without touching the last run's files, nor what an
     // interrupted run measured.
     let mut results = Results::start(&args.out)?;
-    let entrants = contenders(&args.only, &args.go)?;
+    // Built with go and cargo, which take a while: off the runtime's threads.
+    let (only, gos) = (args.only.clone(), args.go.clone());
+    let entrants = servers::blocking(move || contenders(&only, &gos)).await?;
 
     let mut runs: Vec<Scenario> = held
         .iter()

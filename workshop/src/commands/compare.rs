@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::measure;
 use crate::model::compare::Plan;
 use crate::output::notes::Notes;
-use crate::processes::{limits, stages};
+use crate::processes::{limits, servers, stages};
 use crate::render::compare::{Format, render};
 use crate::units::duration_within;
 use crate::{say, tellln};
@@ -66,7 +66,8 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         &format!("a crowd of {}", args.crowd),
         "ask for a smaller --crowd",
     )?;
-    let stages = stages::find(&args.stages)?;
+    let wanted = args.stages.clone();
+    let stages = servers::blocking(move || stages::find(&wanted)).await?;
     let plan = Plan {
         timeout: args.timeout,
         crowd: args.crowd as usize,

@@ -94,7 +94,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     let mut server = match &args.stage {
         Some(name) => {
-            let stage = stages::find(std::slice::from_ref(name))?.remove(0);
+            let wanted = vec![name.clone()];
+            let stage = servers::blocking(move || stages::find(&wanted))
+                .await?
+                .remove(0);
             // Only the `listening on` line is logged, and stderr is read and
             // dropped once the stage listens: a long load would fill memory.
             let how = stage

@@ -342,9 +342,12 @@ mod tests {
     #[tokio::test]
     async fn a_run_stopped_by_its_deadline_is_a_failure_not_a_figure() {
         use super::{Contender, Sample, Scenario, Sink, accept_rate, flood, hold, start};
-        let stage = crate::processes::stages::find(&["stage3-concurrent".to_string()])
-            .unwrap()
-            .remove(0);
+        let wanted = ["stage3-concurrent".to_string()];
+        let stage =
+            crate::processes::servers::blocking(move || crate::processes::stages::find(&wanted))
+                .await
+                .unwrap()
+                .remove(0);
         let contender = Contender {
             name: stage.name,
             program: stage.path,
