@@ -170,11 +170,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         say!("{}", render::bench::changes(&samples, baseline, name));
     }
     let svg = render::svg::memory_chart(&names, &held, &samples);
-    for (file, text) in [("table.md", table), ("memory.svg", svg)] {
-        let path = args.out.join(file);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    results.finish()?;
+    results.finish(&[("table.md", &table), ("memory.svg", &svg)])?;
     tellln!(
         "workshop: wrote results.jsonl, table.md and memory.svg to {}",
         args.out.display()
