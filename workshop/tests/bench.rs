@@ -62,6 +62,33 @@ fn a_smoke_run_measures_every_scenario_and_writes_table_results_and_chart() {
         svg.starts_with("<svg") && svg.contains("stage4-timeouts"),
         "{svg}"
     );
+
+    // What it wrote reads back, and against itself every figure is 1.00×.
+    let results = out.join("results.jsonl");
+    let results = results.to_str().unwrap();
+    let again = run(
+        WORKSHOP,
+        &["bench", "--results", results, "--baseline", results],
+        "",
+        0,
+        Duration::from_secs(10),
+    );
+    assert!(again.stdout.starts_with(table.as_str()), "{}", again.stdout);
+    let changes = &again.stdout[table.len()..];
+    let rows: Vec<&str> = changes
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| measurement"))
+        .filter(|line| !line.starts_with("| ---"))
+        .collect();
+    assert_eq!(rows.len(), 8, "{changes}");
+    for row in rows {
+        let cells: Vec<&str> = row.trim_matches('|').split(" | ").skip(1).collect();
+        assert_eq!(cells.len(), 2, "{row}");
+        assert!(
+            cells.iter().all(|cell| cell.trim().starts_with("1.00× (")),
+            "{row}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&out);
 }
 
