@@ -119,6 +119,28 @@ fn a_bench_holding_more_than_ten_numbers_of_connections_is_refused() {
     assert!(line.contains("--held takes at most 10 numbers"), "{line}");
 }
 
+/// `--smoke` sets its own tiny loads: a load asked for beside it would be
+/// ignored without a word, so it is refused, as clap refuses a misused
+/// option (with the usage after the error).
+#[test]
+fn a_smoke_bench_with_a_load_of_its_own_is_refused() {
+    for option in ["--held=5", "--bytes=1MiB", "--churn=5", "--repeats=2"] {
+        let ran = run(
+            WORKSHOP,
+            &["bench", "--smoke", option],
+            "",
+            1,
+            Duration::from_secs(30),
+        );
+        let first = ran.stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error: the argument '--smoke' cannot be used with '--"),
+            "{option}: {}",
+            ran.stderr
+        );
+    }
+}
+
 #[test]
 fn counts_out_of_range_are_one_line_and_exit_1() {
     for args in [

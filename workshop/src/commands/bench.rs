@@ -18,12 +18,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{Context, bail};
 
-use crate::model::bench::{Sample, Scenario, Sink, scenarios, servers};
+use crate::model::bench::{self, Sample, Scenario, Sink, scenarios, servers};
 use crate::output::results::Results;
 use crate::processes::contenders::contenders;
-use crate::processes::limits;
+use crate::processes::{limits, servers};
 use crate::units::size_within;
 use crate::{measure, render};
 use crate::{say, tellln};
@@ -59,7 +59,7 @@ pub struct BenchArgs {
     out: PathBuf,
 
     /// A run of a few seconds that checks the bench itself works: one round, tiny loads
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["held", "bytes", "churn", "repeats"])]
     smoke: bool,
 
     /// A saved results.jsonl to compare with: after the table, what changed since, as this run's median ÷ the baseline's for each measurement and server
@@ -111,36 +111,43 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         held.dedup();
         (held, args.bytes, args.churn as usize, args.repeats)
     };
-    check_open_file_limit(held.iter().copied().max().unwrap_or(0) + 64)?;
+    let most_held = held.iter().copied().max().unwrap_or(0);
+    limits::enough_open_files(
+        most_held as u64 + 64,
+        &format!("holding {most_held} connections"),
+        "hold fewer (--held)",
+    )?;
     // A folder that cannot be written is said now, before anything is built
     // or measured, and without touching the last run's files, nor what an
     // interrupted run measured.
     let mut results = Results::start(&args.out)?;
-    let contenders = contenders(&args.only, &args.go)?;
+    // Built with go and cargo, which take a while: off the runtime's threads.
+    let (only, gos) = (args.only.clone(), args.go.clone());
+    let entrants = servers::blocking(move || contenders(&only, &gos)).await?;
 
-    let mut scenarios: Vec<Scenario> = held
+    let mut runs: Vec<Scenario> = held
         .iter()
         .map(|&connections| Scenario::Hold { connections })
         .collect();
     for clients in [1, 16] {
         for sink in [Sink::DevNull, Sink::Pipe] {
-            scenarios.push(Scenario::Flood { clients, sink });
+            runs.push(Scenario::Flood { clients, sink });
         }
     }
     for concurrency in [1, 64] {
-        scenarios.push(Scenario::Churn { concurrency });
+        runs.push(Scenario::Churn { concurrency });
     }
-    let servers: Vec<&str> = contenders.iter().map(|c| c.name.as_str()).collect();
+    let names: Vec<&str> = entrants.iter().map(|c| c.name.as_str()).collect();
     tellln!(
         "workshop: bench of {} in {repeats} round(s) of {} runs each",
-        servers.join(", "),
-        scenarios.len()
+        names.join(", "),
+        runs.len()
     );
 
     let mut samples = Vec::new();
     for round in 1..=repeats {
-        for contender in &contenders {
-            for &scenario in &scenarios {
+        for contender in &entrants {
+            for &scenario in &runs {
                 tellln!(
                     "workshop: round {round}/{repeats}: {}: {}",
                     contender.name,
@@ -157,17 +164,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
 
-    let table = render::bench::table(&servers, &scenarios, &samples);
+    let table = render::bench::table(&names, &runs, &samples);
     say!("{table}");
     if let Some((baseline, name)) = &baseline {
         say!("{}", render::bench::changes(&samples, baseline, name));
     }
-    let svg = render::svg::memory_chart(&servers, &held, &samples);
-    for (file, text) in [("table.md", table), ("memory.svg", svg)] {
-        let path = args.out.join(file);
-        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    results.finish()?;
+    let svg = render::svg::memory_chart(&names, &held, &samples);
+    results.finish(&[("table.md", &table), ("memory.svg", &svg)])?;
     tellln!(
         "workshop: wrote results.jsonl, table.md and memory.svg to {}",
         args.out.display()
@@ -179,17 +182,5 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 fn read_results(path: &Path) -> anyhow::Result<Vec<Sample>> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    render::jsonl::read(&path.display().to_string(), &text)
-}
-
-/// The connections the bench holds are files of this process, and of the
-/// server, which inherits this process's limit on open files (raised to the
-/// hard limit at start): a load the limit cannot hold is refused up front.
-fn check_open_file_limit(needed: usize) -> anyhow::Result<()> {
-    match limits::open_file_limit() {
-        Some(allowed) if allowed < needed as u64 => Err(anyhow!(
-            "holding that many connections needs about {needed} open files, and this process may open {allowed} (ulimit -n): raise the limit, or hold fewer (--held)"
-        )),
-        _ => Ok(()),
-    }
+    bench::read(&path.display().to_string(), &text)
 }

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use crate::processes::limits;
 use crate::sayln;
-use crate::seconds;
+use crate::units::seconds;
 use crate::units::{LONGEST, duration_within};
 
 #[derive(clap::Args, Debug)]

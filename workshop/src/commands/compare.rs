@@ -5,12 +5,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::bail;
-
 use crate::measure;
 use crate::model::compare::Plan;
 use crate::output::notes::Notes;
-use crate::processes::{limits, stages};
+use crate::processes::{limits, servers, stages};
 use crate::render::compare::{Format, render};
 use crate::units::duration_within;
 use crate::{say, tellln};
@@ -31,11 +29,28 @@ pub struct CompareArgs {
 
     /// text for the terminal, markdown for slides and notes
     #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    format: FormatArg,
 
     /// Also write the same run as Markdown to this file, for notes
     #[arg(long, value_name = "FILE")]
     markdown_to: Option<PathBuf>,
+}
+
+/// `--format`'s values: the renderer's formats, as the command line
+/// spells them (the render layer knows nothing of arguments).
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FormatArg {
+    Text,
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(format: FormatArg) -> Format {
+        match format {
+            FormatArg::Text => Format::Text,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
 }
 
 pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
@@ -46,14 +61,13 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
     };
     // The crowd is a file in this process, and one in the stage, for each
     // client: a crowd the limit cannot hold is refused before the run.
-    let needed = u64::from(args.crowd) + 64;
-    if let Some(allowed) = limits::open_file_limit().filter(|&allowed| allowed < needed) {
-        bail!(
-            "a crowd of {} needs about {needed} open files, and this process may open {allowed} (ulimit -n): ask for a smaller --crowd, or raise the hard limit (ulimit -Hn)",
-            args.crowd
-        );
-    }
-    let stages = stages::find(&args.stages)?;
+    limits::enough_open_files(
+        u64::from(args.crowd) + 64,
+        &format!("a crowd of {}", args.crowd),
+        "ask for a smaller --crowd",
+    )?;
+    let wanted = args.stages.clone();
+    let stages = servers::blocking(move || stages::find(&wanted)).await?;
     let plan = Plan {
         timeout: args.timeout,
         crowd: args.crowd as usize,
@@ -66,7 +80,7 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         plan.crowd
     );
     let reports = measure::compare::compare(&stages, &plan).await?;
-    say!("{}", render(&reports, &plan, args.format));
+    say!("{}", render(&reports, &plan, args.format.into()));
     if let Some(notes) = notes {
         let path = notes.path().display().to_string();
         notes.write(&render(&reports, &plan, Format::Markdown))?;

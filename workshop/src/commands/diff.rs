@@ -10,6 +10,7 @@ use anyhow::Context;
 use similar::udiff::UnifiedDiffHunk;
 use similar::{DiffOp, DiffTag, TextDiff};
 
+use crate::exercises::read_if_there;
 use crate::processes::{stages, workspace};
 use crate::{exercises, say, sayln};
 
@@ -115,8 +116,9 @@ fn diff_crates(from: &Crate, to: &Crate) -> anyhow::Result<Diff> {
     paths.dedup();
     let mut diff = Diff::default();
     for path in paths {
-        let old = read(&from.folder, &path)?;
-        let new = read(&to.folder, &path)?;
+        // A file only one crate has is read as none on the other side.
+        let old = read_if_there(&from.folder.join(&path))?;
+        let new = read_if_there(&to.folder.join(&path))?;
         let name = |side: &Crate, text: &Option<String>| match text {
             Some(_) => side.shows(&path),
             None => format!("{} (no such file)", side.shows(&path)),
@@ -278,16 +280,6 @@ fn rust_files(folder: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(found)
-}
-
-/// The text of `path` in `folder`, or none where the crate has no such file.
-fn read(folder: &Path, path: &str) -> anyhow::Result<Option<String>> {
-    let file = folder.join(path);
-    match std::fs::read_to_string(&file) {
-        Ok(text) => Ok(Some(text)),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(err).with_context(|| format!("cannot read {}", file.display())),
-    }
 }
 
 #[cfg(test)]

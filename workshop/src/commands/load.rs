@@ -1,20 +1,18 @@
 //! `workshop load`: a bounded load on a server on this machine. Every mode
 //! stops by itself: a fixed number of connections, within `--limit`. Only
-//! loopback addresses are accepted as targets. The load itself is
-//! [`crate::load`]'s; this is the subcommand's arguments and its report.
+//! loopback addresses are accepted as targets. The load is measured by
+//! [`crate::measure::load`] and reported by [`crate::render::load`]; this
+//! is the subcommand's arguments, the server it starts, and its exit status.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 
-use crate::load::{self, Failures, Gathered, Sent};
-use crate::output::progress::Progress;
-use crate::processes::usage::{self, UsageWatcher, listen_overflows};
+use crate::measure::load::{Asked, Measured};
 use crate::processes::{limits, servers, stages};
-use crate::seconds;
-use crate::units::{LONGEST, duration_within, mib, size, size_within};
-use crate::{say, sayln, tellln};
+use crate::units::{LONGEST, duration_within, size_within};
+use crate::{measure, render, say, tellln};
 
 #[derive(clap::Args, Debug)]
 pub struct LoadArgs {
@@ -96,7 +94,10 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     let mut server = match &args.stage {
         Some(name) => {
-            let stage = stages::find(std::slice::from_ref(name))?.remove(0);
+            let wanted = vec![name.clone()];
+            let stage = servers::blocking(move || stages::find(&wanted))
+                .await?
+                .remove(0);
             // Only the `listening on` line is logged, and stderr is read and
             // dropped once the stage listens: a long load would fill memory.
             let how = stage
@@ -124,83 +125,58 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
             (on_this_machine(addr)?, args.pid)
         }
     };
-    let watcher = pid.map(UsageWatcher::start);
-    let overflows_before = listen_overflows();
-    let baseline = pid.and_then(usage::of);
     // Each mode stops itself at the deadline and reports what it did until
     // then.
     let deadline = tokio::time::Instant::now() + args.limit;
-    let outcome = match args.mode {
-        Mode::Hold { connections, hold } => {
-            hold_load(addr, connections as usize, hold, deadline).await
-        }
-        Mode::Flood { clients, bytes } => {
+    let asked = match args.mode {
+        Mode::Hold { connections, hold } => Asked::Hold {
+            connections: connections as usize,
+            hold,
+        },
+        Mode::Flood { clients, bytes } => Asked::Flood {
+            clients: clients as usize,
+            bytes,
             // What the clients send in all. The options' bounds (10,000
             // clients of 1 TiB at most) keep it within a u64; the product
             // is checked all the same, so that wider bounds cannot wrap it.
-            let total = bytes
+            total: bytes
                 .checked_mul(u64::from(clients))
-                .context("--clients × --bytes is more bytes than can be counted: ask for fewer")?;
-            flood(addr, clients as usize, bytes, total, deadline).await
-        }
+                .context("--clients × --bytes is more bytes than can be counted: ask for fewer")?,
+        },
         Mode::Churn {
             connections,
             concurrency,
-        } => churn(addr, connections as usize, concurrency as usize, deadline).await,
+        } => Asked::Churn {
+            connections: connections as usize,
+            concurrency: concurrency as usize,
+        },
     };
-    say!("{}", outcome.report);
-    if let Some(status) = server.as_mut().and_then(harness::Server::exit_status) {
-        sayln!("  the server exited during the load ({status}): the figures above are not its own");
-    }
-    if let (Some(before), Some(after)) = (overflows_before, listen_overflows()) {
-        sayln!(
-            "  listen queue overflows on this machine during the load: {}",
-            after.saturating_sub(before)
-        );
-    }
-    if let (Some(pid), Some(watcher)) = (pid, watcher) {
-        let peak = watcher.peak();
-        let mut line = format!("  server (pid {pid}): ");
-        match peak {
-            Some(peak) => {
-                line += &format!(
-                    "RSS {} at the peak, {} threads at the peak",
-                    mib(peak.rss_kib),
-                    peak.threads
-                );
-                if let (Some(baseline), Some(per)) = (baseline, outcome.per.filter(|per| *per > 0))
-                {
-                    let added = peak.rss_kib.saturating_sub(baseline.rss_kib) as f64 / per as f64;
-                    line += &format!(
-                        " ({added:.1} KiB per connection over the {} before)",
-                        mib(baseline.rss_kib)
-                    );
-                }
-            }
-            None => {
-                line +=
-                    "memory and threads unknown (read from /proc/PID/status, which only Linux has)"
-            }
-        }
-        sayln!("{line}");
-    }
+    let Measured {
+        mut report,
+        out_of_files,
+    } = measure::load::load(addr, pid, asked, deadline).await;
+    report.exited = server
+        .as_mut()
+        .and_then(harness::Server::exit_status)
+        .map(|status| status.to_string());
+    say!("{}", render::load::report(&report));
     // The figures are printed; what went wrong is said once more, in the
     // exit status too, so that a script or a learner cannot take it for a
     // load that was carried out.
-    if outcome.stopped {
+    if report.load.stopped() {
         bail!(
             "stopped by --limit {}: the figures above are what the load did until then",
             humantime::format_duration(args.limit)
         );
     }
-    if let Some(out) = outcome.failures.out_of_files {
+    if let Some(out) = out_of_files {
         bail!(connections_out_of_files(out));
     }
-    if outcome.succeeded == 0 {
-        let tried = outcome.failures.count();
+    if report.load.succeeded() == 0 {
+        let failed = report.load.failed();
         bail!(
-            "not one of the {tried} connections succeeded ({})",
-            outcome.failures.describe()
+            "not one of the {} connections succeeded ({failed})",
+            failed.count()
         );
     }
     Ok(())
@@ -220,188 +196,6 @@ fn on_this_machine(addr: SocketAddr) -> anyhow::Result<SocketAddr> {
 /// What to say when a connection found no file descriptor for its socket.
 pub(crate) fn connections_out_of_files(out: limits::OutOfFiles) -> String {
     out.stopped("each connection needs one", "ask for fewer")
-}
-
-/// How a mode went: its report, and what decides the exit status.
-struct Outcome {
-    report: String,
-    /// Connections the server held to the end, for memory per connection.
-    per: Option<usize>,
-    /// Connections (or clients) that did what the mode asks of them.
-    succeeded: usize,
-    failures: Failures,
-    /// `--limit` stopped the run: the report is what it did until then.
-    stopped: bool,
-}
-
-/// `, stopped by --limit after 0.50s`, for the first line of a report.
-fn stopped_after(stopped: bool, took: Duration) -> String {
-    if stopped {
-        format!(", stopped by --limit after {}", seconds(took))
-    } else {
-        String::new()
-    }
-}
-
-async fn hold_load(
-    addr: SocketAddr,
-    connections: usize,
-    hold: Duration,
-    deadline: tokio::time::Instant,
-) -> Outcome {
-    let started = Instant::now();
-    let opened = load::open(addr, connections, deadline).await;
-    let still_connecting = opened.cut_short("still connecting");
-    let Gathered {
-        done: held,
-        failures,
-        unfinished,
-        ..
-    } = opened;
-    let connecting = started.elapsed();
-    let mut stopped = unfinished > 0;
-    let holding = Instant::now();
-    if !held.is_empty() && !stopped {
-        let mut progress = Progress::new();
-        progress.show(&format!(
-            "hold: holding {} connections for {}",
-            held.len(),
-            seconds(hold)
-        ));
-        // `--hold` is shorter than `--limit`, but connecting took some of it.
-        let until = deadline.min(tokio::time::Instant::now() + hold);
-        tokio::time::sleep_until(until).await;
-        stopped = until == deadline;
-        progress.done();
-    }
-    let closed_early = held
-        .iter()
-        .filter(|stream| load::already_closed(stream))
-        .count();
-    let established = held.len();
-    drop(held);
-    let first = if unfinished > 0 {
-        format!(
-            "hold: {connections} connections to {addr}{}",
-            stopped_after(true, started.elapsed())
-        )
-    } else if established == 0 {
-        format!("hold: {connections} connections to {addr}, none established")
-    } else if stopped {
-        format!(
-            "hold: {connections} connections to {addr}, held {} of {}, stopped by --limit",
-            seconds(holding.elapsed()),
-            seconds(hold)
-        )
-    } else {
-        format!(
-            "hold: {connections} connections to {addr}, held {}",
-            seconds(hold)
-        )
-    };
-    let report = format!(
-        "{first}\n  established {established} in {}; failed: {}{still_connecting}\n  closed by the server before the end: {closed_early}\n",
-        seconds(connecting),
-        failures.describe()
-    );
-    Outcome {
-        report,
-        // Memory per connection means something only if the server held
-        // every connection established, for the whole hold.
-        per: (!stopped && closed_early == 0).then_some(established),
-        succeeded: established,
-        failures,
-        stopped,
-    }
-}
-
-async fn flood(
-    addr: SocketAddr,
-    clients: usize,
-    bytes: u64,
-    total: u64,
-    deadline: tokio::time::Instant,
-) -> Outcome {
-    let started = Instant::now();
-    let Sent {
-        bytes: sent,
-        clients: gathered,
-    } = load::send(addr, clients, bytes, true, deadline).await;
-    let took = started.elapsed();
-    let stopped = gathered.unfinished > 0;
-    let rate = sent as f64 / took.as_secs_f64().max(f64::EPSILON) / 1e6;
-    let done = if stopped {
-        format!("; {} of {clients} clients done", gathered.done.len())
-    } else {
-        String::new()
-    };
-    let report = format!(
-        "flood: {clients} clients sending {} each ({} in all) to {addr}{}\n  sent {} in {}: {rate:.1} MB/s{done}; failed: {}\n",
-        size(bytes),
-        size(total),
-        stopped_after(stopped, took),
-        size(sent),
-        seconds(took),
-        gathered.failures.describe()
-    );
-    // Memory per connection means something only if every client was
-    // connected to the end.
-    let all_done = gathered.done.len() == clients;
-    Outcome {
-        report,
-        per: all_done.then_some(clients),
-        succeeded: gathered.done.len(),
-        failures: gathered.failures,
-        stopped,
-    }
-}
-
-async fn churn(
-    addr: SocketAddr,
-    connections: usize,
-    concurrency: usize,
-    deadline: tokio::time::Instant,
-) -> Outcome {
-    let started = Instant::now();
-    let churned = load::connect_send_close(addr, connections, concurrency, deadline).await;
-    let unfinished = churned.cut_short("still connecting or sending");
-    let Gathered {
-        done: mut connect_times,
-        failures,
-        ..
-    } = churned;
-    let took = started.elapsed();
-    let stopped = !unfinished.is_empty();
-    connect_times.sort();
-    let percentile = |p: f64| {
-        connect_times
-            .get(
-                ((connect_times.len() as f64 * p) as usize)
-                    .min(connect_times.len().saturating_sub(1)),
-            )
-            .map_or("-".to_string(), |time| seconds(*time))
-    };
-    let per_second = connect_times.len() as f64 / took.as_secs_f64().max(f64::EPSILON);
-    let report = format!(
-        "churn: {connections} connect/send/close to {addr}, {concurrency} at a time{}\n  completed {} in {}: {per_second:.0} connections/s; failed: {}{}\n  connect time: median {}, 99th percentile {}, slowest {} (a second or more means the listen queue overflowed)\n",
-        stopped_after(stopped, took),
-        connect_times.len(),
-        seconds(took),
-        failures.describe(),
-        unfinished,
-        percentile(0.5),
-        percentile(0.99),
-        connect_times
-            .last()
-            .map_or("-".to_string(), |time| seconds(*time)),
-    );
-    Outcome {
-        report,
-        per: None,
-        succeeded: connect_times.len(),
-        failures,
-        stopped,
-    }
 }
 
 #[cfg(all(test, unix))]

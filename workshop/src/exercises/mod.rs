@@ -175,9 +175,14 @@ pub(crate) fn changed_files(
 
 /// A file's text, or nothing where there is no file (a learner deleted it).
 pub(crate) fn read_or_empty(path: &Path) -> anyhow::Result<String> {
+    read_if_there(path).map(Option::unwrap_or_default)
+}
+
+/// The text of `path`, or none where there is no such file.
+pub(crate) fn read_if_there(path: &Path) -> anyhow::Result<Option<String>> {
     match std::fs::read_to_string(path) {
-        Ok(text) => Ok(text),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+        Ok(text) => Ok(Some(text)),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(err) => Err(err).with_context(|| format!("cannot read {}", path.display())),
     }
 }

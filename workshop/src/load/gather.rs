@@ -1,12 +1,12 @@
 //! Many connections' tasks, so many at a time, gathered until a deadline:
 //! what they gave, how the others failed, and how many it stopped.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Semaphore;
 
+use crate::model::load::{CutShort, Failed};
 use crate::output::progress::Progress;
 use crate::processes::limits;
 
@@ -23,14 +23,12 @@ pub(crate) struct Gathered<T> {
 }
 
 impl<T> Gathered<T> {
-    /// `; 4 still connecting, 14 not started`: the tasks the deadline
-    /// stopped, those that were `doing` what they do and those that had
+    /// The tasks the deadline stopped: those at work and those that had
     /// not begun.
-    pub(crate) fn cut_short(&self, doing: &str) -> String {
-        match (self.unfinished - self.not_started, self.not_started) {
-            (0, 0) => String::new(),
-            (running, 0) => format!("; {running} {doing}"),
-            (running, waiting) => format!("; {running} {doing}, {waiting} not started"),
+    pub(crate) fn cut_short(&self) -> CutShort {
+        CutShort {
+            running: self.unfinished - self.not_started,
+            waiting: self.not_started,
         }
     }
 }
@@ -96,9 +94,11 @@ pub(crate) async fn gather<T: 'static>(
 /// What went wrong how often, such as `3 connection refused`.
 #[derive(Default)]
 pub(crate) struct Failures {
-    kinds: BTreeMap<String, usize>,
+    kinds: Failed,
     /// Whether a connection found no file descriptor, and whose ran out.
     pub(crate) out_of_files: Option<limits::OutOfFiles>,
+    /// How many found none.
+    ran_out: usize,
 }
 
 impl Failures {
@@ -107,26 +107,30 @@ impl Failures {
         let what = match limits::out_of_files(err) {
             Some(out) => {
                 self.out_of_files = Some(out);
+                self.ran_out += 1;
                 out.to_string()
             }
             None => err.kind().to_string(),
         };
-        *self.kinds.entry(what).or_default() += 1;
+        *self.kinds.kinds.entry(what).or_default() += 1;
+    }
+
+    /// How many failed for want of a file descriptor.
+    pub(crate) fn ran_out(&self) -> usize {
+        self.ran_out
     }
 
     pub(crate) fn count(&self) -> usize {
-        self.kinds.values().sum()
+        self.kinds.count()
     }
 
+    /// `3 connection refused`, or `none`.
     pub(crate) fn describe(&self) -> String {
-        if self.kinds.is_empty() {
-            return "none".to_string();
-        }
-        let parts: Vec<String> = self
-            .kinds
-            .iter()
-            .map(|(kind, n)| format!("{n} {kind}"))
-            .collect();
-        parts.join(", ")
+        self.kinds.to_string()
+    }
+
+    /// How many of each kind, as the model keeps them.
+    pub(crate) fn kinds(&self) -> Failed {
+        self.kinds.clone()
     }
 }

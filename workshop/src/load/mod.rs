@@ -1,7 +1,8 @@
 //! The load layer: generating load on a server on this machine: connections
 //! held open, clients that send a given number of bytes, and connections
-//! made and closed, each bounded in count and by a deadline. `workshop
-//! load` and `workshop bench` both drive a server with these.
+//! made and closed, and a crowd that connects and stays, each bounded in
+//! count and by a deadline. `workshop load`, `workshop bench` and `workshop
+//! compare`'s crowd drive a server with these.
 
 mod connect;
 mod gather;
@@ -9,7 +10,7 @@ mod gather;
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -17,7 +18,7 @@ use tokio::net::TcpStream;
 
 use connect::connect;
 pub(crate) use connect::fresh_sources;
-pub(crate) use gather::{Failures, Gathered};
+pub(crate) use gather::Gathered;
 use gather::{Turns, gather};
 
 /// Opens `connections` silent connections, at most 256 handshakes at a
@@ -37,6 +38,47 @@ pub(crate) async fn open(
         });
     }
     gather(pending, &turns, "hold: connecting", connections, deadline).await
+}
+
+/// `clients` clients that each connect, say a line (`crowd 00042`) and stay
+/// connected, `at_once` connecting at a time, each given `patience` to be
+/// answered, until `deadline`; shown as `what`. A server that stops
+/// accepting fills its listen queue, and the clients past it are never
+/// answered: once a whole wave of them has timed out, the rest are not
+/// tried, and fail so.
+pub(crate) async fn crowd(
+    addr: SocketAddr,
+    clients: usize,
+    at_once: usize,
+    patience: Duration,
+    what: &str,
+    deadline: tokio::time::Instant,
+) -> Gathered<TcpStream> {
+    let turns = Turns::new(at_once);
+    let timed_out = Arc::new(AtomicUsize::new(0));
+    let mut joining = tokio::task::JoinSet::new();
+    for index in 0..clients {
+        let turns = Arc::clone(&turns);
+        let timed_out = Arc::clone(&timed_out);
+        joining.spawn(async move {
+            let _turn = turns.take().await;
+            if timed_out.load(Ordering::Relaxed) >= at_once {
+                return Err(std::io::Error::other(
+                    "not tried: a whole wave before it had no answer",
+                ));
+            }
+            let Ok(connected) = tokio::time::timeout(patience, connect(addr, index)).await else {
+                timed_out.fetch_add(1, Ordering::Relaxed);
+                return Err(ErrorKind::TimedOut.into());
+            };
+            let mut stream = connected?;
+            stream
+                .write_all(format!("crowd {index:05}\n").as_bytes())
+                .await?;
+            Ok(stream)
+        });
+    }
+    gather(joining, &turns, what, clients, deadline).await
 }
 
 /// What every flood client sends, 64 KiB at a time: one buffer that all

@@ -38,6 +38,12 @@ pub async fn measure(
     churn: usize,
 ) -> Sample {
     let mut sample = Sample::new(round, &contender.name, scenario);
+    // Kept, so that `--baseline` can tell a run of another load.
+    sample.load = match scenario {
+        Scenario::Hold { .. } => None,
+        Scenario::Flood { .. } => Some(bytes),
+        Scenario::Churn { .. } => Some(churn as u64),
+    };
     let sink = match scenario {
         Scenario::Flood { sink, .. } => sink,
         _ => Sink::DevNull,
@@ -68,21 +74,31 @@ pub async fn measure(
             accept_rate(&server, churn, concurrency, deadline, &mut sample).await
         }
     };
-    // A sample is data, kept and written as such: its error as one line.
-    sample.figure = match value {
-        Ok(value) => Figure::Value {
-            value: rounded(value, 3),
-        },
-        Err(error) => Figure::Failed {
-            error: format!("{error:#}"),
-        },
-    };
+    sample.figure = figure(value);
     // A server that died explains the failure; what the run saw after that
     // (connections refused, a socket count of 0) would only mislead.
     if let (Figure::Failed { error }, Some(status)) = (&mut sample.figure, server.exit_status()) {
         *error = format!("the server died ({status})");
     }
     sample
+}
+
+/// A run's figure, or why it has none: a sample is data, kept and written as
+/// such, its error as one line.
+fn figure(value: anyhow::Result<f64>) -> Figure {
+    match value {
+        Ok(value) if value.is_finite() => Figure::Value {
+            value: rounded(value, 3),
+        },
+        // JSON has no infinity: written, it would be a `null` that cannot
+        // be read back (a run too fast for the clock to see would be one).
+        Ok(value) => Figure::Failed {
+            error: format!("measured {value}, which is no figure"),
+        },
+        Err(error) => Figure::Failed {
+            error: format!("{error:#}"),
+        },
+    }
 }
 
 async fn hold(
@@ -129,9 +145,6 @@ async fn hold(
         }
     }
     let taken = last.0;
-    if taken == 0 {
-        bail!("the server took in none of the connections");
-    }
     let lost = connections - taken;
     // A task or a thread allocates as it first runs: sample for a moment.
     let mut peak = before;
@@ -144,6 +157,10 @@ async fn hold(
         .filter(|stream| load::already_closed(stream))
         .count();
     drop(held);
+    // Per connection the server holds: a lost one costs it nothing.
+    let per_connection = peak
+        .kib_per_connection(before, taken)
+        .context("the server took in none of the connections")?;
     sample.detail = Some(Detail::Hold(Held {
         rss_kib_before: before.rss_kib,
         rss_kib: peak.rss_kib,
@@ -152,8 +169,6 @@ async fn hold(
         closed_by_the_server: closed,
         lost_in_the_listen_queue: lost,
     }));
-    // Per connection the server holds: a lost one costs it nothing.
-    let per_connection = peak.rss_kib.saturating_sub(before.rss_kib) as f64 / taken as f64;
     Ok(per_connection)
 }
 
@@ -303,6 +318,23 @@ async fn start(contender: &Contender, sink: Sink) -> anyhow::Result<Server> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Figure, figure};
+
+    /// A figure that JSON cannot hold is a failed run, said so, not a
+    /// `null` in `results.jsonl` that would stop it being read back.
+    #[test]
+    fn a_figure_that_is_no_number_is_a_failed_run() {
+        assert_eq!(figure(Ok(9.26049)), Figure::Value { value: 9.26 });
+        for (value, said) in [(f64::INFINITY, "inf"), (f64::NAN, "NaN")] {
+            assert_eq!(
+                figure(Ok(value)),
+                Figure::Failed {
+                    error: format!("measured {said}, which is no figure")
+                }
+            );
+        }
+    }
+
     /// A run its deadline stops is a failure, not a figure made of the
     /// part that ran: with no time left, a hold, a flood and an accept
     /// rate measure nothing, and say so.
@@ -310,9 +342,12 @@ mod tests {
     #[tokio::test]
     async fn a_run_stopped_by_its_deadline_is_a_failure_not_a_figure() {
         use super::{Contender, Sample, Scenario, Sink, accept_rate, flood, hold, start};
-        let stage = crate::processes::stages::find(&["stage3-concurrent".to_string()])
-            .unwrap()
-            .remove(0);
+        let wanted = ["stage3-concurrent".to_string()];
+        let stage =
+            crate::processes::servers::blocking(move || crate::processes::stages::find(&wanted))
+                .await
+                .unwrap()
+                .remove(0);
         let contender = Contender {
             name: stage.name,
             program: stage.path,

@@ -7,8 +7,6 @@
 //! line, and when a connection ended, are what the table and the timelines
 //! report.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -21,14 +19,14 @@ use harness::Server;
 
 use crate::load;
 use crate::model::compare::{
-    CROWD_DEADLINE, Crowd, End, Observed, Plan, Row, StageReport, Timeline,
+    CROWD_DEADLINE, Crowd, End, Observed, Plan, Row, StageReport, Timeline, Verdict,
 };
 use crate::output::progress::Progress;
 use crate::processes::limits;
 use crate::processes::servers;
 use crate::processes::stages::Stage;
 use crate::processes::usage::{self, listen_overflows};
-use crate::seconds;
+use crate::units::LONGEST;
 
 /// The pause between a scenario's steps: long enough to see on a timeline.
 const STEP: Duration = Duration::from_millis(100);
@@ -41,18 +39,11 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(4);
 /// How long the crowd waits for the server to print one more line before it
 /// concludes that the rest will not be: longer than a SYN retry too.
 const STALL: Duration = Duration::from_secs(3);
+/// A connection the server closed sooner than this was closed at once, not
+/// after a deadline.
+const AT_ONCE: Duration = Duration::from_millis(50);
 /// How many crowd clients connect at a time.
 const CONNECTING: usize = 64;
-
-/// How one crowd client's attempt to connect and say its line went.
-enum Joined {
-    Connected(TcpStream),
-    TimedOut,
-    Failed,
-    /// There was no file descriptor left for the socket.
-    OutOfFiles(limits::OutOfFiles),
-    NotTried,
-}
 
 /// Runs every scenario against every stage, one stage at a time.
 pub async fn compare(stages: &[Stage], plan: &Plan) -> anyhow::Result<Vec<StageReport>> {
@@ -83,11 +74,13 @@ pub async fn compare(stages: &[Stage], plan: &Plan) -> anyhow::Result<Vec<StageR
     Ok(reports)
 }
 
-/// The verdict, said to be void if the server exited during the scenario.
-fn exited(server: &mut Server, verdict: String) -> String {
-    match server.exit_status() {
-        Some(status) => format!("the server exited ({status}); so: {verdict}"),
-        None => verdict,
+/// The scenario's verdict and timeline, with how the server exited if it
+/// did during the scenario.
+fn observed(server: &mut Server, verdict: Verdict, timeline: Timeline) -> Observed {
+    Observed {
+        verdict,
+        exited: server.exit_status().map(|status| status.to_string()),
+        timeline,
     }
 }
 
@@ -149,25 +142,15 @@ async fn two_clients(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let a_finished = server.position(&format!("{} finished", a.local));
     let b_hello = server.position("B: hello\n");
     let verdict = match (a_printed, b_hello) {
-        (None, _) if a.closed_by_server().is_some() => {
-            "closes each connection at once; prints nothing".to_string()
-        }
-        (_, Some(b)) if a_finished.is_none_or(|a| b < a) => {
-            "concurrent: B printed while A was still connected".to_string()
-        }
-        (_, Some(_)) => match b_printed {
-            Some(at) => format!(
-                "serial: B printed only after A left, {} after B sent it",
-                seconds(at.saturating_duration_since(b_sent))
-            ),
-            None => "serial: B printed only after A left".to_string(),
+        (None, _) if a.closed_by_server().is_some() => Verdict::ClosesEachAtOnce,
+        (_, Some(b)) if a_finished.is_none_or(|a| b < a) => Verdict::Concurrent,
+        (_, Some(_)) => Verdict::Serial {
+            waited: b_printed.map(|at| at.saturating_duration_since(b_sent)),
         },
-        (_, None) => "B never printed".to_string(),
+        (_, None) => Verdict::BNeverPrinted,
     };
-    Ok(Observed {
-        verdict: exited(&mut server, verdict),
-        timeline: scene.timeline(&server, &[a, b]),
-    })
+    let timeline = scene.timeline(&server, &[a, b]);
+    Ok(observed(&mut server, verdict, timeline))
 }
 
 /// A client that connects and says nothing for twice the deadline.
@@ -178,17 +161,15 @@ async fn idle_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> {
     let silence = 2 * plan.timeout;
     let closed = idle.wait_closed_by_server(silence).await;
     let verdict = match closed {
-        Some(after) if after < Duration::from_millis(50) => "closed at once".to_string(),
-        Some(after) => format!("closed after {} of silence", seconds(after)),
-        None => format!("still open after {} of silence", seconds(silence)),
+        Some(after) if after < AT_ONCE => Verdict::ClosedAtOnce,
+        Some(after) => Verdict::ClosedAfterSilence(after),
+        None => Verdict::OpenAfterSilence(silence),
     };
     if closed.is_none() {
         idle.leave();
     }
-    Ok(Observed {
-        verdict: exited(&mut server, verdict),
-        timeline: scene.timeline(&server, &[idle]),
-    })
+    let timeline = scene.timeline(&server, &[idle]);
+    Ok(observed(&mut server, verdict, timeline))
 }
 
 /// A client that says a line every quarter of the deadline, for three
@@ -214,22 +195,17 @@ async fn talking_client(stage: &Stage, plan: &Plan) -> anyhow::Result<Observed> 
         .filter(|i| server.seen_at(&format!("T: tick {i:02}\n")).is_some())
         .count();
     let verdict = match talker.closed_by_server() {
-        Some(after) if after < Duration::from_millis(50) => "closed at once".to_string(),
-        Some(after) => format!(
-            "closed after {}, talking every {}",
-            seconds(after),
-            seconds(every)
-        ),
-        None => format!(
-            "kept open for {}; {printed} of {lines} lines printed",
-            seconds(scene.started.elapsed())
-        ),
+        Some(after) if after < AT_ONCE => Verdict::ClosedAtOnce,
+        Some(after) => Verdict::ClosedWhileTalking { after, every },
+        None => Verdict::KeptOpen {
+            open: scene.started.elapsed(),
+            printed,
+            lines,
+        },
     };
     talker.leave();
-    Ok(Observed {
-        verdict: exited(&mut server, verdict),
-        timeline: scene.timeline(&server, &[talker]),
-    })
+    let timeline = scene.timeline(&server, &[talker]);
+    Ok(observed(&mut server, verdict, timeline))
 }
 
 /// What to say when `failed` of a crowd of `crowd` found no file
@@ -252,66 +228,30 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::R
     let before = usage::of(server.pid());
     let overflows_before = listen_overflows();
     let started = Instant::now();
-    let mut connecting = tokio::task::JoinSet::new();
-    let addr = server.addr();
     // A few handshakes in flight at a time, so that a listen queue of 128
     // (what the stages get from tokio) never overflows into SYN retries.
-    let permits = Arc::new(tokio::sync::Semaphore::new(CONNECTING));
-    // A server that stops accepting (stage 2, busy with one client) fills its
-    // listen queue, and the clients past it are never answered: once a whole
-    // wave of them has timed out, the rest are not tried.
-    let timed_out = Arc::new(AtomicUsize::new(0));
-    for i in 0..plan.crowd {
-        let permits = Arc::clone(&permits);
-        let timed_out = Arc::clone(&timed_out);
-        connecting.spawn(async move {
-            let _permit = permits.acquire().await;
-            if timed_out.load(Ordering::Relaxed) >= CONNECTING {
-                return Joined::NotTried;
-            }
-            let Ok(connected) =
-                tokio::time::timeout(CONNECT_PATIENCE, TcpStream::connect(addr)).await
-            else {
-                timed_out.fetch_add(1, Ordering::Relaxed);
-                return Joined::TimedOut;
-            };
-            let mut stream = match connected {
-                Ok(stream) => stream,
-                Err(err) => {
-                    return limits::out_of_files(&err).map_or(Joined::Failed, Joined::OutOfFiles);
-                }
-            };
-            match stream.write_all(format!("crowd {i:05}\n").as_bytes()).await {
-                Ok(()) => Joined::Connected(stream),
-                Err(_) => Joined::Failed,
-            }
-        });
-    }
-    let mut held = Vec::with_capacity(plan.crowd);
-    let (mut failed, mut not_tried, mut out_of_files) = (0, 0, 0);
-    let mut ran_out = None;
-    while let Some(joined) = connecting.join_next().await {
-        match joined.unwrap_or(Joined::Failed) {
-            Joined::Connected(stream) => held.push(stream),
-            Joined::TimedOut | Joined::Failed => failed += 1,
-            Joined::OutOfFiles(out) => {
-                out_of_files += 1;
-                ran_out = Some(out);
-            }
-            Joined::NotTried => not_tried += 1,
-        }
-        let done = held.len() + failed + not_tried + out_of_files;
-        progress.show(&format!(
-            "{}: crowd: {done} of {} connecting",
-            stage.name, plan.crowd
-        ));
-    }
-    let connected = held.len();
+    // Each client's patience bounds the crowd; the hour is a backstop.
+    let joined = load::crowd(
+        server.addr(),
+        plan.crowd,
+        CONNECTING,
+        CONNECT_PATIENCE,
+        &format!("{}: crowd: connecting", stage.name),
+        tokio::time::Instant::now() + LONGEST,
+    )
+    .await;
     // Clients this tool could not open say nothing of the stage: no figure
     // rather than a wrong one.
-    if let Some(out) = ran_out {
-        bail!(crowd_out_of_files(out, out_of_files, plan.crowd));
+    if let Some(out) = joined.failures.out_of_files {
+        bail!(crowd_out_of_files(
+            out,
+            joined.failures.ran_out(),
+            plan.crowd
+        ));
     }
+    let failed = joined.failures.count() + joined.unfinished;
+    let held = joined.done;
+    let connected = held.len();
 
     // Wait until every line is printed, or until no more are for a while
     // (stage 2 prints the first client's line and no more).
@@ -340,18 +280,15 @@ async fn crowd(stage: &Stage, plan: &Plan, progress: &mut Progress) -> anyhow::R
     drop(held);
 
     let still_open = connected - closed_early;
-    let kib_per_open_client = match (before, during) {
-        (Some(before), Some(during)) if still_open > 0 => {
-            Some(during.rss_kib.saturating_sub(before.rss_kib) as f64 / still_open as f64)
-        }
-        _ => None,
-    };
+    let kib_per_open_client = before
+        .zip(during)
+        .and_then(|(before, during)| during.kib_per_connection(before, still_open));
     Ok(Crowd {
         clients: plan.crowd,
         served,
         took: all_served_after,
         unserved: connected.saturating_sub(served),
-        failed: failed + not_tried,
+        failed,
         closed: closed_early,
         overflows: overflows_before
             .zip(listen_overflows())

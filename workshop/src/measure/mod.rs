@@ -5,6 +5,8 @@
 //!
 //! - [`bench`](mod@bench): one bench run (memory held, throughput, accept rate).
 //! - [`compare`]: `workshop compare`'s scenarios and crowd.
+//! - [`load`]: `workshop load`'s load, timed, and the server's memory.
 
 pub mod bench;
 pub mod compare;
+pub mod load;

@@ -28,10 +28,42 @@ pub struct StageReport {
     pub crowd: Crowd,
 }
 
-/// One timed scenario, as seen: a verdict in words, and the timeline.
+/// One timed scenario, as seen: a verdict, and the timeline.
 pub struct Observed {
-    pub verdict: String,
+    pub verdict: Verdict,
+    /// How the server exited during the scenario, if it did: the verdict
+    /// is then of a server that was gone.
+    pub exited: Option<String>,
     pub timeline: Timeline,
+}
+
+/// What a stage did in a timed scenario, told from what was observed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Verdict {
+    /// Two clients: the server closed A without printing anything.
+    ClosesEachAtOnce,
+    /// Two clients: B's line was printed while A was still connected.
+    Concurrent,
+    /// Two clients: B's line was printed only after A left, so long after B
+    /// sent it, if that was seen.
+    Serial { waited: Option<Duration> },
+    /// Two clients: B's line was never printed.
+    BNeverPrinted,
+    /// An idle or a talking client: closed as soon as it connected.
+    ClosedAtOnce,
+    /// An idle client: closed after so long of silence.
+    ClosedAfterSilence(Duration),
+    /// An idle client: still open after so long of silence.
+    OpenAfterSilence(Duration),
+    /// A talking client: closed after so long, though it talked so often.
+    ClosedWhileTalking { after: Duration, every: Duration },
+    /// A talking client: kept open for so long, and so many of its lines
+    /// printed.
+    KeptOpen {
+        open: Duration,
+        printed: usize,
+        lines: usize,
+    },
 }
 
 /// The crowd scenario's figures.

@@ -4,8 +4,10 @@
 //!
 //! - [`bench`](mod@bench): the bench's scenarios and its samples, one per run.
 //! - [`compare`]: `workshop compare`'s plan, and what each stage did.
+//! - [`load`]: what `workshop load` saw, mode by mode.
 //! - [`usage`]: a process's memory and threads.
 
 pub mod bench;
 pub mod compare;
+pub mod load;
 pub mod usage;

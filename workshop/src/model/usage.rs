@@ -17,4 +17,12 @@ impl Usage {
             threads: self.threads.max(other.threads),
         }
     }
+
+    /// The memory added since `before`, per connection held, in KiB: what
+    /// each connection costs the server. None for no connection, where
+    /// there is nothing to share it among.
+    pub fn kib_per_connection(self, before: Usage, connections: usize) -> Option<f64> {
+        (connections > 0)
+            .then(|| self.rss_kib.saturating_sub(before.rss_kib) as f64 / connections as f64)
+    }
 }

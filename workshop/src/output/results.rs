@@ -1,5 +1,7 @@
-//! The bench's `results.jsonl`, written run by run so that an interrupted
-//! bench loses nothing it measured, nor the last complete run's files.
+//! The bench's files: `results.jsonl`, written run by run so that an
+//! interrupted bench loses nothing it measured, nor the last complete
+//! run's files; and the files made from it at the end (`table.md`,
+//! `memory.svg`), each written whole or not at all.
 
 use std::path::{Path, PathBuf};
 
@@ -51,9 +53,113 @@ impl Results {
             .with_context(|| format!("cannot write {}", self.partial.display()))
     }
 
-    pub fn finish(self) -> anyhow::Result<()> {
-        let path = self.out.join("results.jsonl");
-        std::fs::rename(&self.partial, &path)
-            .with_context(|| format!("cannot write {}", path.display()))
+    /// Writes `others`, each a file's name and text, beside `results.jsonl`,
+    /// each to a `.partial` file first; once all are written, each replaces
+    /// its file, `results.jsonl` last. A file that cannot be written leaves
+    /// the last run's files as they were (and what this one measured in
+    /// `results.jsonl.partial`); none is ever left half-written.
+    pub fn finish(self, others: &[(&str, &str)]) -> anyhow::Result<()> {
+        let mut written: Vec<(PathBuf, PathBuf)> = Vec::new();
+        for (name, text) in others {
+            let path = self.out.join(name);
+            let partial = self.out.join(format!("{name}.partial"));
+            if let Err(err) = std::fs::write(&partial, text) {
+                let _ = std::fs::remove_file(&partial);
+                for (partial, _) in &written {
+                    let _ = std::fs::remove_file(partial);
+                }
+                return Err(err).with_context(|| format!("cannot write {}", path.display()));
+            }
+            written.push((partial, path));
+        }
+        written.push((self.partial, self.out.join("results.jsonl")));
+        for (partial, path) in written {
+            std::fs::rename(&partial, &path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Results;
+
+    /// A folder of its own for `name`, emptied, with the last run's files.
+    fn last_run(name: &str) -> std::path::PathBuf {
+        let out =
+            std::env::temp_dir().join(format!("workshop-results-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&out);
+        std::fs::create_dir_all(&out).unwrap();
+        for file in ["results.jsonl", "table.md", "memory.svg"] {
+            std::fs::write(out.join(file), "last run\n").unwrap();
+        }
+        out
+    }
+
+    fn files(out: &std::path::Path) -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = std::fs::read_dir(out)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.is_file())
+            .map(|path| {
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&path).unwrap())
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// Finished, the three files are this run's, and no partial file is
+    /// left.
+    #[test]
+    fn finished_every_file_is_replaced_and_no_partial_is_left() {
+        let out = last_run("finished");
+        let mut results = Results::start(&out).unwrap();
+        results.add("{}").unwrap();
+        results
+            .finish(&[("table.md", "| table |\n"), ("memory.svg", "<svg/>\n")])
+            .unwrap();
+        assert_eq!(
+            files(&out),
+            [
+                ("memory.svg".to_string(), "<svg/>\n".to_string()),
+                ("results.jsonl".to_string(), "{}\n".to_string()),
+                ("table.md".to_string(), "| table |\n".to_string()),
+            ]
+        );
+        std::fs::remove_dir_all(&out).unwrap();
+    }
+
+    /// A file that cannot be written leaves the last run's three as they
+    /// were, and what this run measured in `results.jsonl.partial`.
+    #[test]
+    fn a_file_that_cannot_be_written_leaves_the_last_runs_files() {
+        let out = last_run("unwritable");
+        // A folder in the way of the chart's partial file.
+        std::fs::create_dir(out.join("memory.svg.partial")).unwrap();
+        let mut results = Results::start(&out).unwrap();
+        results.add("{}").unwrap();
+        let err = results
+            .finish(&[("table.md", "| table |\n"), ("memory.svg", "<svg/>\n")])
+            .unwrap_err();
+        assert!(
+            err.to_string().starts_with(&format!(
+                "cannot write {}",
+                out.join("memory.svg").display()
+            )),
+            "{err}"
+        );
+        assert_eq!(
+            files(&out),
+            [
+                ("memory.svg".to_string(), "last run\n".to_string()),
+                ("results.jsonl".to_string(), "last run\n".to_string()),
+                ("results.jsonl.partial".to_string(), "{}\n".to_string()),
+                ("table.md".to_string(), "last run\n".to_string()),
+            ]
+        );
+        std::fs::remove_dir_all(&out).unwrap();
     }
 }

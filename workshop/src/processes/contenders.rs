@@ -25,11 +25,38 @@ pub fn contenders(only: &[String], gos: &[PathBuf]) -> anyhow::Result<Vec<Conten
     // Go first: a `go` that does not run is told before the stages build.
     let mut go_seeds = Vec::new();
     if only.is_empty() || only.iter().any(|want| want.starts_with("go")) {
+        // Each `go` with the name its programs will have: the release of
+        // one given by path (`go1.23`), `go` for the one on the PATH.
+        let mut named: Vec<(&Path, String)> = Vec::new();
         if gos.is_empty() {
-            go_seeds.extend(go_seed(None)?);
+            match go_version(Path::new("go")) {
+                Some(_) => named.push((Path::new("go"), "go".to_string())),
+                None => tellln!(
+                    "workshop: no `go` here: the Go seed's programs are left out (Debian: apt-get install golang)"
+                ),
+            }
         }
         for go in gos {
-            go_seeds.extend(go_seed(Some(go))?);
+            let Some(version) = go_version(go) else {
+                bail!(
+                    "{} is not a `go` that runs (go env GOVERSION failed)",
+                    go.display()
+                );
+            };
+            let name = short_version(&version);
+            // Named alike, their programs would go to one folder, the second
+            // build over the first, and their rows could not be told apart.
+            if let Some((twin, _)) = named.iter().find(|(_, other)| *other == name) {
+                bail!(
+                    "--go {} and --go {} are both {name}: give each Go release once",
+                    twin.display(),
+                    go.display()
+                );
+            }
+            named.push((go, name));
+        }
+        for (go, name) in named {
+            go_seeds.extend(go_seed(go, &name)?);
         }
     }
     let mut all: Vec<Contender> = stages::find(&[])?
@@ -61,40 +88,28 @@ fn serves_together(stage: &str) -> bool {
     stages::stage_number(stage).is_some_and(|n| n >= 3)
 }
 
-/// Builds the Go seed's stage 3 and stage 4 (`go-seed/` in the workspace)
-/// with `go`, or with the `go` on the PATH; without one there, says so and
-/// leaves them out. A `go` given by path is named by its version.
-fn go_seed(go: Option<&Path>) -> anyhow::Result<Vec<Contender>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../go-seed");
-    let program = go.unwrap_or(Path::new("go"));
-    let version = Command::new(program)
+/// What `go env GOVERSION` says (`go1.23.5`), if `go` runs.
+fn go_version(go: &Path) -> Option<String> {
+    Command::new(go)
         .args(["env", "GOVERSION"])
         .stderr(Stdio::null())
         .output()
         .ok()
         .filter(|output| output.status.success())
-        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string());
-    let prefix = match (go, version) {
-        (None, None) => {
-            tellln!(
-                "workshop: no `go` here: the Go seed's programs are left out (Debian: apt-get install golang)"
-            );
-            return Ok(Vec::new());
-        }
-        (Some(go), None) => bail!(
-            "{} is not a `go` that runs (go env GOVERSION failed)",
-            go.display()
-        ),
-        (None, Some(_)) => "go".to_string(),
-        (Some(_), Some(version)) => short_version(&version),
-    };
+        .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Builds the Go seed's stage 3 and stage 4 (`go-seed/` in the workspace)
+/// with `program`, named `{prefix}-stage3` and `{prefix}-stage4`.
+fn go_seed(program: &Path, prefix: &str) -> anyhow::Result<Vec<Contender>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../go-seed");
     if !root.join("go.mod").exists() {
         tellln!("workshop: no go-seed/ here: the Go seed's programs are left out");
         return Ok(Vec::new());
     }
     let out = std::env::current_exe()
         .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join("go-seed").join(&prefix)))
+        .and_then(|exe| exe.parent().map(|dir| dir.join("go-seed").join(prefix)))
         .context("cannot find this program's directory")?;
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     tellln!(

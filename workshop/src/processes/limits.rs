@@ -30,6 +30,19 @@ pub fn open_file_limit() -> Option<u64> {
     }
 }
 
+/// Refuses up front a load of about `needed` open files that the limit
+/// cannot hold: `load` (such as `a crowd of 1000`) needs them, and `fewer`
+/// says how to ask for less. Each connection is a file of this process and
+/// one of the server, which inherits this process's limit.
+pub fn enough_open_files(needed: u64, load: &str, fewer: &str) -> anyhow::Result<()> {
+    match open_file_limit() {
+        Some(allowed) if allowed < needed => Err(anyhow::anyhow!(
+            "{load} needs about {needed} open files, and this process may open {allowed} (ulimit -n): {fewer}, or raise the hard limit (ulimit -Hn)"
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Whose file descriptors ran out when a new socket found none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum OutOfFiles {

@@ -1,12 +1,18 @@
-//! Starting a server (a stage, a Go program, a learner's) as the harness
-//! runs it (`harness::Server`): a child process on a free loopback port,
-//! with its stderr watched and timed, killed when dropped.
+//! Running the servers' programs: starting a server (a stage, a Go
+//! program, a learner's) as the harness runs it (`harness::Server`), a
+//! child process on a free loopback port, with its stderr watched and
+//! timed, killed when dropped; and asking a program what its `--help` says.
+
+use std::io::Read as _;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
 
 use anyhow::anyhow;
 use harness::{NotStarted, Server, ServerBuilder};
 
 use crate::processes::stages::Stage;
-use crate::seconds;
+use crate::units::seconds;
 
 impl Stage {
     /// How the workshop runs this stage: with `args`, on a free port of
@@ -27,10 +33,47 @@ pub async fn start(name: &str, how: ServerBuilder) -> anyhow::Result<Server> {
         .quietly()
         .spawn()
         .map_err(|why| anyhow!(did_not_start(name, why)))?;
-    let listening = tokio::task::spawn_blocking(move || starting.listening()).await;
-    listening
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+    blocking(move || starting.listening())
+        .await
         .map_err(|why| anyhow!(did_not_start(name, why)))
+}
+
+/// Runs `work`, which blocks (it builds, or runs a program and waits for
+/// it), on tokio's pool for blocking work, so that the runtime's threads go
+/// on with their tasks meanwhile; a panic in it goes on here.
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic.into_panic()))
+}
+
+/// Whether `path --help` mentions `flag`. A program that does not answer
+/// `--help` within two seconds (it may be serving instead) does not.
+pub fn help_mentions(path: &Path, flag: &str) -> bool {
+    let Ok(mut child) = std::process::Command::new(path)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+    else {
+        return false;
+    };
+    // Read on a thread of its own, which ends when the program closes its
+    // stdout: the wait for it is bounded, and wakes as soon as it is done.
+    let mut stdout = child.stdout.take().expect("piped");
+    let (read, help) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        let _ = read.send(text);
+    });
+    let answered = help.recv_timeout(Duration::from_secs(2));
+    if answered.is_err() {
+        let _ = child.kill();
+    }
+    let _ = child.wait();
+    answered.is_ok_and(|help| help.contains(flag))
 }
 
 /// Why a server did not start, in one line: the first line it said instead

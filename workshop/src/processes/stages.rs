@@ -4,12 +4,10 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
 
-use crate::processes::workspace;
+use crate::processes::{servers, workspace};
 
 /// A stage's binary, and whether it takes `--timeout` (stage 4 and later).
 #[derive(Clone, Debug)]
@@ -20,9 +18,12 @@ pub struct Stage {
 }
 
 /// Finds the stage binaries, all of them or the `wanted` ones (exercises
-/// too, by name: `exercise3`), in course order. Run from the workspace (as `cargo run -p workshop` does), it first
-/// builds them with cargo, which does nothing when they are up to date; so a
-/// fresh clone needs no other step, and an edited stage is compared as edited.
+/// too, by name: `exercise3`), in course order. Run from the workspace (as
+/// `cargo run -p workshop` does), it first builds them with cargo, which
+/// does nothing when they are up to date; so a fresh clone needs no other
+/// step, and an edited stage is compared as edited. It blocks for as long
+/// as cargo and each stage's `--help` take: from async code, call it
+/// through [`servers::blocking`].
 pub fn find(wanted: &[String]) -> anyhow::Result<Vec<Stage>> {
     let dir = workspace::binaries()?;
     let names = match workspace::root() {
@@ -54,7 +55,7 @@ pub fn find(wanted: &[String]) -> anyhow::Result<Vec<Stage>> {
                     dir.display()
                 );
             }
-            let takes_timeout = help_mentions(&path, "--timeout");
+            let takes_timeout = servers::help_mentions(&path, "--timeout");
             Ok(Stage {
                 name,
                 path,
@@ -156,31 +157,4 @@ pub(crate) fn select(available: Vec<String>, wanted: &[String]) -> anyhow::Resul
             }
         })
         .collect()
-}
-
-/// Whether `path --help` mentions `flag`. A program that does not answer
-/// `--help` within two seconds (it may be serving instead) does not.
-fn help_mentions(path: &Path, flag: &str) -> bool {
-    let Ok(mut child) = std::process::Command::new(path)
-        .arg("--help")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        return false;
-    };
-    let started = Instant::now();
-    while started.elapsed() < Duration::from_secs(2) {
-        if let Ok(Some(_)) = child.try_wait() {
-            let mut help = String::new();
-            let _ =
-                std::io::Read::read_to_string(&mut child.stdout.take().expect("piped"), &mut help);
-            return help.contains(flag);
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    false
 }

@@ -88,9 +88,10 @@ mod tests {
     /// this process: other tests here listen too, at the same time.)
     #[tokio::test]
     async fn a_stage_is_found_listening_on_the_port_it_logged() {
-        use crate::processes::servers::start;
+        use crate::processes::servers::{blocking, start};
         use crate::processes::stages::find;
-        let stage = find(&["stage3-concurrent".to_string()]).unwrap().remove(0);
+        let wanted = ["stage3-concurrent".to_string()];
+        let stage = blocking(move || find(&wanted)).await.unwrap().remove(0);
         let server = start(&stage.name, stage.server(&[])).await.unwrap();
         let ports = harness::listening::listening_ports(server.pid());
         assert_eq!(ports, [server.addr().port()]);

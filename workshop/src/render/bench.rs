@@ -1,9 +1,11 @@
-//! The bench's table: a row per measurement, a column per server.
+//! The bench's table, a row per measurement and a column per server; and
+//! `changes`, the same rows and columns as this run against a baseline.
 
 use std::fmt::Write as _;
 
 use crate::model::bench::{Sample, Scenario, cell, scenarios, servers, summary, values};
 use crate::render::table::Table;
+use crate::units::size;
 
 /// How a cell shows its figures: the unit and the precision suit the median,
 /// and the lowest and highest follow it, such as `231 MB/s (226–248)`.
@@ -85,11 +87,68 @@ pub fn table(servers: &[&str], scenarios: &[Scenario], samples: &[Sample]) -> St
     out
 }
 
+/// The load a cell's runs were asked for, where the scenario does not name
+/// it, in words: `256.0 MiB` sent, `20000 connections` made.
+fn load(scenario: Scenario, load: u64) -> String {
+    match scenario {
+        Scenario::Flood { .. } => size(load),
+        Scenario::Hold { .. } | Scenario::Churn { .. } => format!("{load} connections"),
+    }
+}
+
+/// One cell of `changes`: this run's runs of a cell against the
+/// baseline's.
+fn change(scenario: Scenario, now: &[&Sample], then: &[&Sample]) -> String {
+    if now.is_empty() {
+        return "not measured now".to_string();
+    }
+    if then.is_empty() {
+        return "not in the baseline".to_string();
+    }
+    // Results written before the load was kept say none: unknown, not
+    // different.
+    let asked = |runs: &[&Sample]| runs.iter().find_map(|run| run.load);
+    if let (Some(new), Some(old)) = (asked(now), asked(then)) {
+        if new != old {
+            return format!(
+                "different load ({} → {})",
+                load(scenario, old),
+                load(scenario, new)
+            );
+        }
+    }
+    let (new_values, old_values) = (values(now), values(then));
+    let median = |values: &[f64]| summary(values).map(|(median, ..)| median);
+    let (new, old) = match (median(&new_values), median(&old_values)) {
+        (None, _) => return "failed now".to_string(),
+        (_, None) => return "failed in the baseline".to_string(),
+        (Some(new), Some(old)) => (new, old),
+    };
+    let shown = |value| figures(scenario, value, None);
+    let (old_shown, new_shown) = (shown(old), shown(new));
+    let mut text = match old > 0.0 {
+        true => format!("{:.2}× ({old_shown} → {new_shown})", new / old),
+        false => format!("{old_shown} → {new_shown}"),
+    };
+    // A median of fewer rounds than were run says so.
+    for (runs, values, when) in [
+        (now, &new_values, "now"),
+        (then, &old_values, "in the baseline"),
+    ] {
+        if runs.len() > values.len() {
+            let _ = write!(text, ", {} failed {when}", runs.len() - values.len());
+        }
+    }
+    text
+}
+
 /// What changed since `baseline`, a saved run (`name` names it): a row per
 /// measurement of either run, a column per server of this run, each cell
 /// this run's median over the baseline's, such as `1.08× (9.3 KiB → 10.0
-/// KiB)`. What one side has and the other does not is said in the cell, and
-/// the baseline's servers this run left out in a line below.
+/// KiB)`. What one side has and the other does not is said in the cell, so
+/// are rounds that failed beside a median, and a load that differs (bytes
+/// sent, connections made), whose figures are not compared; the baseline's
+/// servers this run left out in a line below.
 pub fn changes(samples: &[Sample], baseline: &[Sample], name: &str) -> String {
     let columns = servers(samples);
     let mut rows = scenarios(samples);
@@ -103,31 +162,17 @@ pub fn changes(samples: &[Sample], baseline: &[Sample], name: &str) -> String {
     for &scenario in &rows {
         let mut row = vec![scenario.row()];
         for &server in &columns {
-            let median = |samples: &[Sample]| {
-                let runs = cell(samples, server, scenario);
-                (
-                    summary(&values(&runs)).map(|(median, ..)| median),
-                    runs.len(),
-                )
-            };
-            row.push(match (median(samples), median(baseline)) {
-                ((_, 0), _) => "not measured now".to_string(),
-                (_, (_, 0)) => "not in the baseline".to_string(),
-                ((None, _), _) => "failed now".to_string(),
-                (_, (None, _)) => "failed in the baseline".to_string(),
-                ((Some(new), _), (Some(old), _)) => {
-                    let shown = |value| figures(scenario, value, None);
-                    let (old_shown, new_shown) = (shown(old), shown(new));
-                    match old > 0.0 {
-                        true => format!("{:.2}× ({old_shown} → {new_shown})", new / old),
-                        false => format!("{old_shown} → {new_shown}"),
-                    }
-                }
-            });
+            row.push(change(
+                scenario,
+                &cell(samples, server, scenario),
+                &cell(baseline, server, scenario),
+            ));
         }
         table.row(row);
     }
-    let mut out = format!("\nSince the baseline ({name}), this run's median ÷ the baseline's:\n\n");
+    let mut out = format!(
+        "\nSince the baseline ({name}), this run's median ÷ the baseline's (memory: lower is better; throughput and accept rate: higher is better):\n\n"
+    );
     out += &table.markdown();
     let left_out: Vec<&str> = servers(baseline)
         .into_iter()
@@ -156,8 +201,17 @@ mod tests {
         sample
     }
 
+    /// `sample`, asked for `load`.
+    fn loaded(server: &str, scenario: Scenario, value: f64, load: u64) -> Sample {
+        let mut sample = sample(server, scenario, Some(value));
+        sample.load = Some(load);
+        sample
+    }
+
     /// Each cell is this run's median over the baseline's, with both
-    /// figures; what either side lacks is said, not left blank.
+    /// figures; what either side lacks is said, not left blank, and so are
+    /// rounds that failed beside a median, a baseline of nothing (no ratio
+    /// to take), and a load that differs (no ratio that means anything).
     #[test]
     fn what_changed_is_the_ratio_of_the_medians_and_what_is_missing_is_said() {
         let held = Scenario::Hold { connections: 1000 };
@@ -167,33 +221,42 @@ mod tests {
             sink: Sink::Pipe,
         };
         let churn = Scenario::Churn { concurrency: 64 };
+        let lone = Scenario::Churn { concurrency: 1 };
         let now = [
             sample("stage3", held, Some(9.0)),
             sample("stage3", held, Some(11.0)),
-            sample("stage3", held, Some(10.0)),
-            sample("stage3", flood, Some(200.0)),
-            sample("stage3", churn, Some(5000.0)),
+            sample("stage3", held, None),
+            loaded("stage3", flood, 200.0, 4 << 20),
+            loaded("stage3", churn, 5000.0, 200),
+            loaded("stage3", lone, 3000.0, 200),
             sample("stage5", held, None),
-            sample("stage5", flood, Some(300.0)),
+            loaded("stage5", flood, 300.0, 256 << 20),
+            loaded("stage5", lone, 3000.0, 200),
         ];
         let baseline = [
             sample("stage3", held, Some(8.0)),
             sample("stage3", flood, Some(400.0)),
             sample("stage3", gone, Some(9.0)),
+            loaded("stage3", lone, 0.0, 200),
             sample("stage5", held, Some(1.5)),
-            sample("stage5", flood, None),
+            sample("stage5", held, None),
+            loaded("stage5", flood, 300.0, 4 << 20),
+            loaded("stage5", lone, 2000.0, 200),
+            loaded("stage5", lone, 4000.0, 200),
+            sample("stage5", lone, None),
             sample("go-stage4", held, Some(3.5)),
         ];
         assert_eq!(
             changes(&now, &baseline, "old.jsonl"),
             "
-Since the baseline (old.jsonl), this run's median ÷ the baseline's:
+Since the baseline (old.jsonl), this run's median ÷ the baseline's (memory: lower is better; throughput and accept rate: higher is better):
 
 | measurement | stage3 | stage5 |
 | --- | ---: | ---: |
-| memory per idle connection, 1000 held | 1.25× (8.0 KiB → 10.0 KiB) | failed now |
-| throughput, 16 clients, stderr to pipe | 0.50× (400 MB/s → 200 MB/s) | failed in the baseline |
+| memory per idle connection, 1000 held | 1.25× (8.0 KiB → 10.0 KiB), 1 failed now | failed now |
+| throughput, 16 clients, stderr to pipe | 0.50× (400 MB/s → 200 MB/s) | different load (4.0 MiB → 256.0 MiB) |
 | accept rate, 64 connecting at a time | not in the baseline | not measured now |
+| accept rate, 1 connecting at a time | 0/s → 3000/s | 1.00× (3000/s → 3000/s), 1 failed in the baseline |
 | memory per idle connection, 19000 held | not measured now | not measured now |
 
 In the baseline, not measured now: go-stage4.

@@ -5,10 +5,12 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use crate::model::compare::{CROWD_DEADLINE, Crowd, End, Plan, StageReport, Timeline};
+use crate::model::compare::{
+    CROWD_DEADLINE, Crowd, End, Observed, Plan, StageReport, Timeline, Verdict,
+};
 use crate::render::table::Table;
-use crate::seconds;
 use crate::units::mib;
+use crate::units::seconds;
 
 /// Columns of a timeline drawing.
 const WIDTH: usize = 60;
@@ -18,18 +20,18 @@ const LEGEND: [&str; 2] = [
     "| the client left    x the server closed the connection",
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// Plain text for a terminal or a projector, or Markdown for notes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Text,
     Markdown,
 }
 
-/// A scenario's title, what it does, and where its verdict is.
+/// A scenario's title, what it does, and where a stage's report has it.
 struct Scenario {
     title: &'static str,
     what: String,
-    verdict: fn(&StageReport) -> &str,
-    timeline: fn(&StageReport) -> &Timeline,
+    observed: fn(&StageReport) -> &Observed,
 }
 
 fn scenarios(reports: &[StageReport], plan: &Plan) -> [Scenario; 3] {
@@ -47,20 +49,17 @@ fn scenarios(reports: &[StageReport], plan: &Plan) -> [Scenario; 3] {
             what: "A connects and says hello; B connects and says hello while A is open; \
                    A says one more line and leaves; B says bye and leaves"
                 .to_string(),
-            verdict: |report| &report.two_clients.verdict,
-            timeline: |report| &report.two_clients.timeline,
+            observed: |report| &report.two_clients,
         },
         Scenario {
             title: "an idle client",
             what: format!("connects and says nothing for twice the deadline{deadline}"),
-            verdict: |report| &report.idle.verdict,
-            timeline: |report| &report.idle.timeline,
+            observed: |report| &report.idle,
         },
         Scenario {
             title: "a talking client",
             what: "says a line every quarter of the deadline, for three deadlines".to_string(),
-            verdict: |report| &report.talker.verdict,
-            timeline: |report| &report.talker.timeline,
+            observed: |report| &report.talker,
         },
     ]
 }
@@ -70,21 +69,16 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
     let scenarios = scenarios(reports, plan);
     let markdown = format == Format::Markdown;
     let mut out = String::new();
-    let name_width = reports
-        .iter()
-        .map(|report| report.stage.len())
-        .max()
-        .unwrap_or(5);
 
     if markdown {
         let mut table = Table::new(
             std::iter::once("stage").chain(scenarios.iter().map(|scenario| scenario.title)),
         );
         for report in reports {
-            let verdicts = scenarios.iter().map(|scenario| (scenario.verdict)(report));
-            table.row(
-                std::iter::once(format!("`{}`", report.stage)).chain(verdicts.map(str::to_string)),
-            );
+            let verdicts = scenarios
+                .iter()
+                .map(|scenario| verdict((scenario.observed)(report)));
+            table.row(std::iter::once(format!("`{}`", report.stage)).chain(verdicts));
         }
         out += &table.markdown();
         out += "\n";
@@ -94,14 +88,11 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
     } else {
         for scenario in &scenarios {
             out += &wrap(&format!("{}: {}", scenario.title, scenario.what), "", 100);
+            let mut verdicts = Table::without_header(2);
             for report in reports {
-                let _ = writeln!(
-                    out,
-                    "  {:name_width$}  {}",
-                    report.stage,
-                    (scenario.verdict)(report)
-                );
+                verdicts.row([report.stage.clone(), verdict((scenario.observed)(report))]);
             }
+            out += &verdicts.text("  ");
             out += "\n";
         }
     }
@@ -111,7 +102,7 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
     for scenario in &scenarios {
         let span = reports
             .iter()
-            .map(|report| (scenario.timeline)(report).span)
+            .map(|report| (scenario.observed)(report).timeline.span)
             .max()
             .unwrap_or_default();
         if markdown {
@@ -120,7 +111,7 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
             let _ = writeln!(out, "\ntimeline: {}", scenario.title);
         }
         for report in reports {
-            out += &draw(&report.stage, (scenario.timeline)(report), span);
+            out += &draw(&report.stage, &(scenario.observed)(report).timeline, span);
         }
         let end = seconds(span);
         let _ = writeln!(out, "        0s{end:>w$}", w = WIDTH - 2);
@@ -137,6 +128,47 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
         let _ = writeln!(out, "  {line}");
     }
     out
+}
+
+/// What a stage did in a timed scenario, in words; said to be of a server
+/// that was gone, if it exited during the scenario.
+fn verdict(observed: &Observed) -> String {
+    let words = match &observed.verdict {
+        Verdict::ClosesEachAtOnce => "closes each connection at once; prints nothing".to_string(),
+        Verdict::Concurrent => "concurrent: B printed while A was still connected".to_string(),
+        Verdict::Serial {
+            waited: Some(waited),
+        } => format!(
+            "serial: B printed only after A left, {} after B sent it",
+            seconds(*waited)
+        ),
+        Verdict::Serial { waited: None } => "serial: B printed only after A left".to_string(),
+        Verdict::BNeverPrinted => "B never printed".to_string(),
+        Verdict::ClosedAtOnce => "closed at once".to_string(),
+        Verdict::ClosedAfterSilence(after) => {
+            format!("closed after {} of silence", seconds(*after))
+        }
+        Verdict::OpenAfterSilence(silence) => {
+            format!("still open after {} of silence", seconds(*silence))
+        }
+        Verdict::ClosedWhileTalking { after, every } => format!(
+            "closed after {}, talking every {}",
+            seconds(*after),
+            seconds(*every)
+        ),
+        Verdict::KeptOpen {
+            open,
+            printed,
+            lines,
+        } => format!(
+            "kept open for {}; {printed} of {lines} lines printed",
+            seconds(*open)
+        ),
+    };
+    match &observed.exited {
+        Some(status) => format!("the server exited ({status}); so: {words}"),
+        None => words,
+    }
 }
 
 /// The crowd's figures, a row per stage.
@@ -275,7 +307,35 @@ fn draw(stage: &str, timeline: &Timeline, span: Duration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::wrap;
+    use std::time::Duration;
+
+    use super::{verdict, wrap};
+    use crate::model::compare::{Observed, Timeline, Verdict};
+
+    /// A verdict is said in words with its times, and of a server that
+    /// exited during the scenario, that it did, before what was seen.
+    #[test]
+    fn a_verdict_is_said_with_its_times_and_a_servers_exit_first() {
+        let observed = |verdict, exited: Option<&str>| Observed {
+            verdict,
+            exited: exited.map(str::to_string),
+            timeline: Timeline {
+                rows: Vec::new(),
+                span: Duration::ZERO,
+            },
+        };
+        let serial = Verdict::Serial {
+            waited: Some(Duration::from_millis(1500)),
+        };
+        assert_eq!(
+            verdict(&observed(serial.clone(), None)),
+            "serial: B printed only after A left, 1.50s after B sent it"
+        );
+        assert_eq!(
+            verdict(&observed(serial, Some("exit status: 1"))),
+            "the server exited (exit status: 1); so: serial: B printed only after A left, 1.50s after B sent it"
+        );
+    }
 
     #[test]
     fn long_text_is_folded_at_word_boundaries() {

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::bench::{Held, Sample, Scenario, summary};
+use crate::model::bench::{Held, Sample, Scenario, cell, summary};
 
 /// An SVG line chart: each server's RSS (median of the rounds) at 0 and at
 /// each number of held connections.
@@ -20,10 +20,8 @@ pub fn memory_chart(servers: &[&str], held: &[usize], samples: &[Sample]) -> Str
     for &server in servers {
         let mut points = Vec::new();
         let rss = |connections: usize, pick: fn(&Held) -> u64| {
-            let values: Vec<f64> = samples
-                .iter()
-                .filter(|s| s.server == server)
-                .filter(|s| s.scenario == Scenario::Hold { connections })
+            let values: Vec<f64> = cell(samples, server, Scenario::Hold { connections })
+                .into_iter()
                 .filter_map(|s| s.held().map(pick))
                 .map(|kib| kib as f64 / 1024.0)
                 .collect();
@@ -41,10 +39,8 @@ pub fn memory_chart(servers: &[&str], held: &[usize], samples: &[Sample]) -> Str
         }
         // A number of connections no round could hold is named in the legend.
         let failed_at = held.iter().find(|&&connections| {
-            samples
+            cell(samples, server, Scenario::Hold { connections })
                 .iter()
-                .filter(|s| s.server == server)
-                .filter(|s| s.scenario == Scenario::Hold { connections })
                 .all(|s| s.value().is_none())
         });
         let name = match failed_at {

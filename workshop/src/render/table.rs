@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 /// figures (aligned right; the others are aligned left).
 pub struct Table {
     header: Vec<String>,
+    /// Whether the plain text leaves the header out: columns of rows only.
+    headless: bool,
     rows: Vec<Vec<String>>,
     figures_from: usize,
 }
@@ -20,7 +22,17 @@ impl Table {
         Table {
             figures_from: header.len(),
             header,
+            headless: false,
             rows: Vec::new(),
+        }
+    }
+
+    /// Rows of `columns` cells aligned as a table's, under no header in
+    /// plain text (Markdown's tables always have one: empty, here).
+    pub fn without_header(columns: usize) -> Table {
+        Table {
+            headless: true,
+            ..Table::new(vec![String::new(); columns])
         }
     }
 
@@ -57,9 +69,11 @@ impl Table {
     /// Plain text, each line after `indent`: every column as wide as its
     /// widest cell, two spaces apart; no space at the end of a line.
     pub fn text(&self, indent: &str) -> String {
+        let header = (!self.headless).then_some(&self.header);
         let widths: Vec<usize> = (0..self.header.len())
             .map(|column| {
-                std::iter::once(&self.header)
+                header
+                    .into_iter()
                     .chain(&self.rows)
                     .map(|row| row[column].chars().count())
                     .max()
@@ -67,7 +81,7 @@ impl Table {
             })
             .collect();
         let mut out = String::new();
-        for row in std::iter::once(&self.header).chain(&self.rows) {
+        for row in header.into_iter().chain(&self.rows) {
             let mut line = indent.to_string();
             for (column, (cell, &width)) in row.iter().zip(&widths).enumerate() {
                 if column > 0 {
@@ -113,6 +127,19 @@ mod tests {
                 "  stage2-accept-loop   1 of 10   2.0 MiB\n",
                 "  stage3              10 of 10  12.5 MiB\n",
             )
+        );
+    }
+
+    /// Without a header, the rows alone set the widths, and the text is
+    /// aligned by characters, not bytes.
+    #[test]
+    fn rows_without_a_header_align_by_characters() {
+        let mut table = Table::without_header(2);
+        table.row(["stage3-concurrent", "concurrent"]);
+        table.row(["étape3", "serial"]);
+        assert_eq!(
+            table.text("  "),
+            "  stage3-concurrent  concurrent\n  étape3             serial\n"
         );
     }
 }

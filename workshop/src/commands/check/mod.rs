@@ -15,7 +15,8 @@ use harness::checks::{self, Target};
 use crate::exercises::record::{Outcome, Record};
 use crate::exercises::{self, Exercise};
 use crate::processes::workspace::{self, Warnings};
-use crate::{sayln, seconds};
+use crate::sayln;
+use crate::units::seconds;
 
 use watch::Saves;
 
