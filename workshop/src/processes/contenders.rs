@@ -92,6 +92,9 @@ fn serves_together(stage: &str) -> bool {
 fn go_version(go: &Path) -> Option<String> {
     Command::new(go)
         .args(["env", "GOVERSION"])
+        // The Go given is the Go measured: a go.mod asking for a newer
+        // toolchain must not make Go 1.21+ fetch and run another one.
+        .env("GOTOOLCHAIN", "local")
         .stderr(Stdio::null())
         .output()
         .ok()
@@ -121,6 +124,7 @@ fn go_seed(program: &Path, prefix: &str) -> anyhow::Result<Vec<Contender>> {
         .arg(&out)
         .arg("./...")
         .current_dir(&root)
+        .env("GOTOOLCHAIN", "local")
         .stdin(Stdio::null())
         .status()
         .with_context(|| format!("cannot run {}", program.display()))?;
