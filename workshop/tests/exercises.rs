@@ -124,11 +124,8 @@ fn every_starter_is_what_its_recipe_makes_of_its_stage() {
 #[test]
 fn every_source_file_of_a_stage_is_in_its_starter() {
     for exercise in exercises::ALL {
-        let src = root().join(exercise.stage).join("src");
-        let mut on_disk: Vec<String> = std::fs::read_dir(&src)
-            .unwrap()
-            .map(|entry| format!("src/{}", entry.unwrap().file_name().to_string_lossy()))
-            .collect();
+        let stage = root().join(exercise.stage);
+        let mut on_disk = rust_files_under(&stage, &stage.join("src"));
         let mut in_the_starter: Vec<String> = exercise
             .stage_files()
             .iter()
@@ -142,6 +139,22 @@ fn every_source_file_of_a_stage_is_in_its_starter() {
             exercise.name
         );
     }
+}
+
+/// The `.rs` files under `dir`, and in its folders, as paths from `stage`
+/// (`src/splice.rs`).
+fn rust_files_under(stage: &Path, dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(rust_files_under(stage, &path));
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            let relative = path.strip_prefix(stage).unwrap();
+            found.push(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    found
 }
 
 /// An exercise is real: its starter builds and fails its stage's checks
