@@ -439,6 +439,29 @@ fn a_stuck_stderr_does_not_hold_the_shutdown_up() {
     assert!(log.contains("never written: stderr was stuck"), "{log}");
 }
 
+/// Stderr a socket nobody reads: a socket is never spliced into, so the
+/// client's bytes wait in the stderr queue, and when the queue cannot be
+/// written in the two seconds the exit gives it, the log says how many
+/// bytes it held.
+#[cfg(unix)]
+#[test]
+fn with_a_log_file_it_says_how_many_queued_bytes_were_lost_at_exit() {
+    // Kept open and never read: the server's writes wait instead of failing.
+    let (_never_read, stderr) = std::os::unix::net::UnixStream::pair().unwrap();
+    let server = Server::builder(BIN)
+        .args(["--grace", "1s"])
+        .log_on_stdout()
+        .stderr_to(std::os::fd::OwnedFd::from(stderr))
+        .start();
+    let talker = talker_sending_8_mib(&server);
+    let log = shuts_down_on_time_while_a_client_sends(server, talker);
+    assert!(log.contains("never written: stderr was stuck"), "{log}");
+    assert!(
+        log.contains("bytes queued for stderr were lost at exit: stderr was stuck"),
+        "{log}"
+    );
+}
+
 /// A client that sends until the server stops reading it: a write that
 /// makes no headway for a second (unstuck, the server reads gigabytes a
 /// second). Call it with stderr paused: the server's pipes, then the
