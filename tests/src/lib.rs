@@ -18,7 +18,10 @@
 //!   and checks the length of its [`listen_queue`]; `command::run` runs a
 //!   command that exits, such as `--help`; `workshop` has what the
 //!   workshop's tests share.
+//! - [`book`] lists the course's pages, for the tests that keep what they
+//!   show true to the sources.
 
+pub mod book;
 pub mod checks;
 pub mod client;
 #[cfg(feature = "commands")]

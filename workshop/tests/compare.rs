@@ -122,7 +122,7 @@ fn compare_shows_stage4_close_the_idle_client_and_keep_the_talking_one() {
 }
 
 /// A learner's exercise runs through the same scenarios beside the stage it
-/// leads to, as the README says (`--stages stage3,exercise3`: `stage3` is
+/// leads to, as the book says (`--stages stage3,exercise3`: `stage3` is
 /// the course's stage 3, not its lessons): each has its row, and exercise 3
 /// as it comes is stage 2's serial server. An exercise the learner has
 /// written is left out, as the exercises' own tests leave it out.

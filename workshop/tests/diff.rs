@@ -1,5 +1,5 @@
 //! `workshop diff` shows a learner the lesson between two stages as the
-//! README promises: the lines of code that changed, with the comments beside
+//! book promises: the lines of code that changed, with the comments beside
 //! them, and none of the changes to comments alone (the doc comments at the
 //! top differ between every two stages). It reads the sources only: nothing
 //! is built, so each answer is quick.

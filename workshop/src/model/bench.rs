@@ -298,12 +298,12 @@ mod tests {
         assert_eq!(summary(&[]), None);
     }
 
-    /// The run the README shows, in the shape written before the results
-    /// were typed, reads: `--baseline docs/bench/results.jsonl` works.
+    /// The run the book shows, in the shape written before the results
+    /// were typed, reads: `--baseline book/src/bench/results.jsonl` works.
     #[test]
     fn the_committed_run_reads_with_every_scenarios_figures() {
-        let text = include_str!("../../../docs/bench/results.jsonl");
-        let samples = read("docs/bench/results.jsonl", text).unwrap();
+        let text = include_str!("../../../book/src/bench/results.jsonl");
+        let samples = read("book/src/bench/results.jsonl", text).unwrap();
         assert_eq!(samples.len(), text.lines().count());
         assert!(
             samples
