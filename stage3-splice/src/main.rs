@@ -153,32 +153,39 @@ async fn serve_connection(
                         pipe.give_back();
                         break Ok(());
                     }
-                    Ok(n) => copied += n,
+                    Ok(n) => {
+                        copied += n;
+                        if let Err(err) = pipe.empty_into(target).await {
+                            // Stderr refused a splice: what is left in the
+                            // pipe, and every later byte, go the ordinary
+                            // way, in order.
+                            target.refused(&err);
+                            let left = match pipe.read_what_is_left() {
+                                Ok(left) => left,
+                                Err(err) => break Err(err),
+                            };
+                            if let Err(err) = stderr.write_all(&left).await {
+                                break Err(err);
+                            }
+                        }
+                        // The pipe is empty: the next bytes, of any client,
+                        // may use it.
+                        pipe.give_back();
+                        continue;
+                    }
                     // "Readable" can be a false alarm: nothing to move after all.
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                         pipe.give_back();
                         continue;
                     }
+                    // Bytes past urgent data, which only a read takes: the
+                    // buffer below takes this round.
+                    Err(err) if err.kind() == io::ErrorKind::Unsupported => pipe.give_back(),
                     Err(err) => {
                         pipe.give_back();
                         break Err(err);
                     }
                 }
-                if let Err(err) = pipe.empty_into(target).await {
-                    // Stderr refused a splice: what is left in the pipe, and
-                    // every later byte, go the ordinary way, in order.
-                    target.refused(&err);
-                    let left = match pipe.read_what_is_left() {
-                        Ok(left) => left,
-                        Err(err) => break Err(err),
-                    };
-                    if let Err(err) = stderr.write_all(&left).await {
-                        break Err(err);
-                    }
-                }
-                // The pipe is empty: the next bytes, of any client, may use it.
-                pipe.give_back();
-                continue;
             }
         }
         // A buffer now, for as long as it takes to read it and write it out.

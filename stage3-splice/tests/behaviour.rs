@@ -204,6 +204,34 @@ fn while_stderr_is_full_other_clients_are_still_served() {
     );
 }
 
+/// Stderr that refuses every splice (`/dev/full`): the server says so once,
+/// however many clients send, copies their bytes the ordinary way from then
+/// on, and goes on serving.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stderr_that_refuses_a_splice_is_said_once_and_copied_into_from_then_on() {
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let server = Server::builder(BIN)
+        .log_on_stdout()
+        .stderr_to(full)
+        .start();
+    for _ in 0..3 {
+        let mut client = server.connect();
+        let peer = client.local_addr().unwrap();
+        client.write_all(b"into /dev/full\n").unwrap();
+        drop(client);
+        server.wait_for_in_log(&format!("{peer} finished after 15 bytes"));
+    }
+    let log = server.log_text();
+    assert_eq!(log.matches("stderr refused a splice").count(), 1, "{log}");
+    // Copied, the bytes went to common::stderr(), which counts what the
+    // device refused.
+    assert!(log.contains("[writing to stderr failed: No space left on device"), "{log}");
+}
+
 /// However many clients send while stderr is stuck (ten here), at most 8
 /// pipes exist: 16 descriptors. The clients past them wait the lean copy's way, and
 /// once stderr moves, every byte arrives.
@@ -224,9 +252,11 @@ fn however_many_clients_send_at_most_8_pipes_exist() {
         })
         .collect();
     let pipes_now = pipe_descriptors(&server);
-    assert!(
-        pipes_now <= pipes_before + 16,
-        "{pipes_before} pipe descriptors before the clients came, {pipes_now} now"
+    // Each of the first 8 holds a pipe full of bytes stderr did not take.
+    assert_eq!(
+        pipes_now,
+        pipes_before + 16,
+        "pipe descriptors: {pipes_before} before the clients came, {pipes_now} now"
     );
     server.resume_stderr();
     drop(talkers);

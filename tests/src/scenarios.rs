@@ -51,6 +51,31 @@ pub fn logs_how_many_bytes_a_client_sent_and_why_it_ended(bin: &str, args: &[&st
     ));
 }
 
+/// A client that sends TCP's urgent data (`MSG_OOB`, one byte the kernel
+/// keeps apart) loses none of its other bytes, before or after it: a
+/// splice stops at urgent data's mark, and a server that splices must read
+/// past it. (Unix: Windows keeps urgent data its own way.)
+#[cfg(unix)]
+pub fn urgent_data_costs_none_of_a_clients_other_bytes(bin: &str, args: &[&str]) {
+    let server = Server::start_with_args(bin, args);
+    let mut client = server.connect();
+    let peer = client.local_addr().unwrap();
+    client.write_all(b"hello ").unwrap();
+    socket2::SockRef::from(&client)
+        .send_out_of_band(b"!")
+        .unwrap();
+    client.write_all(b"world\n").unwrap();
+    drop(client);
+    server.wait_for(format!(
+        "{peer} finished after 12 bytes: the client closed the connection"
+    ));
+    assert!(
+        server.stderr_text().contains("hello world\n"),
+        "{}",
+        server.stderr_text()
+    );
+}
+
 /// A client that resets its connection (a crash, a flaky network) ends only
 /// its own connection: the server logs the error and serves the next client.
 pub fn a_client_that_resets_does_not_take_the_server_down(bin: &str, args: &[&str]) {
@@ -202,6 +227,12 @@ macro_rules! copy_to_stderr_tests {
         #[test]
         fn a_client_that_resets_does_not_take_the_server_down() {
             $crate::scenarios::a_client_that_resets_does_not_take_the_server_down($bin, $args);
+        }
+
+        #[cfg(unix)]
+        #[test]
+        fn urgent_data_costs_none_of_a_clients_other_bytes() {
+            $crate::scenarios::urgent_data_costs_none_of_a_clients_other_bytes($bin, $args);
         }
 
         #[cfg(target_os = "linux")]
