@@ -214,10 +214,7 @@ fn a_stderr_that_refuses_a_splice_is_said_once_and_copied_into_from_then_on() {
         .write(true)
         .open("/dev/full")
         .unwrap();
-    let server = Server::builder(BIN)
-        .log_on_stdout()
-        .stderr_to(full)
-        .start();
+    let server = Server::builder(BIN).log_on_stdout().stderr_to(full).start();
     for _ in 0..3 {
         let mut client = server.connect();
         let peer = client.local_addr().unwrap();
@@ -229,7 +226,10 @@ fn a_stderr_that_refuses_a_splice_is_said_once_and_copied_into_from_then_on() {
     assert_eq!(log.matches("stderr refused a splice").count(), 1, "{log}");
     // Copied, the bytes went to common::stderr(), which counts what the
     // device refused.
-    assert!(log.contains("[writing to stderr failed: No space left on device"), "{log}");
+    assert!(
+        log.contains("[writing to stderr failed: No space left on device"),
+        "{log}"
+    );
 }
 
 /// However many clients send while stderr is stuck (ten here), at most 8

@@ -179,8 +179,9 @@ async fn hold(
 /// them: Go's
 /// `io.Copy` since 1.21 splices socket to stderr, which `/proc/PID/io`
 /// does not count, so that would never see Go's stage 3 finish. (Into
-/// /dev/null, what a server has read and not yet written, its buffers'
-/// worth, a few hundred KiB at most, is not waited for.)
+/// /dev/null, what a server has read and not yet written is not waited
+/// for: its buffers' worth, a few hundred KiB, or for a server that
+/// splices, what its pipes hold, up to 1 MiB each.)
 async fn flood(
     server: &Server,
     sink: Sink,

@@ -100,6 +100,8 @@ fn go_version(go: &Path) -> Option<String> {
         .ok()
         .filter(|output| output.status.success())
         .map(|output| String::from_utf8_lossy(&output.stdout).trim().to_string())
+        // Any program that exits 0 is not a Go: its release says it is.
+        .filter(|version| version.starts_with("go"))
 }
 
 /// Builds the Go seed's stage 3 and stage 4 (`go-seed/` in the workspace)
