@@ -17,7 +17,7 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_util::sync::CancellationToken;
 
-use crate::splice::SplicedStderr;
+use crate::splice::{Pipe, SplicedStderr};
 
 /// The most one read takes from the socket. The buffer exists only from a
 /// read to its write, so it can be large: each read is a system call,
@@ -106,56 +106,38 @@ pub async fn serve(
                     Ok(n) => {
                         received += n;
                         deadline = Instant::now() + limits.idle;
+                        let written = write_spliced(&mut pipe, target, &mut stderr, &grace_over);
+                        match written.await {
+                            Ok(0) => {}
+                            Ok(lost) => {
+                                unwritten += lost;
+                                break Ok("the server shut down".to_string());
+                            }
+                            Err(err) => {
+                                unwritten += pipe.holds();
+                                break Err(err);
+                            }
+                        }
+                        pipe.give_back();
+                        // 1. A splice that outlived the grace period was the
+                        // last: the next round would read on.
+                        if grace_over.is_cancelled() {
+                            break Ok("the server shut down".to_string());
+                        }
+                        continue;
                     }
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
                         pipe.give_back();
                         continue;
                     }
+                    // Bytes past urgent data, which only a read takes: the
+                    // buffer below takes this round.
+                    Err(err) if err.kind() == io::ErrorKind::Unsupported => pipe.give_back(),
                     Err(err) => {
                         pipe.give_back();
                         break Err(err);
                     }
                 }
-                // Go: os.Stderr.Write(buf[:n]), spliced. While stderr is
-                // full this waits, but not past the grace period (1): then
-                // for at most what is left of a shutdown's time.
-                let emptied = tokio::select! {
-                    biased;
-                    emptied = pipe.empty_into(target) => Some(emptied),
-                    () = grace_over.cancelled() => None,
-                };
-                let emptied = match emptied {
-                    Some(emptied) => emptied,
-                    None => match timeout(LEFT_OVER_TIME, pipe.empty_into(target)).await {
-                        Ok(emptied) => emptied,
-                        Err(_stderr_stuck) => {
-                            unwritten += pipe.holds();
-                            break Ok("the server shut down".to_string());
-                        }
-                    },
-                };
-                if let Err(err) = emptied {
-                    // Stderr refused a splice: what is left in the pipe, and
-                    // every later byte, go the ordinary way, in order.
-                    target.refused(&err);
-                    let left = match pipe.read_what_is_left() {
-                        Ok(left) => left,
-                        Err(err) => {
-                            unwritten += pipe.holds();
-                            break Err(err);
-                        }
-                    };
-                    match write_unless(&mut stderr, &left, grace_over.cancelled()).await {
-                        Ok(true) => {}
-                        Ok(false) => {
-                            unwritten += left.len();
-                            break Ok("the server shut down".to_string());
-                        }
-                        Err(err) => break Err(err),
-                    }
-                }
-                pipe.give_back();
-                continue;
             }
         }
         // Go: n, err := conn.Read(buf[:]), into a buffer that lives until it
@@ -225,16 +207,51 @@ async fn copy_what_is_left(
     Ok("the server shut down".to_string())
 }
 
+/// Go: os.Stderr.Write(buf[:n]), spliced: empties the pipe into stderr,
+/// and says how many of its bytes were never written. While stderr is full
+/// this waits, but not past the grace period (1): then for at most
+/// [`LEFT_OVER_TIME`] more, and what is left stays in the pipe. Once stderr
+/// refuses a splice, what is left goes the ordinary way, as every later
+/// byte does.
+async fn write_spliced(
+    pipe: &mut Pipe,
+    target: &SplicedStderr,
+    stderr: &mut Stderr,
+    grace_over: &CancellationToken,
+) -> io::Result<usize> {
+    let emptied = tokio::select! {
+        biased;
+        emptied = pipe.empty_into(target) => emptied,
+        () = grace_over.cancelled() => match timeout(LEFT_OVER_TIME, pipe.empty_into(target)).await {
+            Ok(emptied) => emptied,
+            Err(_stderr_stuck) => return Ok(pipe.holds()),
+        },
+    };
+    let Err(err) = emptied else {
+        return Ok(0);
+    };
+    target.refused(&err);
+    let left = pipe.read_what_is_left()?;
+    let written = if grace_over.is_cancelled() {
+        write_unless(stderr, &left, tokio::time::sleep(LEFT_OVER_TIME)).await?
+    } else {
+        write_unless(stderr, &left, grace_over.cancelled()).await?
+    };
+    Ok(if written { 0 } else { left.len() })
+}
+
 /// Writes `buf` to stderr, waiting while stderr is stuck, but not once
 /// `give_up` is done: then nothing is written, and `Ok(false)` says so. (A
 /// write to `common::stderr()` is queued whole or not at all, so giving up
-/// never leaves half of `buf` written.)
+/// never leaves half of `buf` written.) A write that stderr takes at once is
+/// written, even when `give_up` is done already.
 async fn write_unless(
     stderr: &mut Stderr,
     buf: &[u8],
     give_up: impl Future<Output = ()>,
 ) -> io::Result<bool> {
     tokio::select! {
+        biased;
         written = stderr.write_all(buf) => written.map(|()| true),
         () = give_up => Ok(false),
     }

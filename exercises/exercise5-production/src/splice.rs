@@ -26,6 +26,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use rustix::fs::OFlags;
+use rustix::net::RecvFlags;
 use rustix::pipe::{PipeFlags, SpliceFlags};
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
@@ -45,12 +46,14 @@ const MOST_PIPES: usize = 8;
 static PIPES_MADE: AtomicUsize = AtomicUsize::new(0);
 static SPARE_PIPES: Mutex<Vec<Pipe>> = Mutex::new(Vec::new());
 
+/// Stderr refused a splice: from then on, every client's bytes go the
+/// ordinary way, and the pipes are closed as they come back. (The process
+/// has one stderr, as it has one pool of pipes.)
+static REFUSED: AtomicBool = AtomicBool::new(false);
+
 /// The process's stderr, when the kernel can splice into it.
 pub struct SplicedStderr {
     kind: Kind,
-    /// Stderr refused a splice: from then on, every client's bytes go the
-    /// ordinary way.
-    refused: AtomicBool,
 }
 
 enum Kind {
@@ -93,17 +96,14 @@ impl SplicedStderr {
         } else {
             return None;
         };
-        Some(SplicedStderr {
-            kind,
-            refused: AtomicBool::new(false),
-        })
+        Some(SplicedStderr { kind })
     }
 
     /// An empty pipe for the next bytes: a spare one, or a new one; `None`
     /// when all [`MOST_PIPES`] are in use, when no pipe can be made (out of
     /// file descriptors), or once stderr has refused a splice.
     pub fn pipe(&self) -> Option<Pipe> {
-        if self.refused.load(Ordering::Relaxed) {
+        if REFUSED.load(Ordering::Relaxed) {
             return None;
         }
         let spare = SPARE_PIPES
@@ -141,8 +141,12 @@ impl SplicedStderr {
     /// says so, once, and makes every client's bytes go the ordinary way,
     /// which knows what to do with a stderr that refuses them.
     pub fn refused(&self, err: &io::Error) {
-        if !self.refused.swap(true, Ordering::Relaxed) {
+        if !REFUSED.swap(true, Ordering::Relaxed) {
             log::warn!("stderr refused a splice ({err}): clients' bytes are copied from now on");
+            SPARE_PIPES
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
         }
     }
 }
@@ -159,10 +163,27 @@ impl Pipe {
     /// Socket → pipe: moves what the socket holds, up to a pipe's worth.
     /// `Ok(0)` is the end of the stream; `WouldBlock`, a socket with nothing
     /// after all, whose readiness `try_io` then clears for `readable()` to
-    /// wait again.
+    /// wait again; `Unsupported`, bytes that only a read takes: splice stops
+    /// for good at the mark of urgent data (TCP's `MSG_OOB`), where a read
+    /// goes on past it.
     pub fn fill_from(&mut self, socket: &TcpStream) -> io::Result<usize> {
         let write_end = &self.write_end;
-        let moved = socket.try_io(Interest::READABLE, || splice(socket, write_end, PIPE_SIZE))?;
+        let moved = socket.try_io(Interest::READABLE, || {
+            let moved = splice(socket, write_end, PIPE_SIZE);
+            // At urgent data's mark a splice moves nothing, and says so as
+            // the end of the stream once the client has closed: only the
+            // bytes still there tell the two apart.
+            let stopped = match &moved {
+                Ok(0) => true,
+                Ok(_) => false,
+                Err(err) => err.kind() == io::ErrorKind::WouldBlock,
+            };
+            if stopped && has_bytes(socket) {
+                let mark = "urgent data: only a read goes past its mark";
+                return Err(io::Error::new(io::ErrorKind::Unsupported, mark));
+            }
+            moved
+        })?;
         self.holds += moved;
         Ok(moved)
     }
@@ -174,7 +195,7 @@ impl Pipe {
         let _turn = common::stderr::turn().await;
         while self.holds > 0 {
             let (read_end, len) = (&self.read_end, self.holds);
-            self.holds -= match &stderr.kind {
+            let moved = match &stderr.kind {
                 Kind::Pipe(stderr) => {
                     stderr
                         .async_io(Interest::WRITABLE, |stderr| splice(read_end, stderr, len))
@@ -182,6 +203,12 @@ impl Pipe {
                 }
                 Kind::File(stderr) => splice(read_end, stderr, len)?,
             };
+            // A stderr that takes nothing and says no error would make this
+            // loop spin: it is a refusal too.
+            if moved == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            self.holds -= moved;
         }
         Ok(())
     }
@@ -209,9 +236,10 @@ impl Pipe {
     }
 
     /// Puts an empty pipe back for the next bytes, of any client; one
-    /// still holding bytes is closed, and they with it.
+    /// still holding bytes is closed, and they with it, as is every pipe
+    /// once stderr has refused a splice.
     pub fn give_back(self) {
-        if self.holds == 0 {
+        if self.holds == 0 && !REFUSED.load(Ordering::Relaxed) {
             let mut spares = SPARE_PIPES.lock().unwrap_or_else(PoisonError::into_inner);
             spares.push(self);
         }
@@ -223,6 +251,13 @@ impl Drop for Pipe {
     fn drop(&mut self) {
         PIPES_MADE.fetch_sub(1, Ordering::Relaxed);
     }
+}
+
+/// Whether the socket holds bytes to read, without taking them.
+fn has_bytes(socket: &TcpStream) -> bool {
+    let mut byte = [0; 1];
+    rustix::net::recv(socket, &mut byte, RecvFlags::PEEK | RecvFlags::DONTWAIT)
+        .is_ok_and(|(read, _)| read > 0)
 }
 
 /// One `splice(2)`, from `from` into `to`, at most `len` bytes, again if a
