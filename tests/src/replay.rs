@@ -311,7 +311,8 @@ struct Replaying<'a> {
     /// The workshop's runs shown, in order: how each was called, and its
     /// output once it ends.
     shown: Vec<(String, mpsc::Receiver<String>)>,
-    hidden: Vec<std::process::Child>,
+    /// The runs not shown, and their files, removed at the end.
+    hidden: Vec<(std::process::Child, [PathBuf; 2])>,
 }
 
 impl Replaying<'_> {
@@ -444,7 +445,7 @@ impl Replaying<'_> {
         crate::die_with_this_process(&mut command);
         let mut child = command.spawn().unwrap();
         if !shown {
-            self.hidden.push(child);
+            self.hidden.push((child, [output, record]));
             return;
         }
         let (ended, output_at_end) = mpsc::channel();
@@ -467,9 +468,12 @@ impl Replaying<'_> {
     /// the server's log, as far as the last wait read, or all of it once it
     /// exited.
     fn finish(mut self) -> String {
-        for mut child in self.hidden.drain(..) {
+        for (mut child, files) in self.hidden.drain(..) {
             let _ = child.kill();
             let _ = child.wait();
+            for file in files {
+                let _ = std::fs::remove_file(file);
+            }
         }
         if !self.shown.is_empty() {
             let mut runs = Vec::new();
