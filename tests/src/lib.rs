@@ -19,7 +19,8 @@
 //!   command that exits, such as `--help`; `workshop` has what the
 //!   workshop's tests share.
 //! - [`book`] lists the course's pages, for the tests that keep what they
-//!   show true to the sources.
+//!   show true to the sources; [`replay`] replays the output they show
+//!   against the stages.
 
 pub mod book;
 pub mod checks;
@@ -30,6 +31,7 @@ pub mod command;
 pub mod interface;
 pub mod listen_queue;
 pub mod listening;
+pub mod replay;
 pub mod scenarios;
 mod server;
 #[cfg(feature = "commands")]
