@@ -360,7 +360,7 @@ mod tests {
         assert_eq!(svg.matches("stroke-dasharray").count(), 5);
         assert_eq!(svg.matches("<circle").count(), 5);
         assert_eq!(svg.matches("<path").count(), 2);
-        assert!(svg.contains(">2s</text>"), "{svg}");
+        assert!(svg.contains(">2.0s</text>"), "{svg}");
         assert_eq!(
             file_name("stage2-accept-loop"),
             "timeline-stage2-accept-loop.svg"
