@@ -10,7 +10,8 @@
 //!   `diff` and `client`.
 //! - [`render`]: the model's data as text, apart from measuring it: the
 //!   one table writer (Markdown or plain text), the bench's table, JSON
-//!   lines and SVG chart, and `compare`'s verdicts, crowd and timelines.
+//!   lines and SVG chart, and `compare`'s verdicts, crowd and timelines,
+//!   and its timelines as an SVG per stage.
 //! - [`measure`]: the measurements, a fresh server through a scenario: the
 //!   bench's runs and `compare`'s scenarios, as the model's data.
 //! - [`load`]: generating load, bounded in count and time: connections
@@ -21,7 +22,8 @@
 //! - [`exercises`]: the exercises, their starters made from the stages, and
 //!   the learner's record.
 //! - [`model`]: the data measured and reported, typed: the bench's samples
-//!   (written as JSON lines and read back), `compare`'s observations.
+//!   (written as JSON lines and read back), `compare`'s observations
+//!   (kept as `compare.json` and read back).
 //! - [`output`] and [`units`], which every layer may use: stdout and stderr
 //!   (either may be closed under the workshop), progress, the files written
 //!   whole or not at all; figures as a learner reads and types them.

@@ -14,13 +14,14 @@
 //! `--baseline` compares the run with a saved `results.jsonl`, and
 //! `--results` shows a saved one instead of measuring: both are read before
 //! anything else is done, so that a file that is not a bench's results is
-//! said at once.
+//! said at once. `--results` with `--chart-to` draws that run's chart again.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
 use crate::model::bench::{self, Sample, Scenario, Sink, scenarios, servers};
+use crate::output::notes::Notes;
 use crate::output::results::Results;
 use crate::processes::contenders::contenders;
 use crate::processes::{limits, servers};
@@ -69,6 +70,10 @@ pub struct BenchArgs {
     /// Measure nothing: show the table of a saved results.jsonl (with --baseline, what changed since that one)
     #[arg(long, value_name = "FILE.jsonl", conflicts_with_all = ["only", "repeats", "held", "bytes", "churn", "go", "out", "smoke"])]
     results: Option<PathBuf>,
+
+    /// With --results: also draw that run's chart of memory against connections held to this file, as the bench drew its memory.svg (the book's charts are drawn again so when the chart changes)
+    #[arg(long, value_name = "FILE.svg", requires = "results")]
+    chart_to: Option<PathBuf>,
 }
 
 /// How many numbers `--held` takes: each is a run of every server in every
@@ -94,6 +99,14 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         say!("{table}");
         if let Some((baseline, name)) = &baseline {
             say!("{}", render::bench::changes(&samples, baseline, name));
+        }
+        if let Some(chart) = &args.chart_to {
+            Notes::check(chart)?.write(&render::svg::memory_chart_of(&samples))?;
+            tellln!(
+                "workshop: drew the chart of {} to {}",
+                path.display(),
+                chart.display()
+            );
         }
         return Ok(());
     }

@@ -1,15 +1,20 @@
 //! `workshop compare`: every stage run through the same scenarios
 //! ([`crate::measure::compare`]), and what each did, shown
-//! ([`crate::render::compare`]) and, if asked, kept as Markdown notes.
+//! ([`crate::render::compare`]) and, if asked, kept as Markdown notes, or
+//! as pictures for the book ([`crate::render::pictures`]): the run as
+//! `compare.json`, and each stage's timelines as `timeline-<stage>.svg`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::Context;
+
 use crate::measure;
-use crate::model::compare::Plan;
+use crate::model::compare::{Comparison, Plan};
 use crate::output::notes::Notes;
 use crate::processes::{limits, servers, stages};
 use crate::render::compare::{Format, render};
+use crate::render::pictures;
 use crate::units::duration_within;
 use crate::{say, tellln};
 
@@ -34,6 +39,10 @@ pub struct CompareArgs {
     /// Also write the same run as Markdown to this file, for notes
     #[arg(long, value_name = "FILE")]
     markdown_to: Option<PathBuf>,
+
+    /// Also keep the run in this folder, as pictures: compare.json (the run, read back by the book's tests) and timeline-<stage>.svg for each stage (the book's are in book/src/pictures)
+    #[arg(long, value_name = "DIR")]
+    pictures: Option<PathBuf>,
 }
 
 /// `--format`'s values: the renderer's formats, as the command line
@@ -57,6 +66,14 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
     // A file that cannot be written is said at once, not after the run.
     let notes = match &args.markdown_to {
         Some(path) => Some(Notes::check(path)?),
+        None => None,
+    };
+    let pictures = match &args.pictures {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            Some((dir.clone(), Notes::check(&dir.join("compare.json"))?))
+        }
         None => None,
     };
     // The crowd is a file in this process, and one in the stage, for each
@@ -85,6 +102,18 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         let path = notes.path().display().to_string();
         notes.write(&render(&reports, &plan, Format::Markdown))?;
         tellln!("workshop: wrote the same run as Markdown to {path}");
+    }
+    if let Some((dir, json)) = pictures {
+        let comparison = Comparison { plan, reports };
+        // The pictures first: compare.json, last, says they are all there.
+        for (name, svg) in pictures::timelines(&comparison) {
+            Notes::check(&dir.join(name))?.write(&svg)?;
+        }
+        json.write(&pictures::json(&comparison)?)?;
+        tellln!(
+            "workshop: wrote compare.json and a timeline-<stage>.svg for each stage to {}",
+            dir.display()
+        );
     }
     Ok(())
 }

@@ -3,13 +3,16 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
 use crate::model::usage::Usage;
 
 /// The deadline of the stages that take one, in the crowd scenario.
 pub const CROWD_DEADLINE: Duration = Duration::from_secs(60);
 
 /// What to compare, and how hard.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     /// The read deadline given to the stages that take `--timeout`.
     pub timeout: Duration,
@@ -18,6 +21,7 @@ pub struct Plan {
 }
 
 /// What one stage did in every scenario.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct StageReport {
     pub stage: String,
     /// Whether the stage takes `--timeout`, and so ran with the deadline.
@@ -29,6 +33,7 @@ pub struct StageReport {
 }
 
 /// One timed scenario, as seen: a verdict, and the timeline.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Observed {
     pub verdict: Verdict,
     /// How the server exited during the scenario, if it did: the verdict
@@ -38,7 +43,7 @@ pub struct Observed {
 }
 
 /// What a stage did in a timed scenario, told from what was observed.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Verdict {
     /// Two clients: the server closed A without printing anything.
     ClosesEachAtOnce,
@@ -67,6 +72,7 @@ pub enum Verdict {
 }
 
 /// The crowd scenario's figures.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Crowd {
     /// How many clients took part.
     pub clients: usize,
@@ -91,6 +97,7 @@ pub struct Crowd {
 }
 
 /// One scenario's clients on a shared clock.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timeline {
     pub rows: Vec<Row>,
     /// How long the scenario ran: the width of the drawing.
@@ -99,6 +106,7 @@ pub struct Timeline {
 
 /// One client: when it connected, when the server accepted it, when the
 /// server printed its lines, and how its connection ended.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     pub client: String,
     pub connected: Duration,
@@ -107,7 +115,25 @@ pub struct Row {
     pub end: Option<End>,
 }
 
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
 pub enum End {
     ByClient(Duration),
     ByServer(Duration),
+}
+
+/// A whole `compare` run, as `compare --pictures` keeps it in
+/// `compare.json`: the plan, and what each stage did. Read back, it draws
+/// the same pictures again, without running a stage.
+#[derive(Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub plan: Plan,
+    pub reports: Vec<StageReport>,
+}
+
+impl Comparison {
+    /// A run kept as JSON, read back; `name` says where it came from.
+    pub fn read(name: &str, text: &str) -> anyhow::Result<Comparison> {
+        serde_json::from_str(text)
+            .with_context(|| format!("{name} is not the compare.json of workshop compare"))
+    }
 }

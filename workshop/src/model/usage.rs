@@ -2,7 +2,7 @@
 //! (read from `/proc` by [`crate::processes::usage`]).
 
 /// Memory and threads of one process at one moment.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Usage {
     /// Resident set size: the memory the process really occupies, in KiB.
     pub rss_kib: u64,

@@ -28,13 +28,13 @@ pub enum Format {
 }
 
 /// A scenario's title, what it does, and where a stage's report has it.
-struct Scenario {
-    title: &'static str,
-    what: String,
-    observed: fn(&StageReport) -> &Observed,
+pub(super) struct Scenario {
+    pub(super) title: &'static str,
+    pub(super) what: String,
+    pub(super) observed: fn(&StageReport) -> &Observed,
 }
 
-fn scenarios(reports: &[StageReport], plan: &Plan) -> [Scenario; 3] {
+pub(super) fn scenarios(reports: &[StageReport], plan: &Plan) -> [Scenario; 3] {
     let deadline = if reports.iter().any(|report| report.takes_timeout) {
         format!(
             " (the deadline: {}, given to the stages that take --timeout)",
@@ -132,7 +132,7 @@ pub fn render(reports: &[StageReport], plan: &Plan, format: Format) -> String {
 
 /// What a stage did in a timed scenario, in words; said to be of a server
 /// that was gone, if it exited during the scenario.
-fn verdict(observed: &Observed) -> String {
+pub(super) fn verdict(observed: &Observed) -> String {
     let words = match &observed.verdict {
         Verdict::ClosesEachAtOnce => "closes each connection at once; prints nothing".to_string(),
         Verdict::Concurrent => "concurrent: B printed while A was still connected".to_string(),
@@ -248,7 +248,7 @@ fn crowd_exits(reports: &[StageReport]) -> String {
 }
 
 /// `text` folded into lines of at most `width` columns, each after `indent`.
-fn wrap(text: &str, indent: &str, width: usize) -> String {
+pub(super) fn wrap(text: &str, indent: &str, width: usize) -> String {
     let mut out = String::new();
     let mut line = String::new();
     for word in text.split_whitespace() {

@@ -8,6 +8,7 @@
 //!   plain text or Markdown.
 //! - [`jsonl`]: the bench's results, one JSON line per run.
 //! - [`load`]: `workshop load`'s report.
+//! - [`pictures`]: `compare`'s timelines as an SVG per stage, for the book.
 //! - [`svg`]: the bench's chart of memory against connections held.
 //! - [`table`]: the one table writer all of them use, Markdown or text.
 
@@ -15,5 +16,6 @@ pub mod bench;
 pub mod compare;
 pub mod jsonl;
 pub mod load;
+pub mod pictures;
 pub mod svg;
 pub mod table;

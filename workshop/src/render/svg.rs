@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::bench::{Held, Sample, Scenario, cell, summary};
+use crate::model::bench::{Held, Sample, Scenario, cell, scenarios, servers, summary};
 
 /// An SVG line chart: each server's RSS (median of the rounds) at 0 and at
 /// each number of held connections.
@@ -130,4 +130,19 @@ pub fn memory_chart(servers: &[&str], held: &[usize], samples: &[Sample]) -> Str
     }
     svg += "</svg>\n";
     svg
+}
+
+/// The chart of a saved `results.jsonl`, as the bench drew it when it wrote
+/// that file: its servers in the order measured, at each number of
+/// connections held.
+pub fn memory_chart_of(samples: &[Sample]) -> String {
+    let mut held: Vec<usize> = scenarios(samples)
+        .into_iter()
+        .filter_map(|scenario| match scenario {
+            Scenario::Hold { connections } => Some(connections),
+            _ => None,
+        })
+        .collect();
+    held.sort_unstable();
+    memory_chart(&servers(samples), &held, samples)
 }

@@ -1,0 +1,115 @@
+//! The book's pictures are what the tools draw now: each stage's timelines,
+//! from the run kept in `book/src/pictures/compare.json`, and the bench's
+//! memory charts, from the `results.jsonl` beside them. A renderer changed
+//! without drawing them again, or a stage added without its picture, fails
+//! here, with the command that draws them.
+
+use std::path::{Path, PathBuf};
+
+use workshop::model::bench;
+use workshop::model::compare::Comparison;
+use workshop::render::{pictures, svg};
+
+/// The workspace's root, where the stages and the book are.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+const DRAW_TIMELINES: &str = "cargo run -q -p workshop -- compare --pictures book/src/pictures";
+
+/// Each stage's picture on disk is what the renderer draws today of the
+/// kept run: byte for byte.
+#[test]
+fn each_stages_timeline_is_what_the_renderer_draws_of_the_kept_run() {
+    let dir = root().join("book/src/pictures");
+    let json = dir.join("compare.json");
+    let comparison = Comparison::read(&json.display().to_string(), &read(&json)).unwrap();
+    let mut stale = Vec::new();
+    for (name, drawn) in pictures::timelines(&comparison) {
+        match std::fs::read_to_string(dir.join(&name)) {
+            Ok(kept) if kept == drawn => {}
+            Ok(_) => stale.push(format!("{name} is not what the renderer draws now")),
+            Err(error) => stale.push(format!("{name}: {error}")),
+        }
+    }
+    assert!(
+        stale.is_empty(),
+        "{}\ndraw them again, from the workspace's root: {DRAW_TIMELINES}",
+        stale.join("\n")
+    );
+}
+
+/// Every stage of the workspace (a `stage*` folder with `src/main.rs`) has
+/// its picture in the kept run, and no picture is left of a stage gone.
+#[test]
+fn every_stage_has_its_picture_and_only_they_do() {
+    let dir = root().join("book/src/pictures");
+    let json = dir.join("compare.json");
+    let comparison = Comparison::read(&json.display().to_string(), &read(&json)).unwrap();
+    let mut stages: Vec<String> = std::fs::read_dir(root())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.join("src/main.rs").is_file())
+        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("stage"))
+        .collect();
+    stages.sort();
+    let mut drawn: Vec<String> = comparison
+        .reports
+        .iter()
+        .map(|report| report.stage.clone())
+        .collect();
+    drawn.sort();
+    assert_eq!(
+        drawn, stages,
+        "the stages in book/src/pictures/compare.json, then the workspace's; \
+         draw them again, from the workspace's root: {DRAW_TIMELINES}"
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("timeline-"))
+        .collect();
+    files.sort();
+    let mut wanted: Vec<String> = stages
+        .iter()
+        .map(|stage| pictures::file_name(stage))
+        .collect();
+    wanted.sort();
+    assert_eq!(files, wanted, "the timelines in book/src/pictures");
+}
+
+/// Every memory chart of the book's bench runs is what the bench's chart
+/// renderer draws today of the `results.jsonl` beside it.
+#[test]
+fn each_memory_chart_is_what_the_renderer_draws_of_its_results() {
+    let bench = root().join("book/src/bench");
+    let mut charts = vec![bench.join("memory.svg")];
+    for entry in std::fs::read_dir(&bench).unwrap() {
+        let chart = entry.unwrap().path().join("memory.svg");
+        if chart.is_file() {
+            charts.push(chart);
+        }
+    }
+    let mut stale = Vec::new();
+    for chart in &charts {
+        let results = chart.with_file_name("results.jsonl");
+        let samples = bench::read(&results.display().to_string(), &read(&results)).unwrap();
+        if read(chart) != svg::memory_chart_of(&samples) {
+            let at = chart.strip_prefix(root()).unwrap().display();
+            stale.push(format!(
+                "{at} is not what the renderer draws now of the results.jsonl beside it: \
+                 cargo run -q -p workshop -- bench --results {} --chart-to {at}",
+                results.strip_prefix(root()).unwrap().display()
+            ));
+        }
+    }
+    assert!(stale.is_empty(), "{}", stale.join("\n"));
+}
