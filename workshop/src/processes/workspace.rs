@@ -23,11 +23,21 @@ pub fn binaries() -> anyhow::Result<PathBuf> {
 
 /// The course's workspace, when this tool runs from it (as `cargo run -p
 /// workshop` does), rather than from a copy of its binary elsewhere.
+/// `cargo run` says at run time which workspace it ran from: a second
+/// checkout sharing a target folder with the first may run the first's
+/// binary, which must still judge the second's exercises.
 pub fn root() -> Option<PathBuf> {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .filter(|root| root.join("Cargo.toml").exists())
-        .map(Path::to_path_buf)
+    // At run time only when it is this crate's (a test of another crate
+    // that starts this tool has its own).
+    let at_run_time = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .filter(|dir| dir.ends_with("workshop"));
+    let at_build_time = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    at_run_time
+        .into_iter()
+        .chain([at_build_time])
+        .filter_map(|dir| dir.parent().map(Path::to_path_buf))
+        .find(|root| root.join("Cargo.toml").exists())
 }
 
 /// The course's workspace, or an error that says where to run from: the
