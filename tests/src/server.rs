@@ -707,6 +707,8 @@ impl ServerBuilder {
     /// dies with the thread that started it, see [`die_with_this_process`]),
     /// and waits on a thread that may block.
     pub fn spawn(mut self) -> Result<Starting, NotStarted> {
+        #[cfg(unix)]
+        hangup_as_a_terminal_sends_it(&mut self.command);
         let spawned = self.command.args(["--addr", &self.addr]).spawn();
         let mut child = spawned.map_err(|error| NotStarted::CannotRun {
             program: self.command.get_program().to_string_lossy().into_owned(),
@@ -1156,6 +1158,23 @@ pub fn end_every_server() {
         unsafe {
             libc::kill(pid as libc::pid_t, libc::SIGKILL);
         }
+    }
+}
+
+/// Gives the server SIGHUP's default action, whatever this process was
+/// given: tests run under `nohup` (which ignores SIGHUP, and whose children
+/// inherit that) still see a server that a hang-up shuts down, as a
+/// terminal's would. A test of `nohup` runs `nohup` itself as the server.
+#[cfg(unix)]
+fn hangup_as_a_terminal_sends_it(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only async-signal-safe calls are
+    // allowed, and signal is one.
+    unsafe {
+        command.pre_exec(|| match libc::signal(libc::SIGHUP, libc::SIG_DFL) {
+            libc::SIG_ERR => Err(std::io::Error::last_os_error()),
+            _ => Ok(()),
+        });
     }
 }
 
