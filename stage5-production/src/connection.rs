@@ -77,12 +77,15 @@ pub async fn serve(
         // Wait until the client sends something, holding no buffer, until
         // the sooner of silence's deadline and the end of its life.
         let ready = tokio::select! {
-            ready = timeout_at(deadline.min(end_of_life), socket.readable()) => ready,
+            // First: a client that always has bytes waiting is no reason to
+            // read on once the grace period is over.
+            biased;
             // 1. The grace period is over. What the client sent before is in
             // the kernel's buffer: copy it too, then close.
             () = grace_over.cancelled() => {
                 break copy_what_is_left(&socket, &mut stderr, &mut received, &mut unwritten).await;
             }
+            ready = timeout_at(deadline.min(end_of_life), socket.readable()) => ready,
         };
         match ready {
             // 2. Its life is over: said at the top of the loop.
@@ -119,11 +122,8 @@ pub async fn serve(
                             }
                         }
                         pipe.give_back();
-                        // 1. A splice that outlived the grace period was the
-                        // last: the next round would read on.
-                        if grace_over.is_cancelled() {
-                            break Ok("the server shut down".to_string());
-                        }
+                        // The next round sees whether the grace period
+                        // ended meanwhile, and copies what is left if so.
                         continue;
                     }
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => {

@@ -239,9 +239,13 @@ impl Pipe {
     /// still holding bytes is closed, and they with it, as is every pipe
     /// once stderr has refused a splice.
     pub fn give_back(self) {
-        if self.holds == 0 && !REFUSED.load(Ordering::Relaxed) {
+        if self.holds == 0 {
             let mut spares = SPARE_PIPES.lock().unwrap_or_else(PoisonError::into_inner);
-            spares.push(self);
+            // Under the lock that `refused` clears the spares with: a pipe
+            // back just after it did is closed, not kept.
+            if !REFUSED.load(Ordering::Relaxed) {
+                spares.push(self);
+            }
         }
     }
 }

@@ -193,7 +193,10 @@ fn a_mistyped_only_keeps_the_previous_results_and_what_an_interrupted_bench_meas
 fn an_interrupted_bench_keeps_the_previous_results_and_what_it_measured() {
     let out = previous_results("interrupted");
     let mut command = std::process::Command::new(WORKSHOP);
-    command.args(["bench", "--smoke", "--only", "stage3-concurrent", "--out"]);
+    // A second run that lasts (8 GiB to send): a smoke run's is over in a
+    // blink, and could finish the bench before the interrupt lands.
+    command.args(["bench", "--only", "stage3-concurrent", "--repeats", "1"]);
+    command.args(["--held", "10", "--bytes", "8GiB", "--out"]);
     command.arg(&out);
     let mut bench = harness::workshop::Running::start(command);
     // The second run starts once the first one's result is written.
