@@ -113,3 +113,48 @@ fn each_memory_chart_is_what_the_renderer_draws_of_its_results() {
     }
     assert!(stale.is_empty(), "{}", stale.join("\n"));
 }
+
+/// The kept run shows what each stage is meant to do, so the pictures the
+/// chapters show cannot be of a stage that misbehaved that day: stage 1
+/// closes each client at once; stage 2 serves them one at a time; from
+/// stage 3 on, together; a stage with a deadline (4 and 5, and the lesson
+/// built on stage 4) closes the idle client, the others keep it; every
+/// stage from 2 on prints all the talker's lines.
+#[test]
+fn the_kept_run_shows_what_each_stage_is_meant_to_do() {
+    use workshop::model::compare::Verdict;
+    let json = root().join("book/src/pictures/compare.json");
+    let comparison = Comparison::read(&json.display().to_string(), &read(&json)).unwrap();
+    for report in &comparison.reports {
+        let stage = report.stage.as_str();
+        let number = stage
+            .strip_prefix("stage")
+            .and_then(|rest| rest.chars().next())
+            .and_then(|digit| digit.to_digit(10))
+            .unwrap_or_else(|| panic!("{stage} is not a stage"));
+        let (two, idle, talker) = (
+            &report.two_clients.verdict,
+            &report.idle.verdict,
+            &report.talker.verdict,
+        );
+        let wrong = |what: &str, verdict: &Verdict| {
+            panic!("{stage}: {what} {verdict:?} in the kept run; draw it again: {DRAW_TIMELINES}")
+        };
+        match (number, two) {
+            (1, Verdict::ClosesEachAtOnce) | (2, Verdict::Serial { .. }) => {}
+            (3.., Verdict::Concurrent) => {}
+            _ => wrong("two clients:", two),
+        }
+        match (number, report.takes_timeout, idle) {
+            (1, _, Verdict::ClosedAtOnce)
+            | (2.., false, Verdict::OpenAfterSilence(_))
+            | (4.., true, Verdict::ClosedAfterSilence(_)) => {}
+            _ => wrong("an idle client:", idle),
+        }
+        match (number, talker) {
+            (1, Verdict::ClosedAtOnce) => {}
+            (2.., Verdict::KeptOpen { printed, lines, .. }) if printed == lines => {}
+            _ => wrong("a talking client:", talker),
+        }
+    }
+}

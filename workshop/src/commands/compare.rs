@@ -14,7 +14,7 @@ use crate::model::compare::{Comparison, Plan};
 use crate::output::notes::Notes;
 use crate::processes::{limits, servers, stages};
 use crate::render::compare::{Format, render};
-use crate::render::pictures;
+use crate::render::{jsonl, pictures};
 use crate::units::duration_within;
 use crate::{say, tellln};
 
@@ -109,7 +109,7 @@ pub async fn run(args: CompareArgs) -> anyhow::Result<()> {
         for (name, svg) in pictures::timelines(&comparison) {
             Notes::check(&dir.join(name))?.write(&svg)?;
         }
-        json.write(&pictures::json(&comparison)?)?;
+        json.write(&jsonl::comparison(&comparison)?)?;
         tellln!(
             "workshop: wrote compare.json and a timeline-<stage>.svg for each stage to {}",
             dir.display()

@@ -1,14 +1,22 @@
-//! The bench's results as JSON lines (`results.jsonl`): one line per run,
-//! with its figure or its error, and the run's other figures. (Read back by
-//! [`crate::model::bench::read`].)
+//! The runs as JSON, to be read back: the bench's results as JSON lines
+//! (`results.jsonl`): one line per run, with its figure or its error, and
+//! the run's other figures (read back by [`crate::model::bench::read`]);
+//! and a `compare` run as `compare.json`, which the book's pictures are
+//! drawn from (read back by [`Comparison::read`]).
 
 use anyhow::Context;
 
 use crate::model::bench::Sample;
+use crate::model::compare::Comparison;
 
 /// One run's line, without its line end.
 pub fn line(sample: &Sample) -> anyhow::Result<String> {
     serde_json::to_string(sample).context("cannot write a result as JSON")
+}
+
+/// A `compare` run, as `compare.json`.
+pub fn comparison(comparison: &Comparison) -> anyhow::Result<String> {
+    Ok(serde_json::to_string_pretty(comparison).context("cannot write the run as JSON")? + "\n")
 }
 
 #[cfg(test)]

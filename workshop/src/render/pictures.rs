@@ -39,12 +39,6 @@ pub fn timelines(comparison: &Comparison) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The run, as `compare.json`: the model's data, read back by
-/// [`Comparison::read`].
-pub fn json(comparison: &Comparison) -> anyhow::Result<String> {
-    Ok(serde_json::to_string_pretty(comparison)? + "\n")
-}
-
 /// One stage's picture: a panel per timed scenario, with what the scenario
 /// does, what the stage did, a row per client on a time axis in seconds,
 /// and a legend. A scenario's time axis is the same in every stage's
