@@ -26,18 +26,63 @@ impl Shown {
     }
 }
 
-/// Whether `actual` is `expected`, line by line, where a line of `expected`
-/// that starts with `...` stands for any lines left out (none or more).
+/// Whether `actual` is `expected`, line by line, where a line of
+/// `expected` `... N lines "PATTERN" ...` stands for exactly N lines that
+/// contain PATTERN, `... at most N lines "PATTERN" ...` for up to N, and
+/// any other line that starts with `...` for any lines left out (none or
+/// more).
 fn lines_match(expected: &[&str], actual: &[&str]) -> bool {
     match expected.split_first() {
         None => actual.is_empty(),
         Some((line, rest)) if line.starts_with("...") => {
-            (0..=actual.len()).any(|skipped| lines_match(rest, &actual[skipped..]))
+            let (counts, pattern) = match counted(line) {
+                Some((counts, pattern)) => (counts, Some(pattern)),
+                None => (0..=actual.len(), None),
+            };
+            let Some(pattern) = pattern else {
+                return counts
+                    .into_iter()
+                    .any(|skipped| lines_match(rest, &actual[skipped..]));
+            };
+            let like = actual
+                .iter()
+                .take_while(|line| without_port_numbers(line).contains(pattern))
+                .count();
+            counts
+                .filter(|&count| count <= like)
+                .any(|count| lines_match(rest, &actual[count..]))
         }
         Some((line, rest)) => actual
             .split_first()
             .is_some_and(|(first, others)| first == line && lines_match(rest, others)),
     }
+}
+
+/// The counts and the pattern of `... N lines "PATTERN" ...` (N alone) or
+/// `... at most N lines "PATTERN" ...` (0 to N).
+fn counted(line: &str) -> Option<(std::ops::RangeInclusive<usize>, &str)> {
+    let inner = line.strip_prefix("... ")?.strip_suffix(" ...")?;
+    let (bound, inner) = match inner.strip_prefix("at most ") {
+        Some(inner) => (true, inner),
+        None => (false, inner),
+    };
+    let (n, inner) = inner.split_once(" lines ")?;
+    let n: usize = n.parse().ok()?;
+    let pattern = inner.strip_prefix('"')?.strip_suffix('"')?;
+    let low = if bound { 0 } else { n };
+    Some((low..=n, pattern))
+}
+
+/// A normalised line with `PORT1`, `PORT2`... as `PORT`: a pattern's
+/// `PORT` stands for any port.
+fn without_port_numbers(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("PORT") {
+        out += &rest[..at + "PORT".len()];
+        rest = rest[at + "PORT".len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+    }
+    out + rest
 }
 
 /// A transcript with what changes from run to run made the same: each
@@ -197,6 +242,31 @@ mod tests {
              127.0.0.1:PORT2 finished after 21 bytes, silent for 3s, took DURATION and DURATION\n\
              127.0.0.1:PORT1 pid PID, RSS MEASURED MiB\n"
         );
+    }
+
+    #[test]
+    fn a_counted_line_of_dots_stands_for_exactly_that_many_lines_like_its_pattern() {
+        let connected = ["a", "1 PORT1 in", "2 PORT2 in", "3 PORT3 in", "d"];
+        assert!(lines_match(
+            &["a", "... 3 lines \"PORT in\" ...", "d"],
+            &connected
+        ));
+        assert!(!lines_match(
+            &["a", "... 2 lines \"PORT in\" ...", "d"],
+            &connected
+        ));
+        assert!(!lines_match(
+            &["a", "... 4 lines \"PORT in\" ...", "d"],
+            &connected
+        ));
+        assert!(!lines_match(
+            &["a", "... 4 lines \"out\" ...", "d"],
+            &connected
+        ));
+        let at_most = |n: usize| format!("... at most {n} lines \"PORT in\" ...");
+        assert!(lines_match(&["a", &at_most(3), "d"], &connected));
+        assert!(lines_match(&["a", &at_most(5), "d"], &connected));
+        assert!(!lines_match(&["a", &at_most(2), "d"], &connected));
     }
 
     #[test]
