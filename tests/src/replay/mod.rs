@@ -55,7 +55,8 @@
 //!   interleaves them, instead of the server's log; with a
 //!   `$ cargo run -q -p workshop -- ARGS` line before it when the block
 //!   shows its commands so. `2>/dev/null` at the end shows only stdout (the
-//!   report, without the progress). The scenario's end waits for every run.
+//!   report, without the progress). The scenario's end waits for every run,
+//!   a minute at most (and the harness's patience).
 //! - `start workshop ARGS...`: the same, not shown; killed at the end.
 //! - `measured "TEXT * TEXT"`: the figure at `*` is a measurement (memory, a
 //!   count of retries): not compared.

@@ -38,6 +38,11 @@ impl Scenario {
     }
 }
 
+/// How long a shown run of the workshop may take, at most: a fixed bound,
+/// not one read from the run's arguments, above the longest run the book
+/// shows.
+const LONGEST_RUN: Duration = Duration::from_secs(60);
+
 /// A scenario as it runs.
 struct Replaying<'a> {
     bins: &'a Path,
@@ -205,7 +210,7 @@ impl Replaying<'_> {
     }
 
     /// What the scenario shows: the workshop's runs, if any is shown, each
-    /// waited for (for at most its own course plus [`patience`]); otherwise
+    /// waited for (for at most [`LONGEST_RUN`] plus [`patience`]); otherwise
     /// the server's log, as far as the last wait read, or all of it once it
     /// exited.
     fn finish(mut self) -> String {
@@ -219,10 +224,11 @@ impl Replaying<'_> {
         if !self.shown.is_empty() {
             let mut runs = Vec::new();
             for (called, output) in &self.shown {
-                // A run lasts as long as its own arguments say (a client
-                // that talks for 7s), then at most `patience` more.
+                // No run the book shows lasts a minute (the longest asks
+                // for 30s of silence): one still going after that and
+                // `patience` more is stuck.
                 let output = output
-                    .recv_timeout(Duration::from_secs(60) + patience())
+                    .recv_timeout(LONGEST_RUN + patience())
                     .unwrap_or_else(|_| panic!("{called} did not end"));
                 let called = if self.commands_shown {
                     called.as_str()
