@@ -54,3 +54,76 @@ fn markdown_under(dir: &Path, found: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// A fenced code block of a page, as Markdown reads it: from a line that
+/// starts with ``` (blanks before it allowed) to the next line that is ```
+/// alone, or to the end of the page.
+pub struct Fence<'a> {
+    /// The line of the opening fence, counted from 1.
+    pub line: usize,
+    /// What the opening fence says after its backticks (`rust`, `text`,
+    /// `rust,ignore`), blanks trimmed; empty when it says nothing.
+    pub language: &'a str,
+    /// The page above the opening fence, up to the end of the line before it.
+    pub above: &'a str,
+    /// The lines between the fences, each ending in `\n`.
+    pub code: String,
+}
+
+impl Fence<'_> {
+    /// The line right above the opening fence, if there is one.
+    pub fn line_above(&self) -> Option<&str> {
+        self.above.lines().next_back()
+    }
+}
+
+/// Every fenced code block of `markdown`, in order. The one scanner of the
+/// tests that read the pages, so that a block one of them sees, all see.
+pub fn fences(markdown: &str) -> Vec<Fence<'_>> {
+    let mut fences = Vec::new();
+    let mut start = 0;
+    let mut lines = markdown.split_inclusive('\n').enumerate();
+    while let Some((at, line)) = lines.next() {
+        let opening = line.trim();
+        let line_start = start;
+        start += line.len();
+        let Some(language) = opening.strip_prefix("```") else {
+            continue;
+        };
+        let mut code = String::new();
+        for (_, inside) in lines.by_ref() {
+            start += inside.len();
+            if inside.trim() == "```" {
+                break;
+            }
+            code += inside.trim_end_matches(['\n', '\r']);
+            code += "\n";
+        }
+        fences.push(Fence {
+            line: at + 1,
+            language: language.trim_start_matches('`').trim(),
+            above: &markdown[..line_start],
+            code,
+        });
+    }
+    fences
+}
+
+/// The lines of `markdown` outside its fenced code blocks: its prose,
+/// headings and links, as the same scanner as [`fences`] sees them.
+pub fn prose_lines(markdown: &str) -> Vec<&str> {
+    let mut in_code = false;
+    let mut prose = Vec::new();
+    for line in markdown.lines() {
+        let fence = match in_code {
+            false => line.trim().starts_with("```"),
+            true => line.trim() == "```",
+        };
+        if fence {
+            in_code = !in_code;
+        } else if !in_code {
+            prose.push(line);
+        }
+    }
+    prose
+}

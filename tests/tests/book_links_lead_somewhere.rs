@@ -94,15 +94,7 @@ fn every_page_of_the_book_is_in_its_table_of_contents() {
 /// The targets of a page's Markdown links and images, outside code.
 fn links(markdown: &str) -> Vec<String> {
     let mut found = Vec::new();
-    let mut in_code_block = false;
-    for line in markdown.lines() {
-        if line.trim_start().starts_with("```") {
-            in_code_block = !in_code_block;
-            continue;
-        }
-        if in_code_block {
-            continue;
-        }
+    for line in book::prose_lines(markdown) {
         // Inline code (`[x](y)` shown as code) is no link.
         let prose: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
         let mut rest = prose.as_str();
@@ -120,13 +112,9 @@ fn links(markdown: &str) -> Vec<String> {
 /// The ids mdBook (and the repository's host) give a page's headings: lower
 /// case, spaces as `-`, only letters, digits, `-` and `_` kept.
 fn heading_ids(markdown: &str) -> HashSet<String> {
-    let mut in_code_block = false;
     let mut ids = HashSet::new();
-    for line in markdown.lines() {
-        if line.trim_start().starts_with("```") {
-            in_code_block = !in_code_block;
-        }
-        if in_code_block || !line.starts_with('#') {
+    for line in book::prose_lines(markdown) {
+        if !line.starts_with('#') {
             continue;
         }
         let text = line.trim_start_matches('#').trim();

@@ -25,7 +25,10 @@ fn every_rust_block_in_the_book_is_quoted_from_its_source_file() {
     let mut quotes = Vec::new();
     for page in &pages {
         let on_this_page = quotes_on(page);
-        let rust_blocks = page.text.lines().filter(|line| *line == "```rust").count();
+        let rust_blocks = book::fences(&page.text)
+            .iter()
+            .filter(|fence| fence.language == "rust")
+            .count();
         assert_eq!(
             rust_blocks,
             on_this_page.len(),
@@ -37,8 +40,10 @@ fn every_rust_block_in_the_book_is_quoted_from_its_source_file() {
     for Quote { page, path, code } in &quotes {
         let source = fs::read_to_string(root.join(path))
             .unwrap_or_else(|err| panic!("{page} quotes {path}, which cannot be read: {err}"));
+        // Whole lines: a quote that begins or ends within a line of the
+        // source would quote what the source does not say.
         assert!(
-            source.contains(code.as_str()),
+            format!("\n{source}").contains(&format!("\n{code}")),
             "{page} quotes lines that are no longer in {path}; copy them again from the source:\n{code}"
         );
     }
@@ -74,27 +79,36 @@ fn every_stage_has_a_chapter_that_quotes_its_main() {
 /// Every marked block of a page: the path after the marker, and the lines
 /// of the ```rust block right below it.
 fn quotes_on(page: &Page) -> Vec<Quote> {
+    let markers = page
+        .text
+        .lines()
+        .filter(|line| line.starts_with(MARKER))
+        .count();
     let mut quotes = Vec::new();
-    let mut lines = page.text.lines();
-    while let Some(line) = lines.next() {
-        let Some(path) = line
-            .strip_prefix(MARKER)
+    for fence in book::fences(&page.text) {
+        let Some(path) = fence
+            .line_above()
+            .and_then(|line| line.strip_prefix(MARKER))
             .and_then(|rest| rest.strip_suffix(" -->"))
         else {
             continue;
         };
         assert_eq!(
-            lines.next(),
-            Some("```rust"),
+            fence.language, "rust",
             "{}: the quote of {path} must be a ```rust block right below its marker",
             page.path
         );
-        let code: Vec<&str> = lines.by_ref().take_while(|line| *line != "```").collect();
         quotes.push(Quote {
             page: page.path.clone(),
             path: path.to_string(),
-            code: code.join("\n") + "\n",
+            code: fence.code,
         });
     }
+    assert_eq!(
+        quotes.len(),
+        markers,
+        "{}: a quote marker must sit right above its ```rust block",
+        page.path
+    );
     quotes
 }
