@@ -708,7 +708,7 @@ impl ServerBuilder {
     /// and waits on a thread that may block.
     pub fn spawn(mut self) -> Result<Starting, NotStarted> {
         #[cfg(unix)]
-        hangup_as_a_terminal_sends_it(&mut self.command);
+        signals_as_a_terminal_sends_them(&mut self.command);
         let spawned = self.command.args(["--addr", &self.addr]).spawn();
         let mut child = spawned.map_err(|error| NotStarted::CannotRun {
             program: self.command.get_program().to_string_lossy().into_owned(),
@@ -1161,19 +1161,25 @@ pub fn end_every_server() {
     }
 }
 
-/// Gives the server SIGHUP's default action, whatever this process was
-/// given: tests run under `nohup` (which ignores SIGHUP, and whose children
-/// inherit that) still see a server that a hang-up shuts down, as a
-/// terminal's would. A test of `nohup` runs `nohup` itself as the server.
+/// Gives what `command` starts the default action of the signals a terminal
+/// sends (SIGHUP, SIGINT, SIGQUIT), whatever this process was given: tests
+/// run under `nohup` (which ignores SIGHUP) or in a script's background
+/// (where SIGINT and SIGQUIT are ignored), dispositions children inherit,
+/// still see a server that a hang-up or a Ctrl-C ends, as a terminal's
+/// would. A test of `nohup` runs `nohup` itself as the server.
 #[cfg(unix)]
-fn hangup_as_a_terminal_sends_it(command: &mut std::process::Command) {
+pub(crate) fn signals_as_a_terminal_sends_them(command: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: between fork and exec only async-signal-safe calls are
     // allowed, and signal is one.
     unsafe {
-        command.pre_exec(|| match libc::signal(libc::SIGHUP, libc::SIG_DFL) {
-            libc::SIG_ERR => Err(std::io::Error::last_os_error()),
-            _ => Ok(()),
+        command.pre_exec(|| {
+            for signal in [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT] {
+                if libc::signal(signal, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
         });
     }
 }

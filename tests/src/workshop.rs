@@ -144,6 +144,8 @@ pub struct Running {
 impl Running {
     /// Starts `command` with stdin and stdout to /dev/null and stderr read.
     pub fn start(mut command: Command) -> Running {
+        #[cfg(unix)]
+        crate::server::signals_as_a_terminal_sends_them(&mut command);
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::null())
