@@ -12,6 +12,19 @@ pub fn root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The workspace's stage crates, the folders named `stage…` with a
+/// `src/main.rs`, sorted by name: each has its chapter and its picture.
+pub fn stages() -> Vec<String> {
+    let root = root();
+    let mut stages: Vec<String> = fs::read_dir(&root)
+        .unwrap_or_else(|err| panic!("{}: {err}", root.display()))
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("stage") && root.join(name).join("src/main.rs").is_file())
+        .collect();
+    stages.sort();
+    stages
+}
+
 /// A page of the course: where it is, from the root (`book/src/stage1-listener.md`),
 /// and its text.
 pub struct Page {

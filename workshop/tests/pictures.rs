@@ -4,19 +4,12 @@
 //! without drawing them again, or a stage added without its picture, fails
 //! here, with the command that draws them.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use harness::book::root;
 use workshop::model::bench;
 use workshop::model::compare::Comparison;
 use workshop::render::{pictures, svg};
-
-/// The workspace's root, where the stages and the book are.
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
@@ -53,14 +46,7 @@ fn every_stage_has_its_picture_and_only_they_do() {
     let dir = root().join("book/src/pictures");
     let json = dir.join("compare.json");
     let comparison = Comparison::read(&json.display().to_string(), &read(&json)).unwrap();
-    let mut stages: Vec<String> = std::fs::read_dir(root())
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.join("src/main.rs").is_file())
-        .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
-        .filter(|name| name.starts_with("stage"))
-        .collect();
-    stages.sort();
+    let stages = harness::book::stages();
     let mut drawn: Vec<String> = comparison
         .reports
         .iter()
